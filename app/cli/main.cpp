@@ -1,0 +1,437 @@
+// fedwb-cli: runs workspaces headless (scripts, CI, benchmarks). Argument parsing and printing only.
+#include "run/Experiment.h"
+#include "run/Run.h"
+#include "run/StoreRecorder.h"
+#include "spec/Registry.h"
+#include "store/RunStore.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QTextStream>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+using namespace fedwb;
+
+namespace {
+
+QTextStream &out() {
+    static QTextStream s(stdout);
+    return s;
+}
+QTextStream &err() {
+    static QTextStream s(stderr);
+    return s;
+}
+
+constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
+
+const char *kUsage = R"(usage: fedwb-cli COMMAND [options]
+
+commands:
+  run WORKSPACE [--db FILE] [--set KEY=VALUE]... [--json] [--name NAME]
+                            run every round; progress on stderr/stdout, the run stored in the db
+  validate WORKSPACE [--set KEY=VALUE]...
+                            exit 0 when valid, else exit 2 with one 'key.path: problem' line per error
+  partition WORKSPACE [--set KEY=VALUE]... [--json]
+                            per client: id, train_samples, test_samples, label histogram
+  runs [--db FILE] [--json] list the runs in a store
+  export --run ID [--db FILE] [--format json|csv] [--output FILE]
+                            every round of a run with its metrics
+  schema [--json]           every registered component and its parameters
+
+--db defaults to )";
+
+struct Args {
+    QString command;
+    QStringList positional;
+    QStringList sets;
+    QString db, format = QStringLiteral("json"), output, name;
+    qint64 runId = -1;
+    bool json = false;
+};
+
+bool parseArgs(const QStringList &argv, Args &a, QString *error) {
+    if (argv.size() < 2) {
+        *error = QStringLiteral("missing COMMAND");
+        return false;
+    }
+    a.command = argv[1];
+    for (qsizetype i = 2; i < argv.size(); ++i) {
+        const QString &arg = argv[i];
+        auto value = [&](QString &dst) {
+            if (i + 1 >= argv.size()) {
+                *error = arg + QStringLiteral(" needs a value");
+                return false;
+            }
+            dst = argv[++i];
+            return true;
+        };
+        QString v;
+        if (arg == QLatin1String("--set")) {
+            if (!value(v)) return false;
+            a.sets.append(v);
+        } else if (arg.startsWith(QLatin1String("--set="))) {
+            a.sets.append(arg.mid(6));
+        } else if (arg == QLatin1String("--db")) {
+            if (!value(a.db)) return false;
+        } else if (arg == QLatin1String("--format")) {
+            if (!value(a.format)) return false;
+            if (a.format != QLatin1String("json") && a.format != QLatin1String("csv")) {
+                *error = QStringLiteral("--format %1: allowed: json, csv").arg(a.format);
+                return false;
+            }
+        } else if (arg == QLatin1String("--output") || arg == QLatin1String("-o")) {
+            if (!value(a.output)) return false;
+        } else if (arg == QLatin1String("--name")) {
+            if (!value(a.name)) return false;
+        } else if (arg == QLatin1String("--run")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            a.runId = v.toLongLong(&ok);
+            if (!ok || a.runId < 1) {
+                *error = QStringLiteral("--run %1: expected a run id (a whole number >= 1)").arg(v);
+                return false;
+            }
+        } else if (arg == QLatin1String("--json")) {
+            a.json = true;
+        } else if (arg.startsWith(QLatin1String("--"))) {
+            *error = QStringLiteral("unknown option %1").arg(arg);
+            return false;
+        } else {
+            a.positional.append(arg);
+        }
+    }
+    if (a.db.isEmpty()) a.db = RunStore::defaultPath();
+    return true;
+}
+
+// Reads, overrides and validates a workspace; prints errors and returns nullopt on failure.
+std::optional<FederationSpec> loadSpec(const Args &a, bool printWarnings = true) {
+    if (a.positional.isEmpty()) {
+        err() << "fedwb-cli " << a.command << ": missing WORKSPACE\n";
+        return std::nullopt;
+    }
+    QString error;
+    auto raw = FederationSpec::readFile(a.positional.first(), &error);
+    if (!raw) {
+        err() << error << "\n";
+        return std::nullopt;
+    }
+    for (const QString &s : a.sets) {
+        if (!FederationSpec::applyOverride(*raw, s, &error)) {
+            err() << error << "\n";
+            return std::nullopt;
+        }
+    }
+    auto parsed = FederationSpec::parse(*raw);
+    if (printWarnings)
+        for (const SpecIssue &w : parsed.warnings)
+            err() << "warning: " << w.text() << "\n";
+    if (!parsed.ok()) {
+        for (const SpecIssue &e : parsed.errors)
+            err() << e.text() << "\n";
+        return std::nullopt;
+    }
+    return parsed.spec;
+}
+
+QJsonValue optionalNumber(const std::optional<double> &v) {
+    return v ? QJsonValue(*v) : QJsonValue();
+}
+
+// Prints progress: a bar redrawn in place on a terminal, one line per round otherwise.
+class ProgressPrinter : public RunObserver {
+public:
+    ProgressPrinter(FILE *stream, bool quiet)
+        : m_stream(stream)
+        , m_tty(isatty(fileno(stream)) != 0)
+        , m_quiet(quiet) {}
+
+    void runStarted(int totalRounds, std::int64_t parameterCount) override {
+        m_total = totalRounds;
+        if (!m_quiet)
+            std::fprintf(m_stream, "model: %lld parameters; %d rounds\n", (long long)parameterCount,
+                         totalRounds);
+    }
+    void message(const QString &text) override {
+        if (!m_quiet && !m_tty && !text.startsWith(QLatin1String("evaluating")))
+            std::fprintf(m_stream, "%s\n", qPrintable(text));
+    }
+    void clientFinished(int round, int done, int total) override {
+        if (m_quiet || !m_tty) return;
+        drawBar(round - 1 + double(done) / total,
+                QStringLiteral("round %1/%2  client %3/%4").arg(round).arg(m_total).arg(done).arg(total));
+    }
+    void roundFinished(const RoundMetrics &m) override {
+        if (m_quiet) return;
+        QString line = QStringLiteral("round %1/%2  train_loss %3")
+                           .arg(m.round)
+                           .arg(m_total)
+                           .arg(m.trainLoss, 0, 'f', 4);
+        if (m.evaluated)
+            line += QStringLiteral("  test_acc %1  test_loss %2  clients mean %3 worst10 %4 jain %5")
+                        .arg(m.testAccuracy, 0, 'f', 4)
+                        .arg(m.testLoss, 0, 'f', 4)
+                        .arg(m.fairness.mean, 0, 'f', 3)
+                        .arg(m.fairness.worst10, 0, 'f', 3)
+                        .arg(m.fairness.jain, 0, 'f', 3);
+        line += QStringLiteral("  %1 s").arg(m.wallSeconds, 0, 'f', 1);
+        if (m_tty) std::fprintf(m_stream, "\r\033[K");
+        std::fprintf(m_stream, "%s\n", qPrintable(line));
+        if (m_tty) drawBar(m.round, QStringLiteral("round %1/%2").arg(m.round).arg(m_total));
+    }
+    void runFinished(const RunSummary &) override {
+        if (m_tty && !m_quiet) std::fprintf(m_stream, "\r\033[K");
+        std::fflush(m_stream);
+    }
+
+private:
+    void drawBar(double progress, const QString &label) {
+        const int width = 30;
+        const int filled = m_total > 0 ? int(width * progress / m_total) : 0;
+        std::fprintf(m_stream, "\r\033[K[%s%s] %s", QByteArray(filled, '#').constData(),
+                     QByteArray(width - filled, '.').constData(), qPrintable(label));
+        std::fflush(m_stream);
+    }
+    FILE *m_stream;
+    bool m_tty;
+    bool m_quiet;
+    int m_total = 0;
+};
+
+Run *g_activeRun = nullptr;
+extern "C" void onInterrupt(int) {
+    if (g_activeRun) g_activeRun->requestStop(); // an atomic store: safe in a signal handler
+}
+
+int cmdRun(const Args &a) {
+    auto spec = loadSpec(a);
+    if (!spec) return kExitUsage;
+    RunStore store(a.db);
+    if (!store.isOpen()) {
+        err() << "--db " << a.db << ": " << store.lastError() << "\n";
+        return kExitFailed;
+    }
+    const QString workspace = QFileInfo(a.positional.first()).absoluteFilePath();
+    const QString name = !a.name.isEmpty() ? a.name
+                         : !spec->string(QStringLiteral("name")).isEmpty()
+                             ? spec->string(QStringLiteral("name"))
+                             : QFileInfo(workspace).completeBaseName();
+    StoreRecorder recorder(store, *spec, name, workspace);
+    if (recorder.runId() < 0) {
+        err() << "--db " << a.db << ": " << recorder.error() << "\n";
+        return kExitFailed;
+    }
+    // With --json, stdout carries only the final object; progress goes to stderr.
+    ProgressPrinter printer(a.json ? stderr : stdout, false);
+    Run run(*spec);
+    run.addObserver(&printer);
+    run.addObserver(&recorder);
+    g_activeRun = &run;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    if (!a.json) {
+        out() << "run " << recorder.runId() << " (" << name << ") -> " << a.db << "\n";
+        out().flush();
+    }
+    const RunSummary summary = run.exec();
+    g_activeRun = nullptr;
+    if (!recorder.error().isEmpty()) err() << "warning: run store: " << recorder.error() << "\n";
+    if (summary.status == RunStatus::Failed) err() << "run failed: " << summary.message << "\n";
+    if (a.json) {
+        const QJsonObject o{
+            {QStringLiteral("run_id"), recorder.runId()},
+            {QStringLiteral("status"), runStatusName(summary.status)},
+            {QStringLiteral("rounds"), summary.roundsDone},
+            {QStringLiteral("final_test_accuracy"), optionalNumber(summary.finalTestAccuracy)},
+            {QStringLiteral("final_test_loss"), optionalNumber(summary.finalTestLoss)},
+            {QStringLiteral("wall_seconds"), summary.wallSeconds},
+            {QStringLiteral("db"), a.db},
+            {QStringLiteral("message"), summary.message}};
+        out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
+    } else {
+        out() << "run " << recorder.runId() << " " << runStatusName(summary.status) << " after "
+              << summary.roundsDone << " rounds in " << QString::number(summary.wallSeconds, 'f', 1) << " s";
+        if (summary.finalTestAccuracy)
+            out() << ": test accuracy " << QString::number(*summary.finalTestAccuracy, 'f', 4)
+                  << ", test loss " << QString::number(*summary.finalTestLoss, 'f', 4);
+        out() << "\n";
+    }
+    out().flush();
+    return summary.status == RunStatus::Failed ? kExitFailed : kExitOk;
+}
+
+int cmdValidate(const Args &a) {
+    auto spec = loadSpec(a);
+    if (!spec) return kExitUsage;
+    out() << a.positional.first() << ": valid\n";
+    return kExitOk;
+}
+
+int cmdPartition(const Args &a) {
+    auto spec = loadSpec(a);
+    if (!spec) return kExitUsage;
+    PartitionSummary p;
+    try {
+        p = summarizePartition(*spec);
+    } catch (const std::exception &e) {
+        err() << e.what() << "\n";
+        return kExitUsage;
+    }
+    if (a.json) {
+        QJsonArray clients;
+        for (const ClientSummary &c : p.clients) {
+            QJsonArray h;
+            for (auto v : c.labelHistogram)
+                h.append(qint64(v));
+            clients.append(QJsonObject{{QStringLiteral("id"), c.id},
+                                       {QStringLiteral("train_samples"), qint64(c.trainSamples)},
+                                       {QStringLiteral("test_samples"), qint64(c.testSamples)},
+                                       {QStringLiteral("label_histogram"), h}});
+        }
+        out() << QJsonDocument(QJsonObject{{QStringLiteral("dataset"), p.dataset},
+                                           {QStringLiteral("num_classes"), p.numClasses},
+                                           {QStringLiteral("train_pool"), qint64(p.trainPool)},
+                                           {QStringLiteral("test_set"), qint64(p.testSet)},
+                                           {QStringLiteral("clients"), clients}})
+                     .toJson(QJsonDocument::Compact)
+              << "\n";
+        return kExitOk;
+    }
+    out() << "dataset " << p.dataset << ": " << p.trainPool << " training samples over " << p.clients.size()
+          << " clients, " << p.testSet << " test samples\n";
+    out() << QStringLiteral("%1 %2 %3  labels")
+                 .arg(QStringLiteral("client"), 6)
+                 .arg(QStringLiteral("train"), 7)
+                 .arg(QStringLiteral("test"), 6);
+    for (int k = 0; k < p.numClasses; ++k)
+        out() << QStringLiteral("%1").arg(k, 6);
+    out() << "\n";
+    for (const ClientSummary &c : p.clients) {
+        out() << QStringLiteral("%1 %2 %3  ").arg(c.id, 6).arg(c.trainSamples, 7).arg(c.testSamples, 6)
+              << "      ";
+        for (auto v : c.labelHistogram)
+            out() << QStringLiteral("%1").arg(v, 6);
+        out() << "\n";
+    }
+    return kExitOk;
+}
+
+int cmdRuns(const Args &a) {
+    RunStore store(a.db);
+    if (!store.isOpen()) {
+        err() << "--db " << a.db << ": " << store.lastError() << "\n";
+        return kExitFailed;
+    }
+    const auto runs = store.runs();
+    if (a.json) {
+        QJsonArray list;
+        for (const StoredRun &r : runs)
+            list.append(
+                QJsonObject{{QStringLiteral("id"), r.id},
+                            {QStringLiteral("name"), r.name},
+                            {QStringLiteral("status"), runStatusName(r.status)},
+                            {QStringLiteral("rounds_done"), r.roundsDone},
+                            {QStringLiteral("rounds_planned"), r.roundsPlanned},
+                            {QStringLiteral("final_test_accuracy"), optionalNumber(r.finalTestAccuracy)},
+                            {QStringLiteral("started_at"), r.startedAt.toString(Qt::ISODateWithMs)},
+                            {QStringLiteral("wall_seconds"), r.wallSeconds}});
+        out() << QJsonDocument(list).toJson(QJsonDocument::Compact) << "\n";
+        return kExitOk;
+    }
+    out() << QStringLiteral("%1  %2  %3  %4  %5  %6\n")
+                 .arg(QStringLiteral("id"), 5)
+                 .arg(QStringLiteral("status"), -11)
+                 .arg(QStringLiteral("rounds"), 9)
+                 .arg(QStringLiteral("accuracy"), 8)
+                 .arg(QStringLiteral("started (UTC)"), -19)
+                 .arg(QStringLiteral("name"));
+    for (const StoredRun &r : runs)
+        out() << QStringLiteral("%1  %2  %3  %4  %5  %6\n")
+                     .arg(r.id, 5)
+                     .arg(runStatusName(r.status), -11)
+                     .arg(QStringLiteral("%1/%2").arg(r.roundsDone).arg(r.roundsPlanned), 9)
+                     .arg(r.finalTestAccuracy ? QString::number(*r.finalTestAccuracy, 'f', 4)
+                                              : QStringLiteral("-"),
+                          8)
+                     .arg(r.startedAt.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), -19)
+                     .arg(r.name);
+    return kExitOk;
+}
+
+int cmdExport(const Args &a) {
+    if (a.runId < 1) {
+        err() << "fedwb-cli export: --run ID is required\n";
+        return kExitUsage;
+    }
+    RunStore store(a.db);
+    if (!store.isOpen()) {
+        err() << "--db " << a.db << ": " << store.lastError() << "\n";
+        return kExitFailed;
+    }
+    if (!store.run(a.runId)) {
+        err() << "--run " << a.runId << ": no such run in " << a.db << "\n";
+        return kExitUsage;
+    }
+    const QByteArray text = a.format == QLatin1String("csv")
+                                ? store.exportCsv(a.runId).toUtf8()
+                                : QJsonDocument(store.exportJson(a.runId)).toJson(QJsonDocument::Indented);
+    if (a.output.isEmpty()) {
+        out() << QString::fromUtf8(text);
+        return kExitOk;
+    }
+    QFile f(a.output);
+    if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size()) {
+        err() << "--output " << a.output << ": " << f.errorString() << "\n";
+        return kExitFailed;
+    }
+    return kExitOk;
+}
+
+int cmdSchema(const Args &a) {
+    if (a.json)
+        out() << QJsonDocument(Registry::global().toJson()).toJson(QJsonDocument::Indented);
+    else
+        out() << Registry::global().toText();
+    return kExitOk;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("fedwb-cli"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(FEDWB_VERSION));
+    registerBuiltins();
+    const QStringList argv_ = QCoreApplication::arguments();
+    if (argv_.size() >= 2 && (argv_[1] == QLatin1String("--help") || argv_[1] == QLatin1String("-h") ||
+                              argv_[1] == QLatin1String("help"))) {
+        out() << kUsage << RunStore::defaultPath() << "\n";
+        return kExitOk;
+    }
+    if (argv_.size() >= 2 && argv_[1] == QLatin1String("--version")) {
+        out() << "fedwb-cli " << FEDWB_VERSION << "\n";
+        return kExitOk;
+    }
+    Args a;
+    QString error;
+    if (!parseArgs(argv_, a, &error)) {
+        err() << "fedwb-cli: " << error << "\n" << kUsage << RunStore::defaultPath() << "\n";
+        return kExitUsage;
+    }
+    if (a.command == QLatin1String("run")) return cmdRun(a);
+    if (a.command == QLatin1String("validate")) return cmdValidate(a);
+    if (a.command == QLatin1String("partition")) return cmdPartition(a);
+    if (a.command == QLatin1String("runs")) return cmdRuns(a);
+    if (a.command == QLatin1String("export")) return cmdExport(a);
+    if (a.command == QLatin1String("schema")) return cmdSchema(a);
+    err() << "fedwb-cli: unknown command '" << a.command << "'\n"
+          << kUsage << RunStore::defaultPath() << "\n";
+    return kExitUsage;
+}

@@ -1,0 +1,135 @@
+// fedwb: the desktop GUI. Argument parsing and the main window only.
+#include "MainWindow.h"
+#include "dashboard/LiveChart.h"
+#include "spec/Registry.h"
+#include "store/RunStore.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QEventLoop>
+#include <QPixmap>
+#include <QTimer>
+
+#include <cstdio>
+
+namespace {
+
+int fail(const QString &text) {
+    std::fprintf(stderr, "fedwb: %s\n", qPrintable(text));
+    return 1;
+}
+
+// Lets layouts settle and the chart's redraw timer fire before a grab.
+void settle(int ms) {
+    QEventLoop loop;
+    QTimer::singleShot(ms, &loop, &QEventLoop::quit);
+    loop.exec();
+}
+
+} // namespace
+
+int main(int argc, char *argv[]) {
+    QApplication::setApplicationName(QStringLiteral("FedWorkbench"));
+    QApplication::setOrganizationName(QStringLiteral("FedWorkbench"));
+    QApplication::setApplicationVersion(QStringLiteral(FEDWB_VERSION));
+    QApplication app(argc, argv);
+    fedwb::registerBuiltins();
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("FedWorkbench: design, run and compare federated-learning experiments."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    parser.addPositionalArgument(QStringLiteral("workspace"), QStringLiteral("A .fedwb workspace to open."),
+                                 QStringLiteral("[WORKSPACE]"));
+    const QCommandLineOption dbOption(
+        QStringLiteral("db"),
+        QStringLiteral("The run store (SQLite) that lists and records runs (default: %1).")
+            .arg(fedwb::RunStore::defaultPath()),
+        QStringLiteral("FILE"), fedwb::RunStore::defaultPath());
+    const QCommandLineOption screenshotOption(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Open WORKSPACE, save a PNG of the window (1280x800) to FILE and exit."),
+        QStringLiteral("FILE"));
+    // For documentation screenshots: run the workspace to the end before grabbing the window.
+    QCommandLineOption runFirstOption(QStringLiteral("run-first"),
+                                      QStringLiteral("With --screenshot: run the workspace first."));
+    runFirstOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    const QCommandLineOption runOption(
+        QStringLiteral("run"), QStringLiteral("Show the stored run ID from --db."), QStringLiteral("ID"));
+    const QCommandLineOption plotOption(
+        QStringLiteral("plot"),
+        QStringLiteral(
+            "Save the accuracy/loss curves of --run ID as a PNG (900x560) to FILE and exit; needs no display "
+            "with QT_QPA_PLATFORM=offscreen."),
+        QStringLiteral("FILE"));
+    parser.addOption(dbOption);
+    parser.addOption(runOption);
+    parser.addOption(plotOption);
+    parser.addOption(screenshotOption);
+    parser.addOption(runFirstOption);
+    parser.process(app);
+
+    const QStringList positional = parser.positionalArguments();
+    if (positional.size() > 1) return fail(QStringLiteral("expected at most one workspace"));
+
+    qint64 runId = -1;
+    if (parser.isSet(runOption)) {
+        bool ok = false;
+        runId = parser.value(runOption).toLongLong(&ok);
+        if (!ok || runId < 1)
+            return fail(QStringLiteral("--run %1: expected a run id (a whole number >= 1)")
+                            .arg(parser.value(runOption)));
+    }
+    if (parser.isSet(plotOption)) {
+        if (runId < 1) return fail(QStringLiteral("--plot needs --run ID"));
+        fedwb::RunStore store(parser.value(dbOption));
+        if (!store.isOpen())
+            return fail(QStringLiteral("--db %1: %2").arg(parser.value(dbOption), store.lastError()));
+        const auto run = store.run(runId);
+        if (!run)
+            return fail(QStringLiteral("--run %1: no such run in %2").arg(runId).arg(parser.value(dbOption)));
+        fedwb::LiveChart chart;
+        chart.chart()->setTitle(
+            QStringLiteral("Run %1: %2 (%3)").arg(runId).arg(run->name, fedwb::runStatusName(run->status)));
+        chart.setRounds(store.rounds(runId));
+        chart.resize(900, 560);
+        chart.show();
+        settle(2 * fedwb::LiveChart::kRedrawDelayMs + 100);
+        const QString file = parser.value(plotOption);
+        const QPixmap image = chart.grab();
+        if (image.isNull() || !image.save(file, "PNG"))
+            return fail(QStringLiteral("cannot write %1").arg(file));
+        return 0;
+    }
+
+    fedwb::MainWindow window;
+    window.setDatabasePath(parser.value(dbOption));
+    bool loaded = false;
+    if (!positional.isEmpty()) loaded = window.openWorkspace(positional.first());
+
+    if (parser.isSet(screenshotOption)) {
+        if (positional.isEmpty()) return fail(QStringLiteral("--screenshot needs a WORKSPACE"));
+        if (!loaded)
+            return fail(
+                QStringLiteral("cannot load %1:\n%2").arg(positional.first(), window.validationText()));
+        window.resize(1280, 800);
+        window.show();
+        if (parser.isSet(runFirstOption)) {
+            QEventLoop loop;
+            QObject::connect(&window, &fedwb::MainWindow::runFinished, &loop, &QEventLoop::quit);
+            window.startRun();
+            if (window.isRunning()) loop.exec();
+        }
+        settle(4 * fedwb::LiveChart::kRedrawDelayMs + 150);
+        const QString file = parser.value(screenshotOption);
+        const QPixmap shot = window.grab();
+        if (shot.isNull() || !shot.save(file, "PNG"))
+            return fail(QStringLiteral("cannot write %1").arg(file));
+        return 0;
+    }
+
+    if (runId > 0) window.showStoredRun(runId);
+    window.show();
+    return QApplication::exec();
+}

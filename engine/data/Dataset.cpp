@@ -1,0 +1,229 @@
+#include "data/dataset_p.h"
+
+#include "run/Experiment.h"
+#include "util/Rng.h"
+
+#include <QDir>
+#include <QFileInfo>
+
+#include <zlib.h>
+
+#include <map>
+#include <mutex>
+
+namespace fedwb {
+
+namespace {
+
+constexpr float kFashionMean = 0.2860f, kFashionStd = 0.3530f;
+
+std::uint32_t bigEndian32(const std::uint8_t *p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+           std::uint32_t(p[3]);
+}
+
+std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
+    const QString dir = spec.string(QStringLiteral("dataset.path"));
+    const QString key = QStringLiteral("dataset.path");
+    if (!QFileInfo(dir).isDir())
+        throw SpecError(
+            key,
+            QStringLiteral("'%1' is not a folder (install the Debian package dataset-fashion-mnist, or point "
+                           "dataset.path at a folder with the four IDX .gz files)")
+                .arg(dir));
+    auto file = [&](const char *base) {
+        const QString gz = QDir(dir).filePath(QString::fromLatin1(base) + QStringLiteral(".gz"));
+        const QString plain = QDir(dir).filePath(QString::fromLatin1(base));
+        return QFileInfo::exists(gz) || !QFileInfo::exists(plain) ? gz : plain;
+    };
+    auto images = [&](const char *base, qint64 limit, torch::Tensor &out, std::int64_t &n) {
+        const QString path = file(base);
+        IdxArray a = readIdxFile(path, key);
+        if (a.dims.size() != 3 || a.dims[1] != 28 || a.dims[2] != 28)
+            throw SpecError(
+                key,
+                QStringLiteral("%1: expected 28x28 images, found an IDX array of another shape").arg(path));
+        n = a.dims[0];
+        if (limit > 0) n = std::min<std::int64_t>(n, limit);
+        auto bytes = torch::from_blob(a.data.data(), {n, 1, 28, 28}, torch::kUInt8);
+        out = bytes.to(torch::kFloat32).div_(255.0f).sub_(kFashionMean).div_(kFashionStd).contiguous();
+    };
+    auto labels = [&](const char *base, std::int64_t n, torch::Tensor &out, std::vector<int> *asInts) {
+        const QString path = file(base);
+        IdxArray a = readIdxFile(path, key);
+        if (a.dims.size() != 1 || a.dims[0] < n)
+            throw SpecError(key, QStringLiteral("%1: expected at least %2 labels").arg(path).arg(n));
+        std::vector<std::int64_t> y(static_cast<std::size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i) {
+            if (a.data[std::size_t(i)] > 9)
+                throw SpecError(key, QStringLiteral("%1: label %2 of sample %3 is outside 0..9")
+                                         .arg(path)
+                                         .arg(a.data[std::size_t(i)])
+                                         .arg(i));
+            y[std::size_t(i)] = a.data[std::size_t(i)];
+        }
+        out = torch::tensor(y, torch::kInt64);
+        if (asInts) asInts->assign(y.begin(), y.end());
+    };
+    auto d = std::make_shared<LoadedDataset>();
+    d->name = QStringLiteral("fashion-mnist");
+    d->facts = datasetFacts(d->name);
+    std::int64_t nTrain = 0, nTest = 0;
+    images("train-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.train_limit")), d->trainX, nTrain);
+    labels("train-labels-idx1-ubyte", nTrain, d->trainY, &d->trainLabels);
+    images("t10k-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.test_limit")), d->testX, nTest);
+    labels("t10k-labels-idx1-ubyte", nTest, d->testY, nullptr);
+    return d;
+}
+
+// FedProx Synthetic(alpha, beta) (Li et al. 2020, after Shamir et al. 2014): client k draws u_k ~ N(0,
+// alpha), B_k ~ N(0, beta); its model W_k, b_k ~ N(u_k, 1); its feature mean v_k ~ N(B_k, 1); x ~ N(v_k,
+// diag(j^-1.2)); y = argmax(W_k x + b_k). Client sizes are lognormal(4, 2) + 50 (capped). The test set holds
+// a further 20% of samples per client from the same per-client distributions.
+std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
+    const double alpha = spec.real(QStringLiteral("dataset.alpha"));
+    const double beta = spec.real(QStringLiteral("dataset.beta"));
+    const std::int64_t cap = spec.integer(QStringLiteral("dataset.max_samples"));
+    const int clients = spec.clientCount();
+    constexpr int F = 60, K = 10;
+    auto d = std::make_shared<LoadedDataset>();
+    d->name = QStringLiteral("synthetic");
+    d->facts = datasetFacts(d->name);
+    std::vector<float> trainX, testX;
+    std::vector<std::int64_t> trainY, testY;
+    double sigma[F];
+    for (int j = 0; j < F; ++j)
+        sigma[j] = std::sqrt(std::pow(double(j + 1), -1.2));
+    for (int k = 0; k < clients; ++k) {
+        Rng rng(spec.seed(), "synthetic-client", k);
+        const std::int64_t n = std::min<std::int64_t>(cap, std::int64_t(rng.lognormal(4.0, 2.0)) + 50);
+        const std::int64_t nTest = std::max<std::int64_t>(10, n / 5);
+        const double u = rng.normal(0.0, alpha);
+        const double b = rng.normal(0.0, beta);
+        double W[K][F], bias[K], v[F];
+        for (auto &row : W)
+            for (double &w : row)
+                w = rng.normal(u, 1.0);
+        for (double &c : bias)
+            c = rng.normal(u, 1.0);
+        for (double &m : v)
+            m = rng.normal(b, 1.0);
+        auto sample = [&](std::vector<float> &xs, std::vector<std::int64_t> &ys) {
+            double x[F];
+            for (int j = 0; j < F; ++j)
+                x[j] = rng.normal(v[j], sigma[j]);
+            int best = 0;
+            double bestScore = -1e300;
+            for (int c = 0; c < K; ++c) {
+                double s = bias[c];
+                for (int j = 0; j < F; ++j)
+                    s += W[c][j] * x[j];
+                if (s > bestScore) bestScore = s, best = c;
+            }
+            for (double xj : x)
+                xs.push_back(float(xj));
+            ys.push_back(best);
+        };
+        for (std::int64_t i = 0; i < n; ++i) {
+            sample(trainX, trainY);
+            d->naturalIds.push_back(k);
+        }
+        for (std::int64_t i = 0; i < nTest; ++i)
+            sample(testX, testY);
+    }
+    const auto nTrain = std::int64_t(trainY.size()), nTest = std::int64_t(testY.size());
+    d->trainX = torch::from_blob(trainX.data(), {nTrain, F}, torch::kFloat32).clone();
+    d->trainY = torch::tensor(trainY, torch::kInt64);
+    d->testX = torch::from_blob(testX.data(), {nTest, F}, torch::kFloat32).clone();
+    d->testY = torch::tensor(testY, torch::kInt64);
+    d->trainLabels.assign(trainY.begin(), trainY.end());
+    return d;
+}
+
+} // namespace
+
+IdxArray readIdxFile(const QString &file, const QString &keyPath) {
+    if (!QFileInfo::exists(file))
+        throw SpecError(
+            keyPath,
+            QStringLiteral("%1 is missing (install the Debian package dataset-fashion-mnist, or point "
+                           "dataset.path at a folder with the four IDX .gz files)")
+                .arg(file));
+    gzFile gz = gzopen(QFile::encodeName(file).constData(), "rb");
+    if (!gz) throw SpecError(keyPath, QStringLiteral("%1: cannot open").arg(file));
+    std::vector<std::uint8_t> raw;
+    std::uint8_t buffer[1 << 16];
+    int got;
+    while ((got = gzread(gz, buffer, sizeof buffer)) > 0)
+        raw.insert(raw.end(), buffer, buffer + got);
+    int errnum = 0;
+    const char *msg = gzerror(gz, &errnum);
+    const bool failed = got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END);
+    const QString zmsg = QString::fromUtf8(msg ? msg : "");
+    gzclose(gz);
+    if (failed) throw SpecError(keyPath, QStringLiteral("%1: corrupt gzip data (%2)").arg(file, zmsg));
+    if (raw.size() < 4 || raw[0] != 0 || raw[1] != 0 || raw[2] != 0x08 || raw[3] < 1 || raw[3] > 4)
+        throw SpecError(keyPath,
+                        QStringLiteral("%1: not an IDX file of unsigned bytes (bad magic number)").arg(file));
+    const int ndim = raw[3];
+    if (raw.size() < std::size_t(4 + 4 * ndim))
+        throw SpecError(keyPath, QStringLiteral("%1: truncated header").arg(file));
+    IdxArray a;
+    std::uint64_t count = 1;
+    for (int i = 0; i < ndim; ++i) {
+        a.dims.push_back(int(bigEndian32(&raw[std::size_t(4 + 4 * i)])));
+        count *= std::uint64_t(a.dims.back());
+    }
+    const std::size_t header = std::size_t(4 + 4 * ndim);
+    if (raw.size() - header != count)
+        throw SpecError(
+            keyPath,
+            QStringLiteral("%1: truncated or oversized: the header promises %2 bytes of data, the file "
+                           "has %3")
+                .arg(file)
+                .arg(count)
+                .arg(raw.size() - header));
+    a.data.assign(raw.begin() + std::ptrdiff_t(header), raw.end());
+    return a;
+}
+
+std::shared_ptr<const LoadedDataset> loadDataset(const FederationSpec &spec) {
+    const QString name = spec.string(QStringLiteral("dataset.name"));
+    if (name == QLatin1String("synthetic")) return makeSynthetic(spec);
+    if (name != QLatin1String("fashion-mnist"))
+        throw SpecError(QStringLiteral("dataset.name"), QStringLiteral("unknown dataset '%1'").arg(name));
+    // Decoding 70,000 images costs ~1 s: keep the last few loads (the GUI and tests run many times).
+    static std::mutex mutex;
+    static std::map<QString, std::shared_ptr<const LoadedDataset>> cache;
+    const QString key = spec.string(QStringLiteral("dataset.path")) + QLatin1Char('|') +
+                        QString::number(spec.integer(QStringLiteral("dataset.train_limit"))) +
+                        QLatin1Char('|') +
+                        QString::number(spec.integer(QStringLiteral("dataset.test_limit")));
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    auto d = loadFashionMnist(spec);
+    if (cache.size() >= 4) cache.clear();
+    cache[key] = d;
+    return d;
+}
+
+std::vector<ClientShard> partitionFor(const FederationSpec &spec, const LoadedDataset &data) {
+    PartitionInput in;
+    in.labels = &data.trainLabels;
+    in.numClasses = data.facts.numClasses;
+    in.naturalIds = data.naturalIds.empty() ? nullptr : &data.naturalIds;
+    in.clientCount = spec.clientCount();
+    in.seed = deriveSeed(spec.seed(), "partition");
+    in.minSamples = int(spec.integer(QStringLiteral("partition.min_samples")));
+    in.testFraction = spec.real(QStringLiteral("partition.test_fraction"));
+    try {
+        auto partitioner = makePartitioner(spec.string(QStringLiteral("partition.name")),
+                                           spec.section(QStringLiteral("partition")));
+        return partitionDataset(*partitioner, in);
+    } catch (const PartitionError &e) {
+        const QString full = QString::fromStdString(e.what());
+        throw SpecError(e.path(), full.mid(e.path().size() + 2));
+    }
+}
+
+} // namespace fedwb

@@ -1,0 +1,20 @@
+// What the engine knows about each built-in dataset without loading it (used for validation and estimates).
+#pragma once
+
+#include <QString>
+
+namespace fedwb {
+
+struct DatasetFacts {
+    int numClasses = 0;
+    int channels = 0, height = 0, width = 0; // image datasets
+    int features = 0;                        // flattened input size
+    bool image = false;
+    bool naturalClients = false; // samples carry an owner id (partition "natural")
+};
+
+// Facts for a registered dataset name; numClasses == 0 for an unknown name.
+DatasetFacts datasetFacts(const QString &name);
+void registerDatasetSchemas();
+
+} // namespace fedwb

@@ -1,0 +1,361 @@
+#include "data/Partitioner.h"
+
+#include "spec/Registry.h"
+#include "util/Rng.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+namespace fedwb {
+
+namespace {
+
+using Assignment = std::vector<std::vector<std::int64_t>>;
+
+std::vector<std::int64_t> iota(std::int64_t n) {
+    std::vector<std::int64_t> v(static_cast<std::size_t>(n));
+    std::iota(v.begin(), v.end(), 0);
+    return v;
+}
+
+// Cuts `items` into consecutive pieces of the given sizes (which sum to items.size()).
+Assignment cut(const std::vector<std::int64_t> &items, const std::vector<std::int64_t> &sizes) {
+    Assignment out(sizes.size());
+    std::size_t pos = 0;
+    for (std::size_t c = 0; c < sizes.size(); ++c) {
+        out[c].assign(items.begin() + std::ptrdiff_t(pos),
+                      items.begin() + std::ptrdiff_t(pos + std::size_t(sizes[c])));
+        pos += std::size_t(sizes[c]);
+    }
+    return out;
+}
+
+// Splits n into `parts` whole sizes proportional to p (largest-remainder rounding, sums exactly to n).
+std::vector<std::int64_t> proportionalSizes(std::int64_t n, const std::vector<double> &p) {
+    std::vector<std::int64_t> sizes(p.size());
+    std::vector<std::pair<double, std::size_t>> remainders;
+    std::int64_t used = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        const double exact = p[i] * double(n);
+        sizes[i] = std::int64_t(std::floor(exact));
+        used += sizes[i];
+        remainders.push_back({exact - double(sizes[i]), i});
+    }
+    std::stable_sort(remainders.begin(), remainders.end(),
+                     [](auto &a, auto &b) { return a.first > b.first; });
+    for (std::size_t k = 0; used < n; ++k, ++used)
+        sizes[remainders[k % remainders.size()].second] += 1;
+    return sizes;
+}
+
+std::vector<std::vector<std::int64_t>> byClass(const PartitionInput &in) {
+    std::vector<std::vector<std::int64_t>> classes(static_cast<std::size_t>(in.numClasses));
+    for (std::size_t i = 0; i < in.labels->size(); ++i)
+        classes[std::size_t((*in.labels)[i])].push_back(std::int64_t(i));
+    return classes;
+}
+
+class IidPartitioner : public Partitioner {
+public:
+    Assignment assign(const PartitionInput &in) const override {
+        std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
+        Rng(in.seed, "partition-iid").shuffle(idx);
+        return cut(idx,
+                   proportionalSizes(std::int64_t(idx.size()),
+                                     std::vector<double>(std::size_t(in.clientCount), 1.0 / in.clientCount)));
+    }
+};
+
+// Label skew (Hsu et al. 2019): for every class, the shares of the clients are drawn from Dirichlet(alpha).
+// Redrawn (up to 100 times) until every client holds min_samples; then the smallest are topped up from the
+// largest.
+class DirichletPartitioner : public Partitioner {
+public:
+    explicit DirichletPartitioner(double alpha)
+        : m_alpha(alpha) {}
+    Assignment assign(const PartitionInput &in) const override {
+        const auto classes = byClass(in);
+        Assignment out;
+        for (int attempt = 0; attempt < 100; ++attempt) {
+            out.assign(std::size_t(in.clientCount), {});
+            Rng rng(in.seed, "partition-dirichlet", attempt);
+            for (const auto &members : classes) {
+                std::vector<std::int64_t> idx = members;
+                rng.shuffle(idx);
+                const auto pieces = cut(
+                    idx, proportionalSizes(std::int64_t(idx.size()), rng.dirichlet(m_alpha, in.clientCount)));
+                for (std::size_t c = 0; c < pieces.size(); ++c)
+                    out[c].insert(out[c].end(), pieces[c].begin(), pieces[c].end());
+            }
+            if (smallest(out) >= std::size_t(in.minSamples)) return out;
+        }
+        topUp(out, in, Rng(in.seed, "partition-dirichlet-topup"));
+        return out;
+    }
+
+    static std::size_t smallest(const Assignment &a) {
+        std::size_t m = SIZE_MAX;
+        for (const auto &c : a)
+            m = std::min(m, c.size());
+        return m;
+    }
+    static void topUp(Assignment &a, const PartitionInput &in, Rng rng) {
+        for (auto &client : a) {
+            while (std::int64_t(client.size()) < in.minSamples) {
+                auto largest = std::max_element(a.begin(), a.end(),
+                                                [](auto &x, auto &y) { return x.size() < y.size(); });
+                if (std::int64_t(largest->size()) <= in.minSamples)
+                    return; // impossible; reported by the caller
+                const std::size_t pick = std::size_t(rng.below(largest->size()));
+                client.push_back((*largest)[pick]);
+                (*largest)[pick] = largest->back();
+                largest->pop_back();
+            }
+        }
+    }
+
+private:
+    double m_alpha;
+};
+
+// Every client holds exactly k classes (client i always holds class i mod C, so every class is used when
+// there are at least C clients); each class's samples are shared equally by the clients holding it.
+class ClassesPerClientPartitioner : public Partitioner {
+public:
+    explicit ClassesPerClientPartitioner(int k)
+        : m_k(k) {}
+    Assignment assign(const PartitionInput &in) const override {
+        if (m_k > in.numClasses)
+            throw PartitionError(
+                QStringLiteral("partition.classes_per_client"),
+                QStringLiteral("%1 is more than the dataset's %2 classes").arg(m_k).arg(in.numClasses));
+        Rng rng(in.seed, "partition-classes");
+        std::vector<std::vector<int>> holders(static_cast<std::size_t>(in.numClasses));
+        for (int c = 0; c < in.clientCount; ++c) {
+            std::vector<int> owned{c % in.numClasses};
+            std::vector<int> others;
+            for (int k = 0; k < in.numClasses; ++k)
+                if (k != owned[0]) others.push_back(k);
+            rng.shuffle(others);
+            owned.insert(owned.end(), others.begin(), others.begin() + (m_k - 1));
+            for (int k : owned)
+                holders[std::size_t(k)].push_back(c);
+        }
+        const auto classes = byClass(in);
+        Assignment out(std::size_t(in.clientCount));
+        for (int k = 0; k < in.numClasses; ++k) {
+            const auto &h = holders[std::size_t(k)];
+            if (h.empty()) continue;
+            std::vector<std::int64_t> idx = classes[std::size_t(k)];
+            rng.shuffle(idx);
+            const auto pieces =
+                cut(idx, proportionalSizes(std::int64_t(idx.size()),
+                                           std::vector<double>(h.size(), 1.0 / double(h.size()))));
+            for (std::size_t j = 0; j < h.size(); ++j) {
+                auto &dst = out[std::size_t(h[j])];
+                dst.insert(dst.end(), pieces[j].begin(), pieces[j].end());
+            }
+        }
+        return out;
+    }
+
+private:
+    int m_k;
+};
+
+// Sorted shards (McMahan et al. 2017): sort by label, cut into clients x s equal shards, deal s to each
+// client.
+class ShardsPartitioner : public Partitioner {
+public:
+    explicit ShardsPartitioner(int s)
+        : m_s(s) {}
+    Assignment assign(const PartitionInput &in) const override {
+        Rng rng(in.seed, "partition-shards");
+        std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
+        rng.shuffle(idx); // random order within a class
+        std::stable_sort(idx.begin(), idx.end(), [&](std::int64_t a, std::int64_t b) {
+            return (*in.labels)[std::size_t(a)] < (*in.labels)[std::size_t(b)];
+        });
+        const int shardCount = in.clientCount * m_s;
+        if (std::int64_t(idx.size()) < shardCount)
+            throw PartitionError(
+                QStringLiteral("partition.shards_per_client"),
+                QStringLiteral("%1 shards for %2 clients need at least %3 samples; the dataset has %4")
+                    .arg(m_s)
+                    .arg(in.clientCount)
+                    .arg(shardCount)
+                    .arg(idx.size()));
+        const auto shards =
+            cut(idx, proportionalSizes(std::int64_t(idx.size()),
+                                       std::vector<double>(std::size_t(shardCount), 1.0 / shardCount)));
+        std::vector<std::int64_t> order = iota(shardCount);
+        rng.shuffle(order);
+        Assignment out(std::size_t(in.clientCount));
+        for (int s = 0; s < shardCount; ++s) {
+            auto &dst = out[std::size_t(s / m_s)];
+            const auto &shard = shards[std::size_t(order[std::size_t(s)])];
+            dst.insert(dst.end(), shard.begin(), shard.end());
+        }
+        return out;
+    }
+
+private:
+    int m_s;
+};
+
+// Quantity skew: IID labels, client sizes min_samples + Dirichlet(alpha) shares of the rest.
+class QuantitySkewPartitioner : public Partitioner {
+public:
+    explicit QuantitySkewPartitioner(double alpha)
+        : m_alpha(alpha) {}
+    Assignment assign(const PartitionInput &in) const override {
+        Rng rng(in.seed, "partition-quantity");
+        std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
+        rng.shuffle(idx);
+        const std::int64_t n = std::int64_t(idx.size());
+        const std::int64_t base = std::min<std::int64_t>(in.minSamples, n / in.clientCount);
+        std::vector<std::int64_t> sizes =
+            proportionalSizes(n - base * in.clientCount, rng.dirichlet(m_alpha, in.clientCount));
+        for (auto &s : sizes)
+            s += base;
+        return cut(idx, sizes);
+    }
+
+private:
+    double m_alpha;
+};
+
+// Natural: the dataset says which client owns each sample (ids 0 .. clients.count-1).
+class NaturalPartitioner : public Partitioner {
+public:
+    Assignment assign(const PartitionInput &in) const override {
+        if (!in.naturalIds)
+            throw PartitionError(QStringLiteral("partition.name"),
+                                 QStringLiteral("'natural' needs a dataset with client ids"));
+        Assignment out(std::size_t(in.clientCount));
+        for (std::size_t i = 0; i < in.naturalIds->size(); ++i) {
+            const int id = (*in.naturalIds)[i];
+            if (id < 0 || id >= in.clientCount)
+                throw PartitionError(QStringLiteral("clients.count"),
+                                     QStringLiteral("the dataset has client id %1, outside [0, %2)")
+                                         .arg(id)
+                                         .arg(in.clientCount));
+            out[std::size_t(id)].push_back(std::int64_t(i));
+        }
+        return out;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Partitioner> makePartitioner(const QString &name, const QJsonObject &params) {
+    if (name == QLatin1String("iid")) return std::make_unique<IidPartitioner>();
+    if (name == QLatin1String("dirichlet"))
+        return std::make_unique<DirichletPartitioner>(params.value(QStringLiteral("alpha")).toDouble(0.5));
+    if (name == QLatin1String("classes-per-client"))
+        return std::make_unique<ClassesPerClientPartitioner>(
+            params.value(QStringLiteral("classes_per_client")).toInt(2));
+    if (name == QLatin1String("shards"))
+        return std::make_unique<ShardsPartitioner>(
+            params.value(QStringLiteral("shards_per_client")).toInt(2));
+    if (name == QLatin1String("quantity-skew"))
+        return std::make_unique<QuantitySkewPartitioner>(params.value(QStringLiteral("alpha")).toDouble(1.0));
+    if (name == QLatin1String("natural")) return std::make_unique<NaturalPartitioner>();
+    throw PartitionError(QStringLiteral("partition.name"),
+                         QStringLiteral("unknown partitioner '%1'").arg(name));
+}
+
+std::vector<ClientShard> partitionDataset(const Partitioner &partitioner, const PartitionInput &in) {
+    const std::int64_t n = std::int64_t(in.labels->size());
+    if (in.clientCount < 1)
+        throw PartitionError(QStringLiteral("clients.count"), QStringLiteral("must be at least 1"));
+    if (std::int64_t(in.clientCount) * in.minSamples > n)
+        throw PartitionError(
+            QStringLiteral("partition.min_samples"),
+            QStringLiteral("%1 clients x %2 samples need %3 samples; the training pool has %4. Allowed here: "
+                           "at most %5 (or fewer clients)")
+                .arg(in.clientCount)
+                .arg(in.minSamples)
+                .arg(std::int64_t(in.clientCount) * in.minSamples)
+                .arg(n)
+                .arg(n / in.clientCount));
+    const auto assignment = partitioner.assign(in);
+    std::vector<ClientShard> shards(assignment.size());
+    for (std::size_t c = 0; c < assignment.size(); ++c) {
+        std::vector<std::int64_t> idx = assignment[c];
+        if (std::int64_t(idx.size()) < in.minSamples)
+            throw PartitionError(
+                QStringLiteral("partition.min_samples"),
+                QStringLiteral("client %1 got %2 samples, fewer than %3; raise partition.alpha, or lower "
+                               "clients.count or partition.min_samples")
+                    .arg(c)
+                    .arg(idx.size())
+                    .arg(in.minSamples));
+        std::sort(idx.begin(), idx.end());
+        Rng(in.seed, "test-split", std::int64_t(c)).shuffle(idx);
+        std::int64_t nTest = std::llround(in.testFraction * double(idx.size()));
+        if (in.testFraction > 0 && idx.size() >= 2)
+            nTest = std::clamp<std::int64_t>(nTest, 1, std::int64_t(idx.size()) - 1);
+        shards[c].test.assign(idx.begin(), idx.begin() + nTest);
+        shards[c].train.assign(idx.begin() + nTest, idx.end());
+        std::sort(shards[c].test.begin(), shards[c].test.end());
+        std::sort(shards[c].train.begin(), shards[c].train.end());
+    }
+    return shards;
+}
+
+std::vector<std::int64_t> labelHistogram(const std::vector<int> &labels, int numClasses,
+                                         const std::vector<std::int64_t> &indices) {
+    std::vector<std::int64_t> h(static_cast<std::size_t>(numClasses), 0);
+    for (std::int64_t i : indices)
+        h[std::size_t(labels[std::size_t(i)])] += 1;
+    return h;
+}
+
+void registerPartitioners() {
+    Registry &r = Registry::global();
+    const QString cat = QStringLiteral("partitioner");
+    r.addComponent({cat,
+                    QStringLiteral("iid"),
+                    QStringLiteral("IID"),
+                    QStringLiteral("Uniformly random, equal-sized clients."),
+                    {}});
+    r.addComponent(
+        {cat,
+         QStringLiteral("dirichlet"),
+         QStringLiteral("Dirichlet label skew"),
+         QStringLiteral(
+             "Each class is shared over clients by Dirichlet(alpha) proportions; small alpha = few "
+             "classes per client, large alpha tends to IID."),
+         {realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
+                    QStringLiteral("Concentration; smaller is more skewed."), {}, true)}});
+    r.addComponent({cat,
+                    QStringLiteral("classes-per-client"),
+                    QStringLiteral("k classes per client"),
+                    QStringLiteral("Every client holds exactly k classes."),
+                    {intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
+                              QStringLiteral("Classes each client holds."), QStringLiteral("classes"))}});
+    r.addComponent({cat,
+                    QStringLiteral("shards"),
+                    QStringLiteral("Sorted shards"),
+                    QStringLiteral("Sort by label, cut into equal shards, deal shards_per_client to each "
+                                   "client (McMahan et al. 2017)."),
+                    {intParam(QStringLiteral("shards_per_client"), 2, 1, 1000,
+                              QStringLiteral("Shards each client gets."), QStringLiteral("shards"))}});
+    r.addComponent(
+        {cat,
+         QStringLiteral("quantity-skew"),
+         QStringLiteral("Quantity skew"),
+         QStringLiteral("IID labels; client sizes follow Dirichlet(alpha) shares above min_samples."),
+         {realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
+                    QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true)}});
+    r.addComponent({cat,
+                    QStringLiteral("natural"),
+                    QStringLiteral("Natural clients"),
+                    QStringLiteral("Use the client ids the dataset carries (synthetic)."),
+                    {}});
+}
+
+} // namespace fedwb

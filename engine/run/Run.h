@@ -1,0 +1,51 @@
+// One federated run: select clients -> train them -> aggregate -> evaluate, round after round.
+// The GUI, the CLI and (later) the worker drive this same class. Public header: torch-free.
+#pragma once
+
+#include "run/RunTypes.h"
+#include "spec/FederationSpec.h"
+
+#include <QByteArray>
+#include <QString>
+
+#include <memory>
+
+namespace fedwb {
+
+// Called from the thread that runs exec(). Implementations must not block for long.
+class RunObserver {
+public:
+    virtual ~RunObserver() = default;
+    virtual void runStarted(int /*totalRounds*/, std::int64_t /*parameterCount*/) {}
+    virtual void roundStarted(int /*round*/, int /*selectedClients*/) {}
+    virtual void clientFinished(int /*round*/, int /*clientsDone*/, int /*clientsTotal*/) {}
+    virtual void roundFinished(const RoundMetrics & /*metrics*/) {}
+    // Final global parameters (little-endian float32, flat) right before runFinished.
+    virtual void finalModel(const QByteArray & /*flatParameters*/, std::int64_t /*parameterCount*/) {}
+    virtual void runFinished(const RunSummary & /*summary*/) {}
+    virtual void message(const QString & /*text*/) {} // phases and warnings, e.g. "loading dataset"
+};
+
+class Run {
+public:
+    explicit Run(FederationSpec spec);
+    ~Run();
+    Run(const Run &) = delete;
+    Run &operator=(const Run &) = delete;
+
+    const FederationSpec &spec() const;
+    void addObserver(RunObserver *observer); // not owned; add before exec()
+
+    // Runs every round; blocks. Errors (missing data, impossible partition) end the run as Failed with a
+    // message naming the workspace key; they never throw out of exec().
+    RunSummary exec();
+
+    // Thread-safe: the run stops after the client currently training and reports Stopped.
+    void requestStop();
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> d;
+};
+
+} // namespace fedwb

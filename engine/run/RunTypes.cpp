@@ -1,0 +1,30 @@
+#include "run/RunTypes.h"
+
+namespace fedwb {
+
+QString runStatusName(RunStatus status) {
+    switch (status) {
+    case RunStatus::Pending:
+        return QStringLiteral("pending");
+    case RunStatus::Running:
+        return QStringLiteral("running");
+    case RunStatus::Finished:
+        return QStringLiteral("finished");
+    case RunStatus::Stopped:
+        return QStringLiteral("stopped");
+    case RunStatus::Failed:
+        return QStringLiteral("failed");
+    case RunStatus::Interrupted:
+        return QStringLiteral("interrupted");
+    }
+    return {};
+}
+
+RunStatus runStatusFromName(const QString &name) {
+    for (RunStatus s : {RunStatus::Pending, RunStatus::Running, RunStatus::Finished, RunStatus::Stopped,
+                        RunStatus::Failed, RunStatus::Interrupted})
+        if (runStatusName(s) == name) return s;
+    return RunStatus::Failed;
+}
+
+} // namespace fedwb

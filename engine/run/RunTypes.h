@@ -1,0 +1,56 @@
+// Plain value types a run reports. Torch-free: shared by the engine, the run store, the CLI and the GUI.
+#pragma once
+
+#include "metrics/Fairness.h"
+
+#include <QMetaType>
+#include <QString>
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace fedwb {
+
+enum class RunStatus { Pending, Running, Finished, Stopped, Failed, Interrupted };
+QString runStatusName(RunStatus status);
+RunStatus runStatusFromName(const QString &name);
+
+struct ClientRoundMetrics {
+    int clientId = -1;
+    bool trained = false;            // selected and trained this round
+    std::optional<double> trainLoss; // mean training loss over its local steps (when trained)
+    std::optional<double> accuracy;  // on its local test split (evaluation rounds)
+    std::optional<double> loss;      // on its local test split (evaluation rounds)
+    std::int64_t trainSamples = 0;
+    std::int64_t testSamples = 0;
+};
+
+struct RoundMetrics {
+    int round = 0;           // 1-based
+    bool evaluated = false;  // test metrics and fairness are set on evaluation rounds
+    double testAccuracy = 0; // global model on the dataset's test set
+    double testLoss = 0;
+    double trainLoss = 0;                    // sample-weighted mean over the trained clients
+    Fairness fairness;                       // of per-client local-test accuracy
+    std::vector<ClientRoundMetrics> clients; // every client that trained or was evaluated, by id
+    int clientsSelected = 0;
+    double roundSeconds = 0;    // wall time of this round
+    double wallSeconds = 0;     // wall time since the run started, at the end of this round
+    std::int64_t bytesUp = 0;   // client -> server payload this round
+    std::int64_t bytesDown = 0; // server -> client payload this round
+};
+
+struct RunSummary {
+    RunStatus status = RunStatus::Pending;
+    int roundsDone = 0;
+    std::optional<double> finalTestAccuracy;
+    std::optional<double> finalTestLoss;
+    double wallSeconds = 0;
+    QString message; // error text for Failed
+};
+
+} // namespace fedwb
+
+Q_DECLARE_METATYPE(fedwb::RoundMetrics)
+Q_DECLARE_METATYPE(fedwb::RunSummary)

@@ -1,0 +1,259 @@
+#include "spec/FederationSpec.h"
+
+#include "data/DatasetFacts.h"
+#include "model/ModelFacts.h"
+#include "spec/Registry.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+
+#include <cmath>
+
+namespace fedwb {
+
+namespace {
+
+const QStringList &topLevelKeys() {
+    static const QStringList keys{QStringLiteral("format"), QStringLiteral("name"),
+                                  QStringLiteral("description")};
+    return keys;
+}
+
+QStringList allowedSectionKeys(const SectionSchema &s, const ComponentSchema *c) {
+    QStringList keys;
+    for (const ParamSchema &p : s.params)
+        keys.append(p.key);
+    if (c)
+        for (const ParamSchema &p : c->params)
+            keys.append(p.key);
+    return keys;
+}
+
+} // namespace
+
+QString FederationSpec::Parsed::errorText() const {
+    QStringList lines;
+    for (const SpecIssue &e : errors)
+        lines.append(e.text());
+    return lines.join(QLatin1Char('\n'));
+}
+
+QJsonValue FederationSpec::value(const QString &path) const {
+    const qsizetype dot = path.indexOf(QLatin1Char('.'));
+    if (dot < 0) return m_json.value(path);
+    return m_json.value(path.left(dot)).toObject().value(path.mid(dot + 1));
+}
+
+int FederationSpec::clientsPerRound() const {
+    const double v = real(QStringLiteral("clients.per_round"));
+    const int count = clientCount();
+    if (v > 0 && v < 1) return std::max(1, int(std::lround(v * count)));
+    return std::min(count, int(v));
+}
+
+FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
+    registerBuiltins();
+    const Registry &reg = Registry::global();
+    Parsed out;
+    auto error = [&](const QString &path, const QString &msg) { out.errors.append({path, msg}); };
+
+    // Format version first: a newer file is refused as a whole rather than half-understood.
+    const QJsonValue format = raw.value(QStringLiteral("format"));
+    if (format.isUndefined()) {
+        error(QStringLiteral("format"),
+              QStringLiteral("missing; a workspace starts with \"format\": %1").arg(kWorkspaceFormat));
+        return out;
+    }
+    if (!format.isDouble() || format.toDouble() != kWorkspaceFormat) {
+        error(QStringLiteral("format"),
+              QStringLiteral("%1 is not supported; this FedWorkbench reads format %2")
+                  .arg(QString::fromUtf8(QJsonDocument(QJsonArray{format}).toJson(QJsonDocument::Compact))
+                           .mid(1)
+                           .chopped(1))
+                  .arg(kWorkspaceFormat));
+        return out;
+    }
+
+    QStringList sectionKeys;
+    for (const SectionSchema &s : reg.sections())
+        sectionKeys.append(s.key);
+    for (auto it = raw.constBegin(); it != raw.constEnd(); ++it) {
+        if (topLevelKeys().contains(it.key())) {
+            if (it.key() != QLatin1String("format") && !it.value().isString())
+                error(it.key(), QStringLiteral("must be a string"));
+            continue;
+        }
+        if (!sectionKeys.contains(it.key()))
+            error(it.key(),
+                  QStringLiteral("unknown section; allowed: ") + sectionKeys.join(QStringLiteral(", ")));
+        else if (!it.value().isObject())
+            error(it.key(), QStringLiteral("must be an object of settings"));
+    }
+
+    QJsonObject normalized{{QStringLiteral("format"), kWorkspaceFormat}};
+    for (const QString &k : {QStringLiteral("name"), QStringLiteral("description")})
+        if (raw.value(k).isString()) normalized.insert(k, raw.value(k));
+
+    for (const SectionSchema &s : reg.sections()) {
+        const QJsonObject given = raw.value(s.key).toObject();
+        QJsonObject section;
+        const ComponentSchema *component = nullptr;
+        if (!s.category.isEmpty()) {
+            const ParamSchema *nameParam = s.param(QStringLiteral("name"));
+            const QJsonValue name = given.contains(QStringLiteral("name"))
+                                        ? given.value(QStringLiteral("name"))
+                                        : nameParam->defaultValue;
+            if (const QString problem = nameParam->check(name); !problem.isEmpty())
+                error(s.key + QStringLiteral(".name"), problem);
+            else
+                component = reg.component(s.category, name.toString());
+        }
+        // Defaults first, then what the file says.
+        for (const ParamSchema &p : s.params)
+            section.insert(p.key, p.defaultValue);
+        if (component) section.insert(QStringLiteral("name"), component->name);
+        if (component)
+            for (const ParamSchema &p : component->params)
+                section.insert(p.key, p.defaultValue);
+        for (auto it = given.constBegin(); it != given.constEnd(); ++it) {
+            const QString path = s.key + QLatin1Char('.') + it.key();
+            const ParamSchema *p = s.param(it.key());
+            if (!p && component) p = component->param(it.key());
+            if (p) {
+                if (p->key == QLatin1String("name") && !s.category.isEmpty()) continue; // checked above
+                if (const QString problem = p->check(it.value()); !problem.isEmpty())
+                    error(path, problem);
+                else
+                    section.insert(p->key, it.value());
+                continue;
+            }
+            // A key of another component of this category (left over after switching, say) is harmless.
+            QStringList owners;
+            for (const QString &other : reg.componentNames(s.category))
+                if (const ComponentSchema *c = reg.component(s.category, other); c && c->param(it.key()))
+                    owners.append(other);
+            if (!owners.isEmpty() && component) {
+                out.warnings.append(
+                    {path,
+                     QStringLiteral("ignored: %1 '%2' has no parameter '%3' (it belongs to %4)")
+                         .arg(s.category, component->name, it.key(), owners.join(QStringLiteral(", ")))});
+                continue;
+            }
+            if (!component && !s.category.isEmpty() && !owners.isEmpty())
+                continue; // the name error says it all
+            error(path, QStringLiteral("unknown key; allowed: ") +
+                            allowedSectionKeys(s, component).join(QStringLiteral(", ")));
+        }
+        normalized.insert(s.key, section);
+    }
+    if (!out.errors.isEmpty()) return out;
+
+    // The default number of clients per round (10) never exceeds a smaller population.
+    if (!raw.value(QStringLiteral("clients")).toObject().contains(QStringLiteral("per_round"))) {
+        QJsonObject clients = normalized.value(QStringLiteral("clients")).toObject();
+        const double count = clients.value(QStringLiteral("count")).toDouble();
+        clients.insert(QStringLiteral("per_round"),
+                       std::min(clients.value(QStringLiteral("per_round")).toDouble(), count));
+        normalized.insert(QStringLiteral("clients"), clients);
+    }
+
+    // Cross-field constraints.
+    FederationSpec spec;
+    spec.m_json = normalized;
+    const int count = spec.clientCount();
+    const double perRound = spec.real(QStringLiteral("clients.per_round"));
+    if (perRound >= 1 && perRound > count)
+        error(QStringLiteral("clients.per_round"),
+              QStringLiteral(
+                  "%1 is more than clients.count (%2); allowed: a count in [1, %2] or a fraction in (0, 1)")
+                  .arg(perRound)
+                  .arg(count));
+    const QString dataset = spec.string(QStringLiteral("dataset.name"));
+    const DatasetFacts data = datasetFacts(dataset);
+    const QString model = spec.string(QStringLiteral("model.name"));
+    if (modelFacts(model).needsImage && !data.image)
+        error(QStringLiteral("model.name"),
+              QStringLiteral("'%1' needs image input; dataset '%2' has %3 plain features "
+                             "(allowed here: logreg, mlp-2nn)")
+                  .arg(model, dataset)
+                  .arg(data.features));
+    const QString partition = spec.string(QStringLiteral("partition.name"));
+    if (partition == QLatin1String("classes-per-client")) {
+        const qint64 k = spec.integer(QStringLiteral("partition.classes_per_client"));
+        if (k > data.numClasses)
+            error(QStringLiteral("partition.classes_per_client"),
+                  QStringLiteral("%1 is more than the %2 classes of '%3'; allowed: an integer in [1, %2]")
+                      .arg(k)
+                      .arg(data.numClasses)
+                      .arg(dataset));
+    }
+    if (partition == QLatin1String("natural") && !data.naturalClients)
+        error(QStringLiteral("partition.name"),
+              QStringLiteral(
+                  "'natural' needs a dataset whose samples carry client ids (synthetic); '%1' has none")
+                  .arg(dataset));
+    if (!out.errors.isEmpty()) return out;
+    out.spec = std::move(spec);
+    return out;
+}
+
+std::optional<QJsonObject> FederationSpec::readFile(const QString &path, QString *error) {
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error) *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
+        return std::nullopt;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
+    if (parseError.error != QJsonParseError::NoError) {
+        if (error)
+            *error = QStringLiteral("%1: not valid JSON at offset %2: %3")
+                         .arg(path)
+                         .arg(parseError.offset)
+                         .arg(parseError.errorString());
+        return std::nullopt;
+    }
+    if (!doc.isObject()) {
+        if (error) *error = QStringLiteral("%1: a workspace must be a JSON object").arg(path);
+        return std::nullopt;
+    }
+    return doc.object();
+}
+
+bool FederationSpec::applyOverride(QJsonObject &raw, const QString &assignment, QString *error) {
+    const qsizetype eq = assignment.indexOf(QLatin1Char('='));
+    if (eq <= 0) {
+        if (error)
+            *error = QStringLiteral("--set %1: expected KEY=VALUE, e.g. partition.alpha=0.1").arg(assignment);
+        return false;
+    }
+    const QString key = assignment.left(eq).trimmed();
+    const QString text = assignment.mid(eq + 1).trimmed();
+    const QStringList parts = key.split(QLatin1Char('.'));
+    if (parts.size() > 2 || parts.contains(QString())) {
+        if (error)
+            *error = QStringLiteral("--set %1: KEY must be section.key, e.g. run.rounds").arg(assignment);
+        return false;
+    }
+    QJsonValue value;
+    const QJsonDocument doc = QJsonDocument::fromJson(QByteArray("[") + text.toUtf8() + QByteArray("]"));
+    if (doc.isArray() && doc.array().size() == 1)
+        value = doc.array().at(0);
+    else
+        value = text; // a bare word: a string such as fedavg or a path
+    if (parts.size() == 1) {
+        raw.insert(parts[0], value);
+        return true;
+    }
+    QJsonObject section = raw.value(parts[0]).toObject();
+    if (raw.contains(parts[0]) && !raw.value(parts[0]).isObject()) {
+        if (error) *error = QStringLiteral("--set %1: '%2' is not a section").arg(assignment, parts[0]);
+        return false;
+    }
+    section.insert(parts[1], value);
+    raw.insert(parts[0], section);
+    return true;
+}
+
+} // namespace fedwb

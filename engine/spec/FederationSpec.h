@@ -1,0 +1,61 @@
+// A validated, fully defaulted federation description, read from a `.fedwb` workspace.
+#pragma once
+
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace fedwb {
+
+inline constexpr int kWorkspaceFormat = 1;
+
+struct SpecIssue {
+    QString path;    // "partition.alpha"
+    QString message; // "-1 is out of range; allowed: a number in (0, 1000000]"
+    QString text() const { return path.isEmpty() ? message : path + QStringLiteral(": ") + message; }
+};
+
+class FederationSpec {
+public:
+    struct Parsed;
+
+    // Validates a raw workspace object: unknown keys, wrong types, out-of-range values and cross-field
+    // constraints become errors naming the key path; keys that belong to another (unselected) component of
+    // the same category become warnings. On success the returned spec has every default filled in.
+    static Parsed parse(const QJsonObject &raw);
+
+    // Reads a workspace file as JSON (no validation). On failure returns nullopt and sets *error.
+    static std::optional<QJsonObject> readFile(const QString &path, QString *error);
+    // Applies "section.key=value" to a raw workspace object. The value is read as JSON when it parses as
+    // JSON (numbers, true/false, quoted strings), otherwise as a plain string.
+    static bool applyOverride(QJsonObject &raw, const QString &assignment, QString *error);
+
+    const QJsonObject &json() const { return m_json; }
+    QJsonObject section(const QString &key) const { return m_json.value(key).toObject(); }
+    QJsonValue value(const QString &path) const; // "training.lr"
+    double real(const QString &path) const { return value(path).toDouble(); }
+    qint64 integer(const QString &path) const { return value(path).toInteger(); }
+    QString string(const QString &path) const { return value(path).toString(); }
+    bool boolean(const QString &path) const { return value(path).toBool(); }
+
+    // Convenience for the most used values.
+    int clientCount() const { return int(integer(QStringLiteral("clients.count"))); }
+    int clientsPerRound() const; // resolves a fraction against clients.count (at least 1)
+    int rounds() const { return int(integer(QStringLiteral("run.rounds"))); }
+    quint64 seed() const { return quint64(integer(QStringLiteral("run.seed"))); }
+
+private:
+    QJsonObject m_json;
+};
+
+struct FederationSpec::Parsed {
+    std::optional<FederationSpec> spec;
+    QList<SpecIssue> errors;
+    QList<SpecIssue> warnings;
+    bool ok() const { return spec.has_value(); }
+    QString errorText() const; // one "path: problem" line per error
+};
+
+} // namespace fedwb

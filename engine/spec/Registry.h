@@ -1,0 +1,37 @@
+// The registry of components and workspace sections. Built-ins are registered explicitly by
+// fedwb::registerBuiltins() (static-library self-registration would be dropped by the linker).
+#pragma once
+
+#include "spec/Schema.h"
+
+#include <QMap>
+
+namespace fedwb {
+
+class Registry {
+public:
+    static Registry &global();
+
+    void addComponent(ComponentSchema schema);
+    void addSection(SectionSchema schema);
+
+    const ComponentSchema *component(const QString &category, const QString &name) const;
+    QStringList componentNames(const QString &category) const;
+    QStringList categories() const;
+    const QList<SectionSchema> &sections() const { return m_sections; }
+    const SectionSchema *section(const QString &key) const;
+
+    // Every section and component with its parameters, as shown by `fedwb-cli schema --json`.
+    QJsonObject toJson() const;
+    // The same as a human-readable reference text.
+    QString toText() const;
+
+private:
+    QList<SectionSchema> m_sections;
+    QMap<QString, QList<ComponentSchema>> m_components; // category -> components in registration order
+};
+
+// Registers every built-in section and component once (thread-safe, idempotent).
+void registerBuiltins();
+
+} // namespace fedwb

@@ -1,0 +1,213 @@
+#include "spec/Schema.h"
+
+#include <QJsonArray>
+
+#include <cmath>
+
+namespace fedwb {
+
+namespace {
+
+QString number(double v) {
+    if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    return QString::number(v, 'g', 12);
+}
+
+QString shown(const QJsonValue &v) {
+    switch (v.type()) {
+    case QJsonValue::Double:
+        return number(v.toDouble());
+    case QJsonValue::String:
+        return QLatin1Char('"') + v.toString() + QLatin1Char('"');
+    case QJsonValue::Bool:
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Array:
+        return QStringLiteral("an array");
+    case QJsonValue::Object:
+        return QStringLiteral("an object");
+    default:
+        return QStringLiteral("nothing");
+    }
+}
+
+bool isWhole(double v) {
+    return std::isfinite(v) && std::floor(v) == v;
+}
+
+} // namespace
+
+QString paramTypeName(ParamType type) {
+    switch (type) {
+    case ParamType::Integer:
+        return QStringLiteral("integer");
+    case ParamType::Real:
+        return QStringLiteral("number");
+    case ParamType::Boolean:
+        return QStringLiteral("boolean");
+    case ParamType::String:
+        return QStringLiteral("string");
+    case ParamType::Choice:
+        return QStringLiteral("choice");
+    case ParamType::CountOrFraction:
+        return QStringLiteral("count-or-fraction");
+    }
+    return {};
+}
+
+QString ParamSchema::allowedText() const {
+    const QString lo = (minExclusive ? QStringLiteral("(") : QStringLiteral("[")) + number(min);
+    const QString hi = number(max) + QStringLiteral("]");
+    switch (type) {
+    case ParamType::Integer:
+        return QStringLiteral("an integer in ") + lo + QStringLiteral(", ") + hi;
+    case ParamType::Real:
+        return QStringLiteral("a number in ") + lo + QStringLiteral(", ") + hi;
+    case ParamType::Boolean:
+        return QStringLiteral("true or false");
+    case ParamType::String:
+        return QStringLiteral("a string");
+    case ParamType::Choice:
+        return QStringLiteral("one of: ") + choices.join(QStringLiteral(", "));
+    case ParamType::CountOrFraction:
+        return QStringLiteral("a whole count in [1, ") + number(max) +
+               QStringLiteral("] or a fraction in (0, 1)");
+    }
+    return {};
+}
+
+QString ParamSchema::check(const QJsonValue &value) const {
+    const QString bad = shown(value) + QStringLiteral(" is not allowed; allowed: ") + allowedText();
+    switch (type) {
+    case ParamType::Integer: {
+        if (!value.isDouble() || !isWhole(value.toDouble())) return bad;
+        const double v = value.toDouble();
+        if (v < min || v > max)
+            return shown(value) + QStringLiteral(" is out of range; allowed: ") + allowedText();
+        return {};
+    }
+    case ParamType::Real: {
+        if (!value.isDouble() || !std::isfinite(value.toDouble())) return bad;
+        const double v = value.toDouble();
+        if (v < min || (minExclusive && v == min) || v > max)
+            return shown(value) + QStringLiteral(" is out of range; allowed: ") + allowedText();
+        return {};
+    }
+    case ParamType::Boolean:
+        return value.isBool() ? QString() : bad;
+    case ParamType::String:
+        return value.isString() ? QString() : bad;
+    case ParamType::Choice:
+        if (!value.isString()) return bad;
+        return choices.contains(value.toString())
+                   ? QString()
+                   : shown(value) + QStringLiteral(" is unknown; allowed: ") + allowedText();
+    case ParamType::CountOrFraction: {
+        if (!value.isDouble()) return bad;
+        const double v = value.toDouble();
+        if (v > 0 && v < 1) return {};
+        if (!isWhole(v) || v < 1 || v > max)
+            return shown(value) + QStringLiteral(" is out of range; allowed: ") + allowedText();
+        return {};
+    }
+    }
+    return bad;
+}
+
+QJsonObject ParamSchema::toJson() const {
+    QJsonObject o{{QStringLiteral("key"), key},
+                  {QStringLiteral("type"), paramTypeName(type)},
+                  {QStringLiteral("default"), defaultValue},
+                  {QStringLiteral("help"), help},
+                  {QStringLiteral("allowed"), allowedText()}};
+    if (type == ParamType::Integer || type == ParamType::Real || type == ParamType::CountOrFraction) {
+        if (std::isfinite(min)) o.insert(QStringLiteral("min"), min);
+        if (std::isfinite(max)) o.insert(QStringLiteral("max"), max);
+        if (minExclusive) o.insert(QStringLiteral("min_exclusive"), true);
+    }
+    if (type == ParamType::Choice) o.insert(QStringLiteral("choices"), QJsonArray::fromStringList(choices));
+    if (!unit.isEmpty()) o.insert(QStringLiteral("unit"), unit);
+    return o;
+}
+
+const ParamSchema *ComponentSchema::param(const QString &key) const {
+    for (const ParamSchema &p : params)
+        if (p.key == key) return &p;
+    return nullptr;
+}
+
+QJsonObject ComponentSchema::toJson() const {
+    QJsonArray ps;
+    for (const ParamSchema &p : params)
+        ps.append(p.toJson());
+    return {{QStringLiteral("category"), category},
+            {QStringLiteral("name"), name},
+            {QStringLiteral("title"), title},
+            {QStringLiteral("help"), help},
+            {QStringLiteral("params"), ps}};
+}
+
+const ParamSchema *SectionSchema::param(const QString &k) const {
+    for (const ParamSchema &p : params)
+        if (p.key == k) return &p;
+    return nullptr;
+}
+
+ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, const QString &help,
+                     const QString &unit) {
+    ParamSchema p;
+    p.key = key;
+    p.type = ParamType::Integer;
+    p.defaultValue = double(def);
+    p.min = double(min);
+    p.max = double(max);
+    p.help = help;
+    p.unit = unit;
+    return p;
+}
+
+ParamSchema realParam(const QString &key, double def, double min, double max, const QString &help,
+                      const QString &unit, bool minExclusive) {
+    ParamSchema p;
+    p.key = key;
+    p.type = ParamType::Real;
+    p.defaultValue = def;
+    p.min = min;
+    p.max = max;
+    p.minExclusive = minExclusive;
+    p.help = help;
+    p.unit = unit;
+    return p;
+}
+
+ParamSchema boolParam(const QString &key, bool def, const QString &help) {
+    ParamSchema p;
+    p.key = key;
+    p.type = ParamType::Boolean;
+    p.defaultValue = def;
+    p.help = help;
+    return p;
+}
+
+ParamSchema stringParam(const QString &key, const QString &def, const QString &help) {
+    ParamSchema p;
+    p.key = key;
+    p.type = ParamType::String;
+    p.defaultValue = def;
+    p.help = help;
+    return p;
+}
+
+ParamSchema choiceParam(const QString &key, const QString &def, const QStringList &choices,
+                        const QString &help) {
+    ParamSchema p;
+    p.key = key;
+    p.type = ParamType::Choice;
+    p.defaultValue = def;
+    p.choices = choices;
+    p.help = help;
+    return p;
+}
+
+} // namespace fedwb

@@ -1,0 +1,77 @@
+// Parameter schemas: the one description of every configurable value. GUI forms, CLI --set validation,
+// workspace validation messages and the `fedwb-cli schema` reference are all generated from these.
+#pragma once
+
+#include <QJsonObject>
+#include <QJsonValue>
+#include <QList>
+#include <QString>
+#include <QStringList>
+
+#include <limits>
+
+namespace fedwb {
+
+enum class ParamType {
+    Integer,         // whole number within [min, max]
+    Real,            // floating-point number within [min, max] (min may be exclusive)
+    Boolean,         // true / false
+    String,          // free text (paths, names)
+    Choice,          // one of `choices`
+    CountOrFraction, // a whole count >= 1, or a fraction in (0, 1)
+};
+
+QString paramTypeName(ParamType type);
+
+struct ParamSchema {
+    QString key;
+    ParamType type = ParamType::Real;
+    QJsonValue defaultValue;
+    double min = -std::numeric_limits<double>::infinity();
+    double max = std::numeric_limits<double>::infinity();
+    bool minExclusive = false;
+    QStringList choices; // for Choice
+    QString unit;
+    QString help;
+
+    // Empty when `value` is acceptable, otherwise the problem in words (without the key path).
+    QString check(const QJsonValue &value) const;
+    // "an integer in [1, 10000]", "one of: sgd, adam", ...
+    QString allowedText() const;
+    QJsonObject toJson() const;
+};
+
+// A registered component (dataset, partitioner, model, optimizer, strategy ...): its name and parameters.
+struct ComponentSchema {
+    QString category;
+    QString name;
+    QString title;
+    QString help;
+    QList<ParamSchema> params;
+
+    const ParamSchema *param(const QString &key) const;
+    QJsonObject toJson() const;
+};
+
+// A workspace section such as `partition`: its own keys, plus (when `category` is set) a `name` key that
+// selects a component of that category whose parameters then also live in the section.
+struct SectionSchema {
+    QString key;
+    QString category; // empty: the section selects no component
+    QString help;
+    QList<ParamSchema> params;
+
+    const ParamSchema *param(const QString &k) const;
+};
+
+// Helpers to write schemas compactly.
+ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, const QString &help,
+                     const QString &unit = {});
+ParamSchema realParam(const QString &key, double def, double min, double max, const QString &help,
+                      const QString &unit = {}, bool minExclusive = false);
+ParamSchema boolParam(const QString &key, bool def, const QString &help);
+ParamSchema stringParam(const QString &key, const QString &def, const QString &help);
+ParamSchema choiceParam(const QString &key, const QString &def, const QStringList &choices,
+                        const QString &help);
+
+} // namespace fedwb

@@ -1,0 +1,728 @@
+#include "store/RunStore.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QHash>
+#include <QJsonDocument>
+#include <QJsonValue>
+#include <QLocale>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QStandardPaths>
+#include <QStringList>
+#include <QSysInfo>
+#include <QVariant>
+
+#include <atomic>
+#include <cerrno>
+#include <limits>
+#include <vector>
+
+#ifdef Q_OS_UNIX
+#include <signal.h>
+#include <sys/types.h>
+#endif
+
+#ifndef FEDWB_VERSION
+#define FEDWB_VERSION "dev"
+#endif
+
+namespace fedwb {
+
+namespace {
+
+std::atomic<int> connectionCounter{0};
+
+// Migration step i takes a store from user_version i to i + 1. Append steps; never edit a released one.
+const std::vector<QStringList> &migrations() {
+    static const std::vector<QStringList> steps = {
+        // 0 -> 1: everything.
+        {
+            QStringLiteral("CREATE TABLE runs ("
+                           " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+                           " name TEXT NOT NULL DEFAULT '',"
+                           " workspace TEXT NOT NULL DEFAULT '',"
+                           " spec_json TEXT NOT NULL DEFAULT '{}',"
+                           " seed TEXT NOT NULL DEFAULT '0'," // quint64 does not fit SQLite's signed INTEGER
+                           " status TEXT NOT NULL,"
+                           " started_at TEXT,"
+                           " ended_at TEXT,"
+                           " app_version TEXT NOT NULL DEFAULT '',"
+                           " rounds_planned INTEGER NOT NULL DEFAULT 0,"
+                           " rounds_done INTEGER NOT NULL DEFAULT 0,"
+                           " final_test_accuracy REAL,"
+                           " final_test_loss REAL,"
+                           " wall_seconds REAL NOT NULL DEFAULT 0,"
+                           " message TEXT NOT NULL DEFAULT '',"
+                           " owner_pid INTEGER,"
+                           " owner_host TEXT)"),
+            QStringLiteral("CREATE TABLE rounds ("
+                           " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+                           " round INTEGER NOT NULL,"
+                           " evaluated INTEGER NOT NULL DEFAULT 0,"
+                           " test_accuracy REAL,"
+                           " test_loss REAL,"
+                           " train_loss REAL NOT NULL DEFAULT 0,"
+                           " fairness_mean REAL,"
+                           " fairness_std REAL,"
+                           " fairness_worst10 REAL,"
+                           " fairness_best10 REAL,"
+                           " fairness_jain REAL,"
+                           " clients_selected INTEGER NOT NULL DEFAULT 0,"
+                           " round_seconds REAL NOT NULL DEFAULT 0,"
+                           " wall_seconds REAL NOT NULL DEFAULT 0,"
+                           " bytes_up INTEGER NOT NULL DEFAULT 0,"
+                           " bytes_down INTEGER NOT NULL DEFAULT 0,"
+                           " PRIMARY KEY (run_id, round))"),
+            QStringLiteral(
+                "CREATE TABLE client_rounds ("
+                " run_id INTEGER NOT NULL,"
+                " round INTEGER NOT NULL,"
+                " client_id INTEGER NOT NULL,"
+                " trained INTEGER NOT NULL DEFAULT 0,"
+                " train_loss REAL,"
+                " accuracy REAL,"
+                " loss REAL,"
+                " train_samples INTEGER NOT NULL DEFAULT 0,"
+                " test_samples INTEGER NOT NULL DEFAULT 0,"
+                " PRIMARY KEY (run_id, round, client_id),"
+                " FOREIGN KEY (run_id, round) REFERENCES rounds(run_id, round) ON DELETE CASCADE)"),
+            QStringLiteral("CREATE TABLE models ("
+                           " run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,"
+                           " round INTEGER NOT NULL,"
+                           " parameter_count INTEGER NOT NULL,"
+                           " parameters BLOB NOT NULL)"),
+            QStringLiteral("CREATE INDEX runs_status ON runs(status)"),
+        },
+    };
+    return steps;
+}
+
+QString nowUtc() {
+    return QDateTime::currentDateTimeUtc().toString(Qt::ISODateWithMs);
+}
+
+QDateTime parseTime(const QVariant &value) {
+    if (value.isNull()) return {};
+    QDateTime t = QDateTime::fromString(value.toString(), Qt::ISODateWithMs);
+    if (!t.isValid()) t = QDateTime::fromString(value.toString(), Qt::ISODate);
+    return t;
+}
+
+// A null QString binds as SQL NULL; the text columns are NOT NULL.
+QVariant text(const QString &s) {
+    return s.isNull() ? QVariant(QStringLiteral("")) : QVariant(s);
+}
+
+QVariant optionalValue(const std::optional<double> &v) {
+    return v ? QVariant(*v) : QVariant();
+}
+
+std::optional<double> optionalDouble(const QVariant &v) {
+    if (v.isNull()) return std::nullopt;
+    return v.toDouble();
+}
+
+constexpr QLatin1String kRunColumns(
+    "id, name, workspace, spec_json, seed, status, started_at, ended_at, app_version, rounds_planned, "
+    "rounds_done, final_test_accuracy, final_test_loss, wall_seconds, message");
+
+QJsonValue jsonOptional(const std::optional<double> &v) {
+    return v ? QJsonValue(*v) : QJsonValue();
+}
+
+// Shortest text that reads back as the same double.
+QString numberText(double v) {
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+}
+
+bool ownerProcessGone(qint64 pid) {
+    if (pid <= 0 || pid > std::numeric_limits<int>::max()) return true; // never a live process
+#ifdef Q_OS_UNIX
+    if (::kill(static_cast<pid_t>(pid), 0) == 0) return false;
+    return errno == ESRCH; // EPERM: it exists, it is just not ours
+#else
+    return false; // cannot tell: leave the run alone
+#endif
+}
+
+} // namespace
+
+struct RunStore::Impl {
+    QString path;
+    QString connectionName;
+    QSqlDatabase db; // held (not looked up by name) so the store can be handed to the run's thread
+    QString lastError;
+    bool open = false;
+    int schemaVersion = 0;
+
+    bool fail(const QString &what, const QSqlQuery &q) {
+        lastError = what + QStringLiteral(": ") + q.lastError().text();
+        return false;
+    }
+    bool fail(const QString &message) {
+        lastError = message;
+        return false;
+    }
+
+    bool exec(const QString &sql, const QString &what) {
+        QSqlQuery q(db);
+        if (!q.exec(sql)) return fail(what, q);
+        return true;
+    }
+
+    // BEGIN IMMEDIATE takes the write lock up front, so two processes never both start the same migration.
+    bool begin() {
+        return exec(QStringLiteral("BEGIN IMMEDIATE"), QStringLiteral("could not begin a transaction"));
+    }
+    bool commit() { return exec(QStringLiteral("COMMIT"), QStringLiteral("could not commit")); }
+    void rollback() {
+        QSqlQuery q(db);
+        q.exec(QStringLiteral("ROLLBACK"));
+    }
+
+    std::optional<int> userVersion() {
+        QSqlQuery q(db);
+        if (!q.exec(QStringLiteral("PRAGMA user_version")) || !q.next()) {
+            fail(QStringLiteral("could not read the schema version of run store ") + path, q);
+            return std::nullopt;
+        }
+        return q.value(0).toInt();
+    }
+
+    bool openDatabase();
+    bool migrate();
+    void markInterruptedRuns();
+    StoredRun runFromQuery(const QSqlQuery &q) const;
+};
+
+StoredRun RunStore::Impl::runFromQuery(const QSqlQuery &q) const {
+    StoredRun r;
+    r.id = q.value(0).toLongLong();
+    r.name = q.value(1).toString();
+    r.workspace = q.value(2).toString();
+    r.spec = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
+    r.seed = q.value(4).toString().toULongLong();
+    r.status = runStatusFromName(q.value(5).toString());
+    r.startedAt = parseTime(q.value(6));
+    r.endedAt = parseTime(q.value(7));
+    r.appVersion = q.value(8).toString();
+    r.roundsPlanned = q.value(9).toInt();
+    r.roundsDone = q.value(10).toInt();
+    r.finalTestAccuracy = optionalDouble(q.value(11));
+    r.finalTestLoss = optionalDouble(q.value(12));
+    r.wallSeconds = q.value(13).toDouble();
+    r.message = q.value(14).toString();
+    return r;
+}
+
+bool RunStore::Impl::openDatabase() {
+    if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QSQLITE")))
+        return fail(QStringLiteral("the Qt SQLite driver (QSQLITE) is not available"));
+
+    const bool fileBacked = !path.isEmpty() && path != QLatin1String(":memory:");
+    if (fileBacked) {
+        const QDir dir = QFileInfo(path).absoluteDir();
+        if (!dir.exists() && !dir.mkpath(QStringLiteral(".")))
+            return fail(QStringLiteral("could not create the folder ") + dir.path() +
+                        QStringLiteral(" for run store ") + path);
+    }
+
+    db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
+    db.setDatabaseName(path);
+    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (!db.open())
+        return fail(QStringLiteral("could not open run store ") + path + QStringLiteral(": ") +
+                    db.lastError().text());
+
+    // Reading the version first also tells a non-SQLite file apart before anything is written to it.
+    const std::optional<int> version = userVersion();
+    if (!version) return false;
+    schemaVersion = *version;
+    if (schemaVersion > kSchemaVersion)
+        return fail(QStringLiteral("run store %1 has schema version %2, newer than this FedWorkbench (%3)")
+                        .arg(path)
+                        .arg(schemaVersion)
+                        .arg(kSchemaVersion));
+
+    if (fileBacked) {
+        QSqlQuery q(db);
+        q.exec(QStringLiteral("PRAGMA journal_mode=WAL")); // best effort: some file systems cannot do WAL
+    }
+    if (!exec(QStringLiteral("PRAGMA synchronous=NORMAL"), QStringLiteral("could not configure run store")) ||
+        !exec(QStringLiteral("PRAGMA foreign_keys=ON"), QStringLiteral("could not configure run store")))
+        return false;
+
+    if (!migrate()) return false;
+    if (fileBacked) markInterruptedRuns();
+    return true;
+}
+
+bool RunStore::Impl::migrate() {
+    const auto &steps = migrations();
+    while (schemaVersion < kSchemaVersion) {
+        if (!begin()) return false;
+        // Another process may have migrated between our read and our lock.
+        const std::optional<int> current = userVersion();
+        if (!current) {
+            rollback();
+            return false;
+        }
+        schemaVersion = *current;
+        if (schemaVersion >= kSchemaVersion) {
+            rollback();
+            break;
+        }
+        const QStringList &step = steps[static_cast<std::size_t>(schemaVersion)];
+        const int target = schemaVersion + 1;
+        const QString what =
+            QStringLiteral("could not upgrade run store %1 to schema version %2").arg(path).arg(target);
+        bool ok = true;
+        for (const QString &sql : step) {
+            if (!exec(sql, what)) {
+                ok = false;
+                break;
+            }
+        }
+        ok = ok && exec(QStringLiteral("PRAGMA user_version = %1").arg(target), what);
+        if (!ok || !commit()) {
+            rollback();
+            return false;
+        }
+        schemaVersion = target;
+    }
+    return true;
+}
+
+void RunStore::Impl::markInterruptedRuns() {
+    struct Candidate {
+        qint64 id;
+        qint64 pid;
+    };
+    std::vector<Candidate> gone;
+    {
+        QSqlQuery q(db);
+        q.setForwardOnly(true);
+        q.prepare(QStringLiteral("SELECT id, owner_pid FROM runs WHERE status = ? AND owner_host = ?"));
+        q.addBindValue(runStatusName(RunStatus::Running));
+        q.addBindValue(QSysInfo::machineHostName());
+        if (!q.exec()) {
+            fail(QStringLiteral("could not look for interrupted runs"), q);
+            return;
+        }
+        while (q.next()) {
+            const qint64 pid = q.value(1).isNull() ? 0 : q.value(1).toLongLong();
+            if (ownerProcessGone(pid)) gone.push_back({q.value(0).toLongLong(), pid});
+        }
+    }
+    for (const Candidate &c : gone) {
+        QSqlQuery q(db);
+        // ended_at stays NULL: nobody saw when it ended. The last recorded round is the best wall time we
+        // have.
+        q.prepare(QStringLiteral("UPDATE runs SET status = ?, message = ?,"
+                                 " wall_seconds = COALESCE((SELECT MAX(wall_seconds) FROM rounds WHERE "
+                                 "run_id = runs.id), wall_seconds)"
+                                 " WHERE id = ? AND status = ?"));
+        q.addBindValue(runStatusName(RunStatus::Interrupted));
+        q.addBindValue(QStringLiteral("the process running it ended before the run finished"));
+        q.addBindValue(c.id);
+        q.addBindValue(runStatusName(RunStatus::Running));
+        if (!q.exec()) fail(QStringLiteral("could not mark run %1 interrupted").arg(c.id), q);
+    }
+}
+
+RunStore::RunStore(const QString &path)
+    : d(new Impl) {
+    d->path = path;
+    d->connectionName = QStringLiteral("fedwb-store-%1").arg(++connectionCounter);
+    d->open = d->openDatabase();
+    if (!d->open && d->db.isOpen()) d->db.close();
+}
+
+RunStore::~RunStore() {
+    if (d->db.isOpen()) d->db.close();
+    d->db = QSqlDatabase(); // drop the last handle before removing the connection
+    if (QSqlDatabase::contains(d->connectionName)) QSqlDatabase::removeDatabase(d->connectionName);
+    delete d;
+}
+
+bool RunStore::isOpen() const {
+    return d->open;
+}
+
+QString RunStore::lastError() const {
+    return d->lastError;
+}
+
+int RunStore::schemaVersion() const {
+    return d->schemaVersion;
+}
+
+QString RunStore::defaultPath() {
+    QString base = QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation);
+    if (base.isEmpty()) base = QDir::homePath() + QStringLiteral("/.local/share");
+    return base + QStringLiteral("/fedworkbench/runs.sqlite");
+}
+
+qint64 RunStore::createRun(const QString &name, const QString &workspace, const QJsonObject &spec,
+                           quint64 seed, int roundsPlanned) {
+    if (!d->open) return -1;
+    QSqlQuery q(d->db);
+    q.prepare(
+        QStringLiteral("INSERT INTO runs (name, workspace, spec_json, seed, status, started_at, app_version,"
+                       " rounds_planned, rounds_done, wall_seconds, message, owner_pid, owner_host)"
+                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, ?)"));
+    q.addBindValue(text(name));
+    q.addBindValue(text(workspace));
+    q.addBindValue(QString::fromUtf8(QJsonDocument(spec).toJson(QJsonDocument::Compact)));
+    q.addBindValue(QString::number(seed));
+    q.addBindValue(runStatusName(RunStatus::Running));
+    q.addBindValue(nowUtc());
+    q.addBindValue(QString(QLatin1String(FEDWB_VERSION)));
+    q.addBindValue(roundsPlanned);
+    q.addBindValue(QCoreApplication::applicationPid());
+    q.addBindValue(QSysInfo::machineHostName());
+    if (!q.exec()) {
+        d->fail(QStringLiteral("could not create run \"%1\"").arg(name), q);
+        return -1;
+    }
+    return q.lastInsertId().toLongLong();
+}
+
+bool RunStore::recordRound(qint64 runId, const RoundMetrics &m) {
+    if (!d->open) return false;
+    const QString what = QStringLiteral("could not record round %1 of run %2").arg(m.round).arg(runId);
+    if (!d->begin()) return false;
+    const auto failAndRollBack = [&](const QSqlQuery &q) {
+        d->fail(what, q);
+        d->rollback();
+        return false;
+    };
+    {
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral(
+            "INSERT INTO rounds (run_id, round, evaluated, test_accuracy, test_loss, train_loss, "
+            "fairness_mean,"
+            " fairness_std, fairness_worst10, fairness_best10, fairness_jain, clients_selected, "
+            "round_seconds,"
+            " wall_seconds, bytes_up, bytes_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        const auto ifEvaluated = [&](double v) { return m.evaluated ? QVariant(v) : QVariant(); };
+        q.addBindValue(runId);
+        q.addBindValue(m.round);
+        q.addBindValue(m.evaluated ? 1 : 0);
+        q.addBindValue(ifEvaluated(m.testAccuracy));
+        q.addBindValue(ifEvaluated(m.testLoss));
+        q.addBindValue(m.trainLoss);
+        q.addBindValue(ifEvaluated(m.fairness.mean));
+        q.addBindValue(ifEvaluated(m.fairness.std));
+        q.addBindValue(ifEvaluated(m.fairness.worst10));
+        q.addBindValue(ifEvaluated(m.fairness.best10));
+        q.addBindValue(ifEvaluated(m.fairness.jain));
+        q.addBindValue(m.clientsSelected);
+        q.addBindValue(m.roundSeconds);
+        q.addBindValue(m.wallSeconds);
+        q.addBindValue(qint64(m.bytesUp));
+        q.addBindValue(qint64(m.bytesDown));
+        if (!q.exec()) return failAndRollBack(q);
+    }
+    if (!m.clients.empty()) {
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral(
+            "INSERT INTO client_rounds (run_id, round, client_id, trained, train_loss,"
+            " accuracy, loss, train_samples, test_samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        for (const ClientRoundMetrics &c : m.clients) {
+            q.bindValue(0, runId);
+            q.bindValue(1, m.round);
+            q.bindValue(2, c.clientId);
+            q.bindValue(3, c.trained ? 1 : 0);
+            q.bindValue(4, optionalValue(c.trainLoss));
+            q.bindValue(5, optionalValue(c.accuracy));
+            q.bindValue(6, optionalValue(c.loss));
+            q.bindValue(7, qint64(c.trainSamples));
+            q.bindValue(8, qint64(c.testSamples));
+            if (!q.exec()) return failAndRollBack(q);
+        }
+    }
+    {
+        QSqlQuery q(d->db);
+        if (m.evaluated) {
+            q.prepare(
+                QStringLiteral("UPDATE runs SET rounds_done = MAX(rounds_done, ?), final_test_accuracy = ?,"
+                               " final_test_loss = ? WHERE id = ?"));
+            q.addBindValue(m.round);
+            q.addBindValue(m.testAccuracy);
+            q.addBindValue(m.testLoss);
+        } else {
+            q.prepare(QStringLiteral("UPDATE runs SET rounds_done = MAX(rounds_done, ?) WHERE id = ?"));
+            q.addBindValue(m.round);
+        }
+        q.addBindValue(runId);
+        if (!q.exec()) return failAndRollBack(q);
+    }
+    if (!d->commit()) {
+        d->rollback();
+        return false;
+    }
+    return true;
+}
+
+bool RunStore::saveModel(qint64 runId, int round, const QByteArray &flatParameters, qint64 parameterCount) {
+    if (!d->open) return false;
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("INSERT OR REPLACE INTO models (run_id, round, parameter_count, parameters)"
+                             " VALUES (?, ?, ?, ?)"));
+    q.addBindValue(runId);
+    q.addBindValue(round);
+    q.addBindValue(parameterCount);
+    q.addBindValue(flatParameters);
+    if (!q.exec()) return d->fail(QStringLiteral("could not save the model of run %1").arg(runId), q);
+    return true;
+}
+
+bool RunStore::finishRun(qint64 runId, const RunSummary &summary) {
+    if (!d->open) return false;
+    QSqlQuery q(d->db);
+    // A summary without final metrics keeps whatever the evaluated rounds already recorded.
+    q.prepare(QStringLiteral("UPDATE runs SET status = ?, ended_at = ?, wall_seconds = ?, message = ?,"
+                             " rounds_done = ?, final_test_accuracy = COALESCE(?, final_test_accuracy),"
+                             " final_test_loss = COALESCE(?, final_test_loss) WHERE id = ?"));
+    q.addBindValue(runStatusName(summary.status));
+    q.addBindValue(nowUtc());
+    q.addBindValue(summary.wallSeconds);
+    q.addBindValue(text(summary.message));
+    q.addBindValue(summary.roundsDone);
+    q.addBindValue(optionalValue(summary.finalTestAccuracy));
+    q.addBindValue(optionalValue(summary.finalTestLoss));
+    q.addBindValue(runId);
+    const QString what = QStringLiteral("could not finish run %1").arg(runId);
+    if (!q.exec()) return d->fail(what, q);
+    if (q.numRowsAffected() < 1) return d->fail(what + QStringLiteral(": no such run"));
+    return true;
+}
+
+QList<StoredRun> RunStore::runs() const {
+    QList<StoredRun> result;
+    if (!d->open) return result;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT ") + kRunColumns + QStringLiteral(" FROM runs ORDER BY id DESC"))) {
+        d->fail(QStringLiteral("could not list runs"), q);
+        return result;
+    }
+    while (q.next())
+        result.append(d->runFromQuery(q));
+    return result;
+}
+
+std::optional<StoredRun> RunStore::run(qint64 runId) const {
+    if (!d->open) return std::nullopt;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT ") + kRunColumns + QStringLiteral(" FROM runs WHERE id = ?"));
+    q.addBindValue(runId);
+    if (!q.exec()) {
+        d->fail(QStringLiteral("could not read run %1").arg(runId), q);
+        return std::nullopt;
+    }
+    if (!q.next()) return std::nullopt;
+    return d->runFromQuery(q);
+}
+
+QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
+    QList<RoundMetrics> result;
+    if (!d->open) return result;
+    const QString what = QStringLiteral("could not read the rounds of run %1").arg(runId);
+    QHash<int, qsizetype> indexOfRound;
+    {
+        QSqlQuery q(d->db);
+        q.setForwardOnly(true);
+        q.prepare(QStringLiteral(
+            "SELECT round, evaluated, test_accuracy, test_loss, train_loss, fairness_mean, fairness_std,"
+            " fairness_worst10, fairness_best10, fairness_jain, clients_selected, round_seconds, "
+            "wall_seconds,"
+            " bytes_up, bytes_down FROM rounds WHERE run_id = ? ORDER BY round"));
+        q.addBindValue(runId);
+        if (!q.exec()) {
+            d->fail(what, q);
+            return result;
+        }
+        while (q.next()) {
+            RoundMetrics m;
+            m.round = q.value(0).toInt();
+            m.evaluated = q.value(1).toInt() != 0;
+            m.testAccuracy = q.value(2).toDouble(); // NULL reads as 0
+            m.testLoss = q.value(3).toDouble();
+            m.trainLoss = q.value(4).toDouble();
+            m.fairness.mean = q.value(5).toDouble();
+            m.fairness.std = q.value(6).toDouble();
+            m.fairness.worst10 = q.value(7).toDouble();
+            m.fairness.best10 = q.value(8).toDouble();
+            m.fairness.jain = q.value(9).toDouble();
+            m.clientsSelected = q.value(10).toInt();
+            m.roundSeconds = q.value(11).toDouble();
+            m.wallSeconds = q.value(12).toDouble();
+            m.bytesUp = q.value(13).toLongLong();
+            m.bytesDown = q.value(14).toLongLong();
+            indexOfRound.insert(m.round, result.size());
+            result.append(std::move(m));
+        }
+    }
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT round, client_id, trained, train_loss, accuracy, loss, train_samples,"
+                             " test_samples FROM client_rounds WHERE run_id = ? ORDER BY round, client_id"));
+    q.addBindValue(runId);
+    if (!q.exec()) {
+        d->fail(what, q);
+        return result;
+    }
+    while (q.next()) {
+        const auto it = indexOfRound.constFind(q.value(0).toInt());
+        if (it == indexOfRound.constEnd()) continue;
+        ClientRoundMetrics c;
+        c.clientId = q.value(1).toInt();
+        c.trained = q.value(2).toInt() != 0;
+        c.trainLoss = optionalDouble(q.value(3));
+        c.accuracy = optionalDouble(q.value(4));
+        c.loss = optionalDouble(q.value(5));
+        c.trainSamples = q.value(6).toLongLong();
+        c.testSamples = q.value(7).toLongLong();
+        result[*it].clients.push_back(c);
+    }
+    return result;
+}
+
+std::optional<QByteArray> RunStore::model(qint64 runId, int *round) const {
+    if (!d->open) return std::nullopt;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(QStringLiteral("SELECT round, parameters FROM models WHERE run_id = ?"));
+    q.addBindValue(runId);
+    if (!q.exec()) {
+        d->fail(QStringLiteral("could not read the model of run %1").arg(runId), q);
+        return std::nullopt;
+    }
+    if (!q.next()) return std::nullopt;
+    if (round) *round = q.value(0).toInt();
+    return q.value(1).toByteArray();
+}
+
+bool RunStore::deleteRun(qint64 runId) {
+    if (!d->open) return false;
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("DELETE FROM runs WHERE id = ?")); // rounds, client rows and model cascade
+    q.addBindValue(runId);
+    const QString what = QStringLiteral("could not delete run %1").arg(runId);
+    if (!q.exec()) return d->fail(what, q);
+    if (q.numRowsAffected() < 1) return d->fail(what + QStringLiteral(": no such run"));
+    return true;
+}
+
+QJsonObject RunStore::exportJson(qint64 runId) const {
+    const std::optional<StoredRun> r = run(runId);
+    if (!r) {
+        if (d->open) d->fail(QStringLiteral("could not export run %1: no such run").arg(runId));
+        return {};
+    }
+    constexpr quint64 kMaxExactDouble = quint64(1) << 53;
+    QJsonObject runJson{
+        {QStringLiteral("id"), r->id},
+        {QStringLiteral("name"), r->name},
+        {QStringLiteral("workspace"), r->workspace},
+        {QStringLiteral("status"), runStatusName(r->status)},
+        {QStringLiteral("seed"), r->seed <= kMaxExactDouble ? QJsonValue(static_cast<qint64>(r->seed))
+                                                            : QJsonValue(QString::number(r->seed))},
+        {QStringLiteral("started_at"), r->startedAt.isValid()
+                                           ? QJsonValue(r->startedAt.toUTC().toString(Qt::ISODateWithMs))
+                                           : QJsonValue()},
+        {QStringLiteral("ended_at"),
+         r->endedAt.isValid() ? QJsonValue(r->endedAt.toUTC().toString(Qt::ISODateWithMs)) : QJsonValue()},
+        {QStringLiteral("app_version"), r->appVersion},
+        {QStringLiteral("rounds_planned"), r->roundsPlanned},
+        {QStringLiteral("rounds_done"), r->roundsDone},
+        {QStringLiteral("final_test_accuracy"), jsonOptional(r->finalTestAccuracy)},
+        {QStringLiteral("final_test_loss"), jsonOptional(r->finalTestLoss)},
+        {QStringLiteral("wall_seconds"), r->wallSeconds},
+        {QStringLiteral("message"), r->message},
+        {QStringLiteral("spec"), r->spec},
+    };
+
+    QJsonArray roundsJson;
+    for (const RoundMetrics &m : rounds(runId)) {
+        QJsonObject clientAccuracy;
+        QJsonObject clientTrainLoss;
+        for (const ClientRoundMetrics &c : m.clients) {
+            if (c.accuracy) clientAccuracy.insert(QString::number(c.clientId), *c.accuracy);
+            if (c.trainLoss) clientTrainLoss.insert(QString::number(c.clientId), *c.trainLoss);
+        }
+        const auto ifEvaluated = [&](double v) { return m.evaluated ? QJsonValue(v) : QJsonValue(); };
+        QJsonValue fairness;
+        if (m.evaluated)
+            fairness = QJsonObject{{QStringLiteral("mean"), m.fairness.mean},
+                                   {QStringLiteral("std"), m.fairness.std},
+                                   {QStringLiteral("worst10"), m.fairness.worst10},
+                                   {QStringLiteral("best10"), m.fairness.best10},
+                                   {QStringLiteral("jain"), m.fairness.jain}};
+        roundsJson.append(QJsonObject{
+            {QStringLiteral("round"), m.round},
+            {QStringLiteral("evaluated"), m.evaluated},
+            {QStringLiteral("test_accuracy"), ifEvaluated(m.testAccuracy)},
+            {QStringLiteral("test_loss"), ifEvaluated(m.testLoss)},
+            {QStringLiteral("train_loss"), m.trainLoss},
+            {QStringLiteral("client_accuracy"), clientAccuracy},
+            {QStringLiteral("client_train_loss"), clientTrainLoss},
+            {QStringLiteral("fairness"), fairness},
+            {QStringLiteral("clients_selected"), m.clientsSelected},
+            {QStringLiteral("round_seconds"), m.roundSeconds},
+            {QStringLiteral("wall_seconds"), m.wallSeconds},
+            {QStringLiteral("bytes_up"), qint64(m.bytesUp)},
+            {QStringLiteral("bytes_down"), qint64(m.bytesDown)},
+        });
+    }
+    return QJsonObject{{QStringLiteral("run"), runJson}, {QStringLiteral("rounds"), roundsJson}};
+}
+
+QString RunStore::exportCsv(qint64 runId) const {
+    if (!d->open) return {};
+    if (!run(runId)) {
+        d->fail(QStringLiteral("could not export run %1: no such run").arg(runId));
+        return {};
+    }
+    QString out =
+        QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,fairness_std,"
+                       "fairness_worst10,fairness_best10,fairness_jain,clients_selected,round_seconds,"
+                       "wall_seconds,bytes_up,bytes_down,client_accuracy\n");
+    for (const RoundMetrics &m : rounds(runId)) {
+        const auto ifEvaluated = [&](double v) { return m.evaluated ? numberText(v) : QString(); };
+        QStringList accuracies;
+        for (const ClientRoundMetrics &c : m.clients)
+            if (c.accuracy)
+                accuracies.append(QString::number(c.clientId) + QLatin1Char(':') + numberText(*c.accuracy));
+        const QStringList fields{
+            QString::number(m.round),
+            m.evaluated ? QStringLiteral("1") : QStringLiteral("0"),
+            ifEvaluated(m.testAccuracy),
+            ifEvaluated(m.testLoss),
+            numberText(m.trainLoss),
+            ifEvaluated(m.fairness.mean),
+            ifEvaluated(m.fairness.std),
+            ifEvaluated(m.fairness.worst10),
+            ifEvaluated(m.fairness.best10),
+            ifEvaluated(m.fairness.jain),
+            QString::number(m.clientsSelected),
+            numberText(m.roundSeconds),
+            numberText(m.wallSeconds),
+            QString::number(m.bytesUp),
+            QString::number(m.bytesDown),
+            accuracies.isEmpty()
+                ? QString()
+                : QString(QLatin1Char('"') + accuracies.join(QLatin1Char(';')) + QLatin1Char('"')),
+        };
+        out += fields.join(QLatin1Char(',')) + QLatin1Char('\n');
+    }
+    return out;
+}
+
+} // namespace fedwb

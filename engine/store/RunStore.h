@@ -1,0 +1,77 @@
+// Every run, its per-round and per-client metrics and its final model, in one SQLite file (WAL).
+// One transaction per round: a process killed mid-run leaves every completed round intact, and the run is
+// marked `interrupted` the next time a store is opened and its owning process is gone.
+#pragma once
+
+#include "run/RunTypes.h"
+
+#include <QByteArray>
+#include <QDateTime>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QList>
+#include <QString>
+
+#include <optional>
+
+namespace fedwb {
+
+struct StoredRun {
+    qint64 id = 0;
+    QString name;
+    QString workspace;
+    QJsonObject spec;
+    quint64 seed = 0;
+    RunStatus status = RunStatus::Pending;
+    QDateTime startedAt;
+    QDateTime endedAt;
+    QString appVersion;
+    int roundsPlanned = 0;
+    int roundsDone = 0;
+    std::optional<double> finalTestAccuracy;
+    std::optional<double> finalTestLoss;
+    double wallSeconds = 0;
+    QString message;
+};
+
+class RunStore {
+public:
+    static constexpr int kSchemaVersion = 1;
+
+    // Opens (creating and migrating as needed) the store at `path` (":memory:" for tests). Each RunStore owns
+    // its own connection and must be used from one thread at a time.
+    explicit RunStore(const QString &path);
+    ~RunStore();
+    RunStore(const RunStore &) = delete;
+    RunStore &operator=(const RunStore &) = delete;
+
+    bool isOpen() const;
+    QString lastError() const;
+    int schemaVersion() const;
+    static QString defaultPath(); // <user data dir>/runs.sqlite
+
+    // Writing (the run's thread).
+    qint64 createRun(const QString &name, const QString &workspace, const QJsonObject &spec, quint64 seed,
+                     int roundsPlanned);
+    bool recordRound(qint64 runId, const RoundMetrics &metrics); // one transaction
+    bool saveModel(qint64 runId, int round, const QByteArray &flatParameters, qint64 parameterCount);
+    bool finishRun(qint64 runId, const RunSummary &summary);
+
+    // Reading.
+    QList<StoredRun> runs() const;
+    std::optional<StoredRun> run(qint64 runId) const;
+    QList<RoundMetrics> rounds(qint64 runId) const; // with per-client metrics
+    std::optional<QByteArray> model(qint64 runId, int *round = nullptr) const;
+    bool deleteRun(qint64 runId);
+
+    // Export: every round with round, test_accuracy, test_loss, train_loss, client_accuracy (id -> accuracy),
+    // fairness {mean, std, worst10, best10, jain}, round_seconds, wall_seconds, bytes_up, bytes_down.
+    QJsonObject exportJson(qint64 runId) const;
+    QString exportCsv(qint64 runId) const;
+
+private:
+    struct Impl;
+    Impl *d;
+};
+
+} // namespace fedwb

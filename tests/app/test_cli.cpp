@@ -1,0 +1,273 @@
+// fedwb-cli as a user runs it: exit codes, messages, JSON/CSV output, and a run killed with SIGKILL mid-way.
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <csignal>
+
+namespace {
+
+struct Result {
+    int exitCode = -1;
+    QString out, err;
+};
+
+Result cli(const QStringList &args, int timeoutMs = 240000) {
+    QProcess p;
+    p.start(QStringLiteral(FEDWB_CLI), args);
+    if (!p.waitForFinished(timeoutMs)) {
+        p.kill();
+        p.waitForFinished();
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
+}
+
+const QString kQuickstart = QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb");
+
+// Quick federation: Synthetic(0.5, 0.5) over 8 natural clients, logistic regression.
+const char *kSynthetic = R"({
+  "format": 1, "name": "synthetic test",
+  "dataset": {"name": "synthetic", "alpha": 0.5, "beta": 0.5},
+  "partition": {"name": "natural"},
+  "clients": {"count": 8, "per_round": 0.5},
+  "model": {"name": "logreg"},
+  "training": {"lr": 0.05, "batch_size": 16},
+  "run": {"rounds": 3, "seed": 3, "threads": 2}
+})";
+
+QString lastLine(const QString &text) {
+    const QStringList lines = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    return lines.isEmpty() ? QString() : lines.last();
+}
+
+} // namespace
+
+class TestCli : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString m_workspace, m_db;
+
+private Q_SLOTS:
+    void initTestCase() {
+        QVERIFY(m_dir.isValid());
+        m_workspace = m_dir.filePath(QStringLiteral("synthetic.fedwb"));
+        QFile f(m_workspace);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(kSynthetic);
+        f.close();
+        m_db = m_dir.filePath(QStringLiteral("runs.sqlite"));
+    }
+
+    void validateAcceptsQuickstart() {
+        const Result r = cli({QStringLiteral("validate"), kQuickstart});
+        QCOMPARE(r.exitCode, 0);
+        QVERIFY(r.out.contains(QStringLiteral("valid")));
+    }
+
+    void validateReportsEveryErrorByPath() {
+        const Result r = cli({QStringLiteral("validate"), kQuickstart, QStringLiteral("--set"),
+                              QStringLiteral("partition.alpha=-1"), QStringLiteral("--set"),
+                              QStringLiteral("run.rounds=0"), QStringLiteral("--set"),
+                              QStringLiteral("training.optimizer=sgdd"), QStringLiteral("--set"),
+                              QStringLiteral("model.depth=3")});
+        QCOMPARE(r.exitCode, 2);
+        const QStringList lines = r.err.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4);
+        QVERIFY(r.err.contains(
+            QStringLiteral("partition.alpha: -1 is out of range; allowed: a number in (0, 1000000]")));
+        QVERIFY(r.err.contains(
+            QStringLiteral("run.rounds: 0 is out of range; allowed: an integer in [1, 100000]")));
+        QVERIFY(r.err.contains(
+            QStringLiteral("training.optimizer: \"sgdd\" is unknown; allowed: one of: sgd, adam")));
+        QVERIFY(r.err.contains(QStringLiteral("model.depth: unknown key")));
+    }
+
+    void badUsageExitsTwo() {
+        QCOMPARE(cli({QStringLiteral("frobnicate")}).exitCode, 2);
+        QCOMPARE(cli({QStringLiteral("validate")}).exitCode, 2);
+        QCOMPARE(cli({QStringLiteral("validate"), m_dir.filePath(QStringLiteral("nope.fedwb"))}).exitCode, 2);
+        const Result r =
+            cli({QStringLiteral("run"), m_workspace, QStringLiteral("--set"), QStringLiteral("rounds")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY(r.err.contains(QStringLiteral("KEY=VALUE")));
+        QCOMPARE(cli({QStringLiteral("export"), QStringLiteral("--db"), m_db}).exitCode, 2);
+    }
+
+    void runJsonExportAndList() {
+        const Result r =
+            cli({QStringLiteral("run"), m_workspace, QStringLiteral("--db"), m_db, QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject o = QJsonDocument::fromJson(lastLine(r.out).toUtf8()).object();
+        QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
+        QCOMPARE(o.value(QStringLiteral("rounds")).toInt(), 3);
+        const double acc = o.value(QStringLiteral("final_test_accuracy")).toDouble(-1);
+        QVERIFY(acc >= 0 && acc <= 1);
+        QVERIFY(o.value(QStringLiteral("final_test_loss")).toDouble(-1) > 0);
+        QVERIFY(o.value(QStringLiteral("wall_seconds")).toDouble() > 0);
+        const int runId = o.value(QStringLiteral("run_id")).toInt();
+        QVERIFY(runId >= 1);
+        // Progress went to stderr, one line per round.
+        QCOMPARE(r.err.count(QStringLiteral("round ")), 3);
+
+        const Result list = cli({QStringLiteral("runs"), QStringLiteral("--db"), m_db});
+        QCOMPARE(list.exitCode, 0);
+        QVERIFY(list.out.contains(QStringLiteral("synthetic test")));
+        QVERIFY(list.out.contains(QStringLiteral("finished")));
+
+        const Result json =
+            cli({QStringLiteral("export"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
+                 QString::number(runId), QStringLiteral("--format"), QStringLiteral("json")});
+        QCOMPARE(json.exitCode, 0);
+        const QJsonObject exported = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        const QJsonArray rounds = exported.value(QStringLiteral("rounds")).toArray();
+        QCOMPARE(rounds.size(), 3);
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject round = rounds.at(i).toObject();
+            QCOMPARE(round.value(QStringLiteral("round")).toInt(), i + 1);
+            for (const char *key :
+                 {"test_accuracy", "test_loss", "client_accuracy", "fairness", "wall_seconds"})
+                QVERIFY2(round.contains(QLatin1String(key)), key);
+            const QJsonObject fairness = round.value(QStringLiteral("fairness")).toObject();
+            for (const char *key : {"mean", "std", "worst10", "best10", "jain"})
+                QVERIFY2(fairness.contains(QLatin1String(key)), key);
+            // Every one of the 8 clients is evaluated on its local test split.
+            QCOMPARE(round.value(QStringLiteral("client_accuracy")).toObject().size(), 8);
+        }
+        QCOMPARE(rounds.last().toObject().value(QStringLiteral("test_accuracy")).toDouble(), acc);
+
+        const Result csv =
+            cli({QStringLiteral("export"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
+                 QString::number(runId), QStringLiteral("--format"), QStringLiteral("csv")});
+        QCOMPARE(csv.exitCode, 0);
+        const QStringList lines = csv.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 4);
+        QVERIFY(lines[0].startsWith(QStringLiteral("round,")));
+        QVERIFY(lines[0].contains(QStringLiteral("test_accuracy")));
+        QVERIFY(lines[0].contains(QStringLiteral("client_accuracy")));
+
+        QCOMPARE(cli({QStringLiteral("export"), QStringLiteral("--db"), m_db, QStringLiteral("--run"),
+                      QStringLiteral("999")})
+                     .exitCode,
+                 2);
+    }
+
+    void sameSeedSameResult() {
+        const Result a =
+            cli({QStringLiteral("run"), m_workspace, QStringLiteral("--db"), m_db, QStringLiteral("--json"),
+                 QStringLiteral("--set"), QStringLiteral("run.threads=1")});
+        const Result b =
+            cli({QStringLiteral("run"), m_workspace, QStringLiteral("--db"), m_db, QStringLiteral("--json"),
+                 QStringLiteral("--set"), QStringLiteral("run.threads=2")});
+        const QJsonObject oa = QJsonDocument::fromJson(lastLine(a.out).toUtf8()).object();
+        const QJsonObject ob = QJsonDocument::fromJson(lastLine(b.out).toUtf8()).object();
+        QCOMPARE(oa.value(QStringLiteral("final_test_loss")).toDouble(),
+                 ob.value(QStringLiteral("final_test_loss")).toDouble());
+        QCOMPARE(oa.value(QStringLiteral("final_test_accuracy")).toDouble(),
+                 ob.value(QStringLiteral("final_test_accuracy")).toDouble());
+    }
+
+    void schemaListsEveryComponent() {
+        const Result r = cli({QStringLiteral("schema"), QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        const QJsonObject components = o.value(QStringLiteral("components")).toObject();
+        for (const char *cat : {"dataset", "partitioner", "model", "strategy"})
+            QVERIFY2(components.contains(QLatin1String(cat)), cat);
+        QStringList partitioners;
+        for (const auto &c : components.value(QStringLiteral("partitioner")).toArray())
+            partitioners.append(c.toObject().value(QStringLiteral("name")).toString());
+        for (const char *name : {"iid", "dirichlet", "classes-per-client", "shards", "quantity-skew"})
+            QVERIFY2(partitioners.contains(QLatin1String(name)), name);
+        const Result text = cli({QStringLiteral("schema")});
+        QVERIFY(text.out.contains(QStringLiteral("partition.alpha")));
+        QVERIFY(text.out.contains(QStringLiteral("training.lr")));
+    }
+
+    void partitionTable() {
+        const Result r = cli({QStringLiteral("partition"), m_workspace, QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        const QJsonArray clients = o.value(QStringLiteral("clients")).toArray();
+        QCOMPARE(clients.size(), 8);
+        qint64 total = 0;
+        for (const auto &v : clients) {
+            const QJsonObject c = v.toObject();
+            qint64 hist = 0;
+            for (const auto &h : c.value(QStringLiteral("label_histogram")).toArray())
+                hist += h.toInteger();
+            const qint64 n = c.value(QStringLiteral("train_samples")).toInteger() +
+                             c.value(QStringLiteral("test_samples")).toInteger();
+            QCOMPARE(hist, n);
+            total += n;
+        }
+        QCOMPARE(total, o.value(QStringLiteral("train_pool")).toInteger());
+        const Result table = cli({QStringLiteral("partition"), kQuickstart, QStringLiteral("--set"),
+                                  QStringLiteral("dataset.train_limit=2000")});
+        QCOMPARE(table.exitCode, 0);
+        QCOMPARE(table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 2 + 20);
+        const Result impossible = cli({QStringLiteral("partition"), kQuickstart, QStringLiteral("--set"),
+                                       QStringLiteral("dataset.train_limit=500")});
+        QCOMPARE(impossible.exitCode, 2);
+        QVERIFY2(impossible.err.startsWith(QStringLiteral("partition.min_samples: ")),
+                 qPrintable(impossible.err));
+    }
+
+    // A run killed with SIGKILL keeps every completed round; the next open marks it interrupted.
+    void killedRunKeepsCompletedRounds() {
+        const QString db = m_dir.filePath(QStringLiteral("killed.sqlite"));
+        QProcess p;
+        p.start(QStringLiteral(FEDWB_CLI),
+                {QStringLiteral("run"), kQuickstart, QStringLiteral("--db"), db, QStringLiteral("--set"),
+                 QStringLiteral("run.rounds=10000"), QStringLiteral("--set"),
+                 QStringLiteral("model.name=logreg"), QStringLiteral("--set"),
+                 QStringLiteral("dataset.train_limit=10000"), QStringLiteral("--set"),
+                 QStringLiteral("dataset.test_limit=1000")});
+        QVERIFY(p.waitForStarted());
+        auto roundsDone = [&] {
+            QSqlDatabase c = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("probe"));
+            c.setDatabaseName(db);
+            int n = -1;
+            if (c.open()) {
+                QSqlQuery q(c);
+                if (q.exec(QStringLiteral("SELECT COUNT(*) FROM rounds")) && q.next()) n = q.value(0).toInt();
+                c.close();
+            }
+            c = QSqlDatabase();
+            QSqlDatabase::removeDatabase(QStringLiteral("probe"));
+            return n;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(roundsDone() >= 3, 120000);
+        ::kill(pid_t(p.processId()), SIGKILL);
+        QVERIFY(p.waitForFinished());
+        QCOMPARE(p.exitStatus(), QProcess::CrashExit);
+
+        const Result list =
+            cli({QStringLiteral("runs"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QCOMPARE(list.exitCode, 0);
+        const QJsonObject run = QJsonDocument::fromJson(list.out.toUtf8()).array().first().toObject();
+        QCOMPARE(run.value(QStringLiteral("status")).toString(), QStringLiteral("interrupted"));
+        const int done = run.value(QStringLiteral("rounds_done")).toInt();
+        QVERIFY(done >= 3);
+        const Result exported =
+            cli({QStringLiteral("export"), QStringLiteral("--db"), db, QStringLiteral("--run"),
+                 QString::number(run.value(QStringLiteral("id")).toInt())});
+        const QJsonArray rounds =
+            QJsonDocument::fromJson(exported.out.toUtf8()).object().value(QStringLiteral("rounds")).toArray();
+        QCOMPARE(rounds.size(), done);
+        for (int i = 0; i < done; ++i) {
+            const QJsonObject r = rounds.at(i).toObject();
+            QCOMPARE(r.value(QStringLiteral("round")).toInt(), i + 1);
+            QCOMPARE(r.value(QStringLiteral("client_accuracy")).toObject().size(), 20);
+            QVERIFY(r.value(QStringLiteral("test_accuracy")).toDouble(-1) > 0);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCli)
+#include "test_cli.moc"

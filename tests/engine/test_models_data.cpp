@@ -1,0 +1,261 @@
+// Models (parameter counts, flat-parameter views) and datasets (IDX reading, Fashion-MNIST, Synthetic).
+#include "data/dataset_p.h"
+#include "model/ModelFacts.h"
+#include "model/model_p.h"
+#include "run/Experiment.h"
+#include "spec/Registry.h"
+
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <zlib.h>
+
+using namespace fedwb;
+
+namespace {
+
+FederationSpec specFrom(QJsonObject raw) {
+    raw.insert(QStringLiteral("format"), 1);
+    auto parsed = FederationSpec::parse(raw);
+    if (!parsed.ok()) qFatal("%s", qPrintable(parsed.errorText()));
+    return *parsed.spec;
+}
+
+void writeGz(const QString &path, const QByteArray &bytes) {
+    gzFile f = gzopen(QFile::encodeName(path).constData(), "wb");
+    QVERIFY(f);
+    QCOMPARE(gzwrite(f, bytes.constData(), unsigned(bytes.size())), int(bytes.size()));
+    gzclose(f);
+}
+
+QByteArray be32(quint32 v) {
+    QByteArray b(4, 0);
+    b[0] = char(v >> 24), b[1] = char(v >> 16), b[2] = char(v >> 8), b[3] = char(v);
+    return b;
+}
+
+QByteArray idxImages(int n) {
+    QByteArray b = QByteArray::fromHex("00000803") + be32(quint32(n)) + be32(28) + be32(28);
+    for (int i = 0; i < n * 784; ++i)
+        b.append(char(i % 251));
+    return b;
+}
+
+QByteArray idxLabels(int n) {
+    QByteArray b = QByteArray::fromHex("00000801") + be32(quint32(n));
+    for (int i = 0; i < n; ++i)
+        b.append(char(i % 10));
+    return b;
+}
+
+const QString kFashion = QStringLiteral("/usr/share/datasets/fashion-mnist");
+
+} // namespace
+
+class TestModelsData : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase() {
+        registerBuiltins();
+        at::set_num_threads(1);
+    }
+
+    void parameterCounts_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("dataset");
+        QTest::addColumn<qint64>("expected");
+        // Hand-counted: weights + biases per layer.
+        QTest::newRow("logreg fmnist") << "logreg"
+                                       << "fashion-mnist" << qint64(784 * 10 + 10); // 7,850
+        QTest::newRow("logreg synthetic") << "logreg"
+                                          << "synthetic" << qint64(60 * 10 + 10); // 610
+        QTest::newRow("2nn fmnist") << "mlp-2nn"
+                                    << "fashion-mnist"
+                                    << qint64(784 * 200 + 200 + 200 * 200 + 200 + 200 * 10 + 10); // 199,210
+        // conv1 6*1*25+6=156, conv2 16*6*25+16=2,416, fc1 400*120+120=48,120, fc2 120*84+84=10,164, fc3 850.
+        QTest::newRow("lenet5") << "cnn-lenet5"
+                                << "fashion-mnist" << qint64(61706);
+        // McMahan et al. 2017 report 1,663,370 for this CNN on 28x28x1 input.
+        QTest::newRow("fedavg cnn") << "cnn-fedavg"
+                                    << "fashion-mnist" << qint64(1663370);
+    }
+    void parameterCounts() {
+        QFETCH(QString, model);
+        QFETCH(QString, dataset);
+        QFETCH(qint64, expected);
+        FlatModel m(model, datasetFacts(dataset));
+        QCOMPARE(qint64(m.parameterCount()), expected);
+        QCOMPARE(qint64(modelParameterCount(model, datasetFacts(dataset))), expected);
+        std::int64_t sum = 0;
+        for (const auto &p : m.net().parameters())
+            sum += p.numel();
+        QCOMPARE(qint64(sum), expected);
+    }
+
+    void forwardShapes() {
+        FlatModel lenet(QStringLiteral("cnn-lenet5"), datasetFacts(QStringLiteral("fashion-mnist")));
+        QCOMPARE(lenet.net().forward(torch::zeros({3, 1, 28, 28})).sizes().vec(),
+                 (std::vector<std::int64_t>{3, 10}));
+        FlatModel cnn(QStringLiteral("cnn-fedavg"), datasetFacts(QStringLiteral("fashion-mnist")));
+        QCOMPARE(cnn.net().forward(torch::zeros({2, 1, 28, 28})).sizes().vec(),
+                 (std::vector<std::int64_t>{2, 10}));
+        FlatModel mlp(QStringLiteral("mlp-2nn"), datasetFacts(QStringLiteral("synthetic")));
+        QCOMPARE(mlp.net().forward(torch::zeros({4, 60})).sizes().vec(), (std::vector<std::int64_t>{4, 10}));
+    }
+
+    // The layers must see the flat vector's memory: writing flat changes the module, an optimizer step
+    // changes flat.
+    void flatParametersAreViews() {
+        FlatModel m(QStringLiteral("logreg"), datasetFacts(QStringLiteral("synthetic")));
+        m.load(torch::full({m.parameterCount()}, 0.5f));
+        for (const auto &p : m.net().parameters())
+            QVERIFY(torch::all(p == 0.5f).item<bool>());
+        torch::optim::SGD sgd(m.net().parameters(), torch::optim::SGDOptions(1.0));
+        auto loss = m.net().forward(torch::ones({1, 60})).sum();
+        loss.backward();
+        sgd.step();
+        // d(sum of logits)/d(weight) = 1 for every weight and bias: each parameter moves from 0.5 to -0.5.
+        QVERIFY(torch::allclose(m.flat(), torch::full({m.parameterCount()}, -0.5f)));
+    }
+
+    void unknownModelIsSpecError() {
+        try {
+            makeNet(QStringLiteral("resnet"), datasetFacts(QStringLiteral("fashion-mnist")));
+            QFAIL("no error");
+        } catch (const SpecError &e) {
+            QCOMPARE(e.path(), QStringLiteral("model.name"));
+        }
+    }
+
+    void idxReading() {
+        QTemporaryDir dir;
+        const QString ok = dir.filePath(QStringLiteral("ok.gz"));
+        writeGz(ok, idxImages(3));
+        const IdxArray a = readIdxFile(ok, QStringLiteral("dataset.path"));
+        QCOMPARE(a.dims, (std::vector<int>{3, 28, 28}));
+        QCOMPARE(int(a.data.size()), 3 * 784);
+        QCOMPARE(int(a.data[300]), 300 % 251);
+
+        auto expectError = [&](const QString &file, const QString &needle) {
+            try {
+                readIdxFile(file, QStringLiteral("dataset.path"));
+                QFAIL(qPrintable(QStringLiteral("no error for ") + file));
+            } catch (const SpecError &e) {
+                QCOMPARE(e.path(), QStringLiteral("dataset.path"));
+                const QString msg = QString::fromStdString(e.what());
+                QVERIFY2(msg.contains(needle), qPrintable(msg));
+                QVERIFY2(msg.contains(file), qPrintable(msg));
+            }
+        };
+        expectError(dir.filePath(QStringLiteral("missing.gz")), QStringLiteral("missing"));
+        const QString badMagic = dir.filePath(QStringLiteral("magic.gz"));
+        writeGz(badMagic, QByteArray::fromHex("12345678") + be32(1));
+        expectError(badMagic, QStringLiteral("magic"));
+        const QString truncated = dir.filePath(QStringLiteral("trunc.gz"));
+        writeGz(truncated, idxImages(3).left(4 + 12 + 784 * 2));
+        expectError(truncated, QStringLiteral("truncated"));
+        const QString corrupt = dir.filePath(QStringLiteral("corrupt.gz"));
+        {
+            QFile f(ok);
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            QByteArray bytes = f.readAll();
+            for (int i = 20; i < bytes.size() - 8; ++i)
+                bytes[i] = char(bytes[i] ^ 0x5a); // damage the deflate stream
+            QFile g(corrupt);
+            QVERIFY(g.open(QIODevice::WriteOnly));
+            g.write(bytes);
+        }
+        expectError(corrupt, QStringLiteral("corrupt"));
+    }
+
+    void fashionMnistFromFolder() {
+        QTemporaryDir dir;
+        writeGz(dir.filePath(QStringLiteral("train-images-idx3-ubyte.gz")), idxImages(50));
+        writeGz(dir.filePath(QStringLiteral("train-labels-idx1-ubyte.gz")), idxLabels(50));
+        writeGz(dir.filePath(QStringLiteral("t10k-images-idx3-ubyte.gz")), idxImages(20));
+        writeGz(dir.filePath(QStringLiteral("t10k-labels-idx1-ubyte.gz")), idxLabels(20));
+        auto spec = specFrom(QJsonObject{
+            {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("name"), QStringLiteral("fashion-mnist")},
+                                                    {QStringLiteral("path"), dir.path()}}}});
+        auto d = loadDataset(spec);
+        QCOMPARE(d->trainX.sizes().vec(), (std::vector<std::int64_t>{50, 1, 28, 28}));
+        QCOMPARE(d->testY.size(0), 20);
+        QCOMPARE(d->trainLabels[13], 3);
+        // Pixel 0 of image 0 is byte 0: (0/255 - 0.2860)/0.3530.
+        QVERIFY(std::abs(d->trainX[0][0][0][0].item<float>() - (-0.2860f / 0.3530f)) < 1e-5f);
+
+        // A missing file in the folder names dataset.path and the file.
+        QFile::remove(dir.filePath(QStringLiteral("t10k-labels-idx1-ubyte.gz")));
+        auto spec2 = specFrom(
+            QJsonObject{{QStringLiteral("dataset"), QJsonObject{{QStringLiteral("path"), dir.path()},
+                                                                {QStringLiteral("test_limit"), 19}}}});
+        try {
+            loadDataset(spec2);
+            QFAIL("no error");
+        } catch (const SpecError &e) {
+            QCOMPARE(e.path(), QStringLiteral("dataset.path"));
+            QVERIFY(QString::fromStdString(e.what()).contains(QStringLiteral("t10k-labels-idx1-ubyte")));
+        }
+        auto spec3 =
+            specFrom(QJsonObject{{QStringLiteral("dataset"),
+                                  QJsonObject{{QStringLiteral("path"), QStringLiteral("/no/such/folder")}}}});
+        QVERIFY_THROWS_EXCEPTION(SpecError, loadDataset(spec3));
+    }
+
+    void realFashionMnist() {
+        if (!QFileInfo::exists(kFashion + QStringLiteral("/train-images-idx3-ubyte.gz")))
+            QFAIL("Fashion-MNIST is not installed: run installer/install-deps.sh (package "
+                  "dataset-fashion-mnist)");
+        auto d = loadDataset(specFrom({}));
+        QCOMPARE(d->trainX.size(0), 60000);
+        QCOMPARE(d->testX.size(0), 10000);
+        // Fashion-MNIST is balanced: 6,000 training and 1,000 test images per class.
+        const auto counts = torch::bincount(d->trainY);
+        QVERIFY(torch::all(counts == 6000).item<bool>());
+        QVERIFY(torch::all(torch::bincount(d->testY) == 1000).item<bool>());
+        // Normalised with the dataset's published mean/std: the result has mean ~0 and std ~1.
+        QVERIFY(std::abs(d->trainX.mean().item<double>()) < 0.01);
+        QVERIFY(std::abs(d->trainX.std().item<double>() - 1.0) < 0.01);
+    }
+
+    void syntheticIsDeterministicAndShaped() {
+        const QJsonObject raw{
+            {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("name"), QStringLiteral("synthetic")},
+                                                    {QStringLiteral("alpha"), 0.5},
+                                                    {QStringLiteral("beta"), 0.5}}},
+            {QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("natural")}}},
+            {QStringLiteral("clients"),
+             QJsonObject{{QStringLiteral("count"), 30}, {QStringLiteral("per_round"), 10}}},
+            {QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}}}};
+        auto a = loadDataset(specFrom(raw));
+        auto b = loadDataset(specFrom(raw));
+        QCOMPARE(a->trainX.size(1), 60);
+        QVERIFY(torch::equal(a->trainX, b->trainX));
+        QVERIFY(torch::equal(a->trainY, b->trainY));
+        QCOMPARE(int(a->naturalIds.size()), int(a->trainX.size(0)));
+        // Every client has lognormal(4, 2) + 50 samples: at least 50, at most max_samples (5000).
+        std::vector<int> sizes(30, 0);
+        for (int id : a->naturalIds)
+            sizes[std::size_t(id)] += 1;
+        for (int s : sizes)
+            QVERIFY(s >= 50 && s <= 5000);
+        // Lognormal sizes are skewed: the largest client is much larger than the smallest.
+        QVERIFY(*std::max_element(sizes.begin(), sizes.end()) >
+                3 * *std::min_element(sizes.begin(), sizes.end()));
+        // A different seed gives different data.
+        QJsonObject other = raw;
+        other.insert(QStringLiteral("run"), QJsonObject{{QStringLiteral("seed"), 2}});
+        QVERIFY(
+            !torch::equal(loadDataset(specFrom(other))->trainY.narrow(0, 0, 50), a->trainY.narrow(0, 0, 50)));
+        // Labels are argmax of a linear model: all 10 classes occur over 30 clients.
+        QCOMPARE(std::get<0>(torch::unique_consecutive(std::get<0>(torch::sort(a->trainY)))).numel(), 10);
+        // The natural partition gives each client exactly its own samples.
+        const auto shards = partitionFor(specFrom(raw), *a);
+        for (int c = 0; c < 30; ++c)
+            QCOMPARE(int(shards[std::size_t(c)].train.size() + shards[std::size_t(c)].test.size()),
+                     sizes[std::size_t(c)]);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestModelsData)
+#include "test_models_data.moc"

@@ -1,0 +1,337 @@
+// The main window driven as a user would: open workspaces, run, stop, list runs, grab the window.
+#include "MainWindow.h"
+#include "dashboard/LiveChart.h"
+#include "run/RunTypes.h"
+#include "spec/Registry.h"
+#include "store/RunStore.h"
+
+#include <QAction>
+#include <QFile>
+#include <QFileInfo>
+#include <QImage>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QLineSeries>
+#include <QProcess>
+#include <QSet>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTreeWidget>
+
+using namespace fedwb;
+
+namespace {
+
+constexpr int kRunTimeoutMs = 180000;
+
+QJsonObject tinyWorkspace(int rounds) {
+    return QJsonObject{
+        {QStringLiteral("format"), 1},
+        {QStringLiteral("name"), QStringLiteral("ui-test")},
+        {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("name"), QStringLiteral("synthetic")},
+                                                {QStringLiteral("max_samples"), 200}}},
+        {QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("natural")}}},
+        {QStringLiteral("clients"),
+         QJsonObject{{QStringLiteral("count"), 4}, {QStringLiteral("per_round"), 4}}},
+        {QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}}},
+        {QStringLiteral("training"), QJsonObject{{QStringLiteral("epochs"), 1}}},
+        {QStringLiteral("run"), QJsonObject{{QStringLiteral("rounds"), rounds}, {QStringLiteral("seed"), 7}}},
+    };
+}
+
+QTreeWidgetItem *childItem(QTreeWidgetItem *parent, const QString &text) {
+    for (int i = 0; i < parent->childCount(); ++i)
+        if (parent->child(i)->text(0) == text) return parent->child(i);
+    return nullptr;
+}
+
+QTreeWidgetItem *findTopLevel(QTreeWidget *tree, const QString &text) {
+    for (int i = 0; i < tree->topLevelItemCount(); ++i)
+        if (tree->topLevelItem(i)->text(0) == text) return tree->topLevelItem(i);
+    return nullptr;
+}
+
+QTreeWidgetItem *findRun(QTreeWidget *runs, qint64 runId) {
+    for (int i = 0; i < runs->topLevelItemCount(); ++i)
+        if (runs->topLevelItem(i)->text(MainWindow::RunsId) == QString::number(runId))
+            return runs->topLevelItem(i);
+    return nullptr;
+}
+
+} // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase();
+    void opensValidWorkspace();
+    void showsInvalidWorkspace();
+    void reportsUnreadableWorkspace();
+    void runsTinyWorkspace();
+    void stopsLongRun();
+    void destroyWhileRunning();
+    void grabsWindow();
+    void screenshotExecutable();
+
+private:
+    QString writeWorkspace(const QString &name, const QJsonObject &object);
+    QString dbPath(const QString &name) const { return m_dir.filePath(name + QStringLiteral(".sqlite")); }
+
+    QTemporaryDir m_dir;
+};
+
+QString TestMainWindow::writeWorkspace(const QString &name, const QJsonObject &object) {
+    const QString path = m_dir.filePath(name + QStringLiteral(".fedwb"));
+    QFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Truncate)) return {};
+    file.write(QJsonDocument(object).toJson());
+    return path;
+}
+
+void TestMainWindow::initTestCase() {
+    QVERIFY(m_dir.isValid());
+    registerBuiltins();
+}
+
+void TestMainWindow::opensValidWorkspace() {
+    const QString path = writeWorkspace(QStringLiteral("valid"), tinyWorkspace(2));
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("valid")));
+    QSignalSpy loaded(&w, &MainWindow::workspaceLoaded);
+    QVERIFY(!w.runAction()->isEnabled()); // nothing loaded yet
+
+    QVERIFY(w.openWorkspace(path));
+    QCOMPARE(loaded.count(), 1);
+    QCOMPARE(loaded.at(0).at(0).toBool(), true);
+    QVERIFY(w.hasValidWorkspace());
+    QVERIFY(w.runAction()->isEnabled());
+    QVERIFY(!w.stopAction()->isEnabled());
+    QVERIFY(w.windowTitle().contains(QStringLiteral("valid.fedwb")));
+
+    QTreeWidget *tree = w.designTree();
+    QVERIFY(tree->topLevelItemCount() > 0);
+    QTreeWidgetItem *run = findTopLevel(tree, QStringLiteral("run"));
+    QVERIFY(run);
+    QTreeWidgetItem *rounds = childItem(run, QStringLiteral("rounds"));
+    QVERIFY(rounds);
+    QVERIFY(rounds->text(1).startsWith(QStringLiteral("2")));
+    // Defaults are filled in: the file does not set the batch size.
+    QTreeWidgetItem *training = findTopLevel(tree, QStringLiteral("training"));
+    QVERIFY(training);
+    QVERIFY(childItem(training, QStringLiteral("batch_size")));
+    QVERIFY(childItem(training, QStringLiteral("lr")));
+    // A component section shows the selected component on its own row.
+    QTreeWidgetItem *model = findTopLevel(tree, QStringLiteral("model"));
+    QVERIFY(model);
+    QCOMPARE(model->text(1), QStringLiteral("logreg"));
+}
+
+void TestMainWindow::showsInvalidWorkspace() {
+    QJsonObject ws = tinyWorkspace(2);
+    ws.insert(QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("dirichlet")},
+                                                       {QStringLiteral("alpha"), -1}});
+    const QString path = writeWorkspace(QStringLiteral("invalid"), ws);
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("invalid")));
+
+    QVERIFY(!w.openWorkspace(path));
+    QVERIFY(!w.hasValidWorkspace());
+    QVERIFY(!w.runAction()->isEnabled());
+    QVERIFY2(w.validationText().contains(QStringLiteral("partition.alpha")), qPrintable(w.validationText()));
+
+    auto *problems = w.findChild<QLabel *>(QStringLiteral("designProblems"));
+    QVERIFY(problems);
+    QVERIFY(!problems->isHidden());
+    QVERIFY(problems->text().contains(QStringLiteral("partition.alpha")));
+
+    // The offending key is marked in the tree with the error text.
+    QTreeWidgetItem *partition = findTopLevel(w.designTree(), QStringLiteral("partition"));
+    QVERIFY(partition);
+    QTreeWidgetItem *alpha = childItem(partition, QStringLiteral("alpha"));
+    QVERIFY(alpha);
+    QVERIFY(!alpha->text(2).isEmpty());
+    QVERIFY(!alpha->icon(0).isNull());
+
+    // startRun() on an invalid workspace does nothing.
+    w.startRun();
+    QVERIFY(!w.isRunning());
+
+    // Opening a valid workspace afterwards clears the errors and enables Run again.
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("valid-again"), tinyWorkspace(2))));
+    QVERIFY(problems->isHidden());
+    QVERIFY(w.runAction()->isEnabled());
+}
+
+void TestMainWindow::reportsUnreadableWorkspace() {
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("unreadable")));
+    QVERIFY(!w.openWorkspace(m_dir.filePath(QStringLiteral("does-not-exist.fedwb"))));
+    QVERIFY(!w.validationText().isEmpty());
+    QVERIFY(!w.runAction()->isEnabled());
+
+    const QString broken = m_dir.filePath(QStringLiteral("broken.fedwb"));
+    QFile file(broken);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("{ \"format\": 1, ");
+    file.close();
+    QVERIFY(!w.openWorkspace(broken));
+    QVERIFY(w.validationText().contains(QStringLiteral("JSON")));
+}
+
+void TestMainWindow::runsTinyWorkspace() {
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("tiny")));
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("tiny"), tinyWorkspace(2))));
+    QSignalSpy started(&w, &MainWindow::runStarted);
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+
+    w.startRun();
+    QVERIFY(w.isRunning());
+    QVERIFY(!w.runAction()->isEnabled());
+    QVERIFY(w.stopAction()->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
+    QCOMPARE(started.count(), 1);
+
+    const auto summary = finished.at(0).at(0).value<RunSummary>();
+    const qint64 runId = finished.at(0).at(1).toLongLong();
+    QVERIFY2(summary.status == RunStatus::Finished,
+             qPrintable(runStatusName(summary.status) + QStringLiteral(": ") + summary.message));
+    QCOMPARE(summary.roundsDone, 2);
+    QVERIFY(runId > 0);
+    QCOMPARE(started.at(0).at(0).toLongLong(), runId);
+    QVERIFY(!w.isRunning());
+    QVERIFY(w.runAction()->isEnabled());
+    QVERIFY(!w.stopAction()->isEnabled());
+
+    // The chart shows both rounds (after its redraw timer).
+    QTRY_COMPARE(w.liveChart()->plottedRoundCount(), 2);
+    QCOMPARE(w.liveChart()->testAccuracySeries()->count(), 2);
+    QCOMPARE(w.liveChart()->trainLossSeries()->count(), 2);
+    QCOMPARE(w.displayedRunId(), runId);
+
+    // The runs list shows it as finished.
+    QTreeWidgetItem *item = findRun(w.runsList(), runId);
+    QVERIFY(item);
+    QCOMPARE(item->text(MainWindow::RunsStatus), runStatusName(RunStatus::Finished));
+    QCOMPARE(item->text(MainWindow::RunsRounds), QStringLiteral("2 / 2"));
+    QVERIFY(item->text(MainWindow::RunsAccuracy) != QStringLiteral("—"));
+
+    // Selecting another run and back reloads the curves from the store.
+    w.liveChart()->clear();
+    QCOMPARE(w.liveChart()->plottedRoundCount(), 0);
+    w.showStoredRun(runId);
+    QCOMPARE(w.liveChart()->plottedRoundCount(), 2);
+
+    // A second run in the same window gets a new id and both are listed.
+    finished.clear();
+    w.startRun();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
+    QVERIFY(finished.at(0).at(1).toLongLong() > runId);
+    QCOMPARE(w.runsList()->topLevelItemCount(), 2);
+}
+
+void TestMainWindow::stopsLongRun() {
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("long")));
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("long"), tinyWorkspace(200))));
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+
+    w.startRun();
+    QVERIFY(w.isRunning());
+    QTRY_VERIFY_WITH_TIMEOUT(w.liveChart()->roundCount() >= 1, kRunTimeoutMs);
+    w.stopRun();
+    QVERIFY(!w.stopAction()->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
+
+    const auto summary = finished.at(0).at(0).value<RunSummary>();
+    const qint64 runId = finished.at(0).at(1).toLongLong();
+    QVERIFY2(summary.status == RunStatus::Stopped, qPrintable(runStatusName(summary.status)));
+    QVERIFY(summary.roundsDone >= 1);
+    QVERIFY(summary.roundsDone < 200);
+    QVERIFY(!w.isRunning());
+
+    QTreeWidgetItem *item = findRun(w.runsList(), runId);
+    QVERIFY(item);
+    QCOMPARE(item->text(MainWindow::RunsStatus), runStatusName(RunStatus::Stopped));
+}
+
+void TestMainWindow::destroyWhileRunning() {
+    const QString db = dbPath(QStringLiteral("destroy"));
+    qint64 runId = -1;
+    {
+        MainWindow w;
+        w.setDatabasePath(db);
+        QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("destroy"), tinyWorkspace(200))));
+        QSignalSpy started(&w, &MainWindow::runStarted);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(started.count(), 1, kRunTimeoutMs);
+        runId = started.at(0).at(0).toLongLong();
+        QVERIFY(w.isRunning());
+    } // the window stops the run and joins its thread
+    RunStore store(db);
+    QVERIFY(store.isOpen());
+    const std::optional<StoredRun> run = store.run(runId);
+    QVERIFY(run);
+    QVERIFY2(run->status == RunStatus::Stopped || run->status == RunStatus::Finished,
+             qPrintable(runStatusName(run->status)));
+}
+
+void TestMainWindow::grabsWindow() {
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("grab")));
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("grab"), tinyWorkspace(2))));
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    const QImage image = w.grab().toImage();
+    QVERIFY(!image.isNull());
+    QCOMPARE(image.size(), QSize(1280, 800) * w.devicePixelRatio());
+    // Not a blank image: the Design tree and the toolbar draw something.
+    const QImage small = image.scaled(64, 40);
+    QSet<QRgb> colors;
+    for (int y = 0; y < small.height(); ++y)
+        for (int x = 0; x < small.width(); ++x)
+            colors.insert(small.pixel(x, y));
+    QVERIFY(colors.size() > 4);
+}
+
+void TestMainWindow::screenshotExecutable() {
+    QString workspace = QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb");
+    if (!QFileInfo::exists(workspace)) {
+        qWarning("workspaces/quickstart.fedwb is missing; using a workspace written by the test");
+        workspace = writeWorkspace(QStringLiteral("shot"), tinyWorkspace(2));
+    }
+    const QString png = m_dir.filePath(QStringLiteral("shot.png"));
+    QProcess process;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    process.setProcessEnvironment(env);
+    process.start(QStringLiteral(FEDWB_GUI_EXECUTABLE),
+                  {QStringLiteral("--db"), dbPath(QStringLiteral("shot")), QStringLiteral("--screenshot"),
+                   png, workspace});
+    QVERIFY2(process.waitForFinished(120000), qPrintable(process.errorString()));
+    QVERIFY2(process.exitStatus() == QProcess::NormalExit && process.exitCode() == 0,
+             process.readAllStandardError().constData());
+    QVERIFY(QFileInfo(png).size() > 0);
+    const QImage image(png);
+    QVERIFY(!image.isNull());
+    QVERIFY(image.width() >= 1280 && image.height() >= 800);
+
+    // An invalid workspace: exit code 1, a message, no file.
+    QJsonObject ws = tinyWorkspace(2);
+    ws.insert(QStringLiteral("run"), QJsonObject{{QStringLiteral("rounds"), 0}});
+    const QString badPng = m_dir.filePath(QStringLiteral("bad.png"));
+    process.start(QStringLiteral(FEDWB_GUI_EXECUTABLE),
+                  {QStringLiteral("--db"), dbPath(QStringLiteral("shot")), QStringLiteral("--screenshot"),
+                   badPng, writeWorkspace(QStringLiteral("bad"), ws)});
+    QVERIFY(process.waitForFinished(120000));
+    QCOMPARE(process.exitCode(), 1);
+    QVERIFY(process.readAllStandardError().contains("run.rounds"));
+    QVERIFY(!QFileInfo::exists(badPng));
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "test_mainwindow.moc"

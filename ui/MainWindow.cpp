@@ -1,0 +1,1119 @@
+#include "MainWindow.h"
+
+#include "dashboard/LiveChart.h"
+#include "run/RunController.h"
+#include "spec/Registry.h"
+#include "store/RunStore.h"
+
+#include <QAbstractTableModel>
+#include <QAction>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFrame>
+#include <QHBoxLayout>
+#include <QHash>
+#include <QHeaderView>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QSplitter>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTabWidget>
+#include <QTableView>
+#include <QToolBar>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+namespace fedwb {
+
+namespace {
+
+const QColor kErrorColor(0xb3, 0x1b, 0x1b);
+const QColor kDefaultColor(0x80, 0x80, 0x80);
+
+QString formatNumber(double v, int significant = 4) {
+    if (!std::isfinite(v)) return QStringLiteral("—");
+    return QString::number(v, 'g', significant);
+}
+
+QString formatFixed(double v, int decimals) {
+    if (!std::isfinite(v)) return QStringLiteral("—");
+    return QString::number(v, 'f', decimals);
+}
+
+// "42 s", "3:07", "1:02:03"
+QString formatDuration(double seconds) {
+    if (!std::isfinite(seconds) || seconds < 0) return QStringLiteral("—");
+    if (seconds < 10) return QString::number(seconds, 'f', 1) + QStringLiteral(" s");
+    if (seconds < 60) return QString::number(qRound(seconds)) + QStringLiteral(" s");
+    const qint64 s = qRound64(seconds);
+    if (s < 3600) return QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
+    return QStringLiteral("%1:%2:%3")
+        .arg(s / 3600)
+        .arg((s / 60) % 60, 2, 10, QLatin1Char('0'))
+        .arg(s % 60, 2, 10, QLatin1Char('0'));
+}
+
+QString jsonText(const QJsonValue &v) {
+    switch (v.type()) {
+    case QJsonValue::Bool:
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    case QJsonValue::Double: {
+        const double d = v.toDouble();
+        if (d == std::floor(d) && std::abs(d) < 1e15) return QString::number(qint64(d));
+        return QString::number(d, 'g', 8);
+    }
+    case QJsonValue::String:
+        return v.toString();
+    case QJsonValue::Array:
+        return QString::fromUtf8(QJsonDocument(v.toArray()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Object:
+        return QString::fromUtf8(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact));
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Undefined:
+        break;
+    }
+    return {};
+}
+
+QColor statusColor(RunStatus status) {
+    switch (status) {
+    case RunStatus::Finished:
+        return QColor(0x1e, 0x7b, 0x34);
+    case RunStatus::Running:
+        return QColor(0x1f, 0x5f, 0xb4);
+    case RunStatus::Stopped:
+        return QColor(0xa8, 0x62, 0x00);
+    case RunStatus::Failed:
+    case RunStatus::Interrupted:
+        return kErrorColor;
+    case RunStatus::Pending:
+        break;
+    }
+    return kDefaultColor;
+}
+
+// The schema of `section.key`: the section's own parameter, else the selected component's parameter.
+const ParamSchema *paramSchema(const QString &section, const QString &key, const QJsonObject &sectionValues) {
+    const SectionSchema *s = Registry::global().section(section);
+    if (!s) return nullptr;
+    if (const ParamSchema *p = s->param(key)) return p;
+    if (s->category.isEmpty()) return nullptr;
+    const ComponentSchema *c =
+        Registry::global().component(s->category, sectionValues.value(QStringLiteral("name")).toString());
+    return c ? c->param(key) : nullptr;
+}
+
+const ComponentSchema *componentSchema(const QString &section, const QJsonObject &sectionValues) {
+    const SectionSchema *s = Registry::global().section(section);
+    if (!s || s->category.isEmpty()) return nullptr;
+    return Registry::global().component(s->category, sectionValues.value(QStringLiteral("name")).toString());
+}
+
+// Keys of `object` in schema order (section params, then component params), then the rest alphabetically.
+QStringList orderedKeys(const QString &section, const QJsonObject &object) {
+    QStringList order;
+    if (const SectionSchema *s = Registry::global().section(section)) {
+        for (const ParamSchema &p : s->params)
+            order.append(p.key);
+        if (const ComponentSchema *c = componentSchema(section, object))
+            for (const ParamSchema &p : c->params)
+                order.append(p.key);
+    }
+    QStringList keys;
+    for (const QString &k : std::as_const(order))
+        if (object.contains(k) && !keys.contains(k)) keys.append(k);
+    for (auto it = object.begin(); it != object.end(); ++it)
+        if (!keys.contains(it.key())) keys.append(it.key());
+    return keys;
+}
+
+QLabel *makeCaption(const QString &text) {
+    auto *label = new QLabel(text);
+    QFont f = label->font();
+    f.setPointSizeF(f.pointSizeF() * 0.9);
+    label->setFont(f);
+    QPalette pal = label->palette();
+    pal.setColor(QPalette::WindowText, QColor(0x6b, 0x6b, 0x6b));
+    label->setPalette(pal);
+    return label;
+}
+
+} // namespace
+
+// The per-round table of the Run tab.
+class RoundTableModel : public QAbstractTableModel {
+public:
+    enum Column {
+        Round,
+        TestAccuracy,
+        TestLoss,
+        TrainLoss,
+        FairMean,
+        FairWorst10,
+        FairJain,
+        Clients,
+        RoundSeconds,
+        ColumnCount
+    };
+
+    using QAbstractTableModel::QAbstractTableModel;
+
+    int rowCount(const QModelIndex &parent = {}) const override {
+        return parent.isValid() ? 0 : int(m_rows.size());
+    }
+    int columnCount(const QModelIndex &parent = {}) const override {
+        return parent.isValid() ? 0 : ColumnCount;
+    }
+
+    QVariant data(const QModelIndex &index, int role) const override {
+        if (!index.isValid() || index.row() >= m_rows.size()) return {};
+        const Row &r = m_rows.at(index.row());
+        const bool testColumn =
+            index.column() >= TestAccuracy && index.column() <= FairJain && index.column() != TrainLoss;
+        if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
+        if (role == Qt::ForegroundRole && testColumn && !r.evaluated)
+            return QVariant::fromValue(kDefaultColor);
+        if (role != Qt::DisplayRole) return {};
+        if (testColumn && !r.evaluated) return QStringLiteral("—");
+        switch (index.column()) {
+        case Round:
+            return r.round;
+        case TestAccuracy:
+            return formatFixed(r.testAccuracy, 4);
+        case TestLoss:
+            return formatFixed(r.testLoss, 4);
+        case TrainLoss:
+            return r.clients > 0 ? formatFixed(r.trainLoss, 4) : QStringLiteral("—");
+        case FairMean:
+            return formatFixed(r.fairness.mean, 4);
+        case FairWorst10:
+            return formatFixed(r.fairness.worst10, 4);
+        case FairJain:
+            return formatFixed(r.fairness.jain, 4);
+        case Clients:
+            return r.clients;
+        case RoundSeconds:
+            return formatFixed(r.roundSeconds, 2);
+        default:
+            return {};
+        }
+    }
+
+    QVariant headerData(int section, Qt::Orientation orientation, int role) const override {
+        if (orientation != Qt::Horizontal) return {};
+        if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
+        if (role == Qt::ToolTipRole) {
+            switch (section) {
+            case FairMean:
+                return MainWindow::tr("Mean of the per-client local test accuracy");
+            case FairWorst10:
+                return MainWindow::tr("Mean accuracy of the worst 10 % of clients");
+            case FairJain:
+                return MainWindow::tr("Jain's fairness index of per-client accuracy (1 = all equal)");
+            case Clients:
+                return MainWindow::tr("Clients selected this round");
+            default:
+                return {};
+            }
+        }
+        if (role != Qt::DisplayRole) return {};
+        switch (section) {
+        case Round:
+            return MainWindow::tr("Round");
+        case TestAccuracy:
+            return MainWindow::tr("Test acc.");
+        case TestLoss:
+            return MainWindow::tr("Test loss");
+        case TrainLoss:
+            return MainWindow::tr("Train loss");
+        case FairMean:
+            return MainWindow::tr("Client mean");
+        case FairWorst10:
+            return MainWindow::tr("Worst 10 %");
+        case FairJain:
+            return MainWindow::tr("Jain");
+        case Clients:
+            return MainWindow::tr("Clients");
+        case RoundSeconds:
+            return MainWindow::tr("Time (s)");
+        default:
+            return {};
+        }
+    }
+
+    void append(const RoundMetrics &m) {
+        beginInsertRows({}, int(m_rows.size()), int(m_rows.size()));
+        m_rows.append(rowOf(m));
+        endInsertRows();
+    }
+    void setRounds(const QList<RoundMetrics> &rounds) {
+        beginResetModel();
+        m_rows.clear();
+        for (const RoundMetrics &m : rounds)
+            m_rows.append(rowOf(m));
+        endResetModel();
+    }
+    void clear() { setRounds({}); }
+
+private:
+    struct Row {
+        int round = 0;
+        bool evaluated = false;
+        double testAccuracy = 0, testLoss = 0, trainLoss = 0;
+        Fairness fairness;
+        int clients = 0;
+        double roundSeconds = 0;
+    };
+    static Row rowOf(const RoundMetrics &m) {
+        return Row{m.round,     m.evaluated, m.testAccuracy,    m.testLoss,
+                   m.trainLoss, m.fairness,  m.clientsSelected, m.roundSeconds};
+    }
+    QList<Row> m_rows;
+};
+
+MainWindow::MainWindow(QWidget *parent)
+    : QMainWindow(parent)
+    , m_controller(new RunController(this)) {
+    setObjectName(QStringLiteral("MainWindow"));
+    createActions();
+    createMenus();
+    createToolBar();
+
+    m_tabs = new QTabWidget;
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(createDesignTab(), style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Design"));
+    m_tabs->addTab(createRunTab(), style()->standardIcon(QStyle::SP_MediaPlay), tr("Run"));
+    setCentralWidget(m_tabs);
+
+    createRunsDock();
+
+    m_storeLabel = new QLabel;
+    m_storeLabel->setContentsMargins(6, 0, 6, 0);
+    statusBar()->addPermanentWidget(m_storeLabel);
+    statusBar()->showMessage(tr("Open a workspace to begin."));
+
+    connect(m_controller, &RunController::started, this, &MainWindow::onRunStarted);
+    connect(m_controller, &RunController::roundFinished, this, &MainWindow::onRoundFinished);
+    connect(m_controller, &RunController::progress, this, &MainWindow::onProgress);
+    connect(m_controller, &RunController::message, this, &MainWindow::onRunMessage);
+    connect(m_controller, &RunController::finished, this, &MainWindow::onRunFinished);
+
+    resize(1280, 800);
+    resizeDocks({m_runsDock}, {430}, Qt::Horizontal);
+    updateTitle();
+    updateActions();
+}
+
+MainWindow::~MainWindow() {
+    disconnect(m_runsList, nullptr, this, nullptr);
+    delete m_controller; // stops and joins a run in progress while the window is still whole
+    m_controller = nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Construction
+
+void MainWindow::createActions() {
+    QStyle *st = style();
+    m_openAction = new QAction(st->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open Workspace…"), this);
+    m_openAction->setIconText(tr("Open"));
+    m_openAction->setShortcut(QKeySequence::Open);
+    m_openAction->setStatusTip(tr("Open a .fedwb workspace"));
+    connect(m_openAction, &QAction::triggered, this, &MainWindow::openWorkspaceDialog);
+
+    m_openStoreAction = new QAction(st->standardIcon(QStyle::SP_DriveHDIcon), tr("Open Run &Store…"), this);
+    m_openStoreAction->setStatusTip(tr("Choose the SQLite file that records runs"));
+    connect(m_openStoreAction, &QAction::triggered, this, &MainWindow::openStoreDialog);
+
+    m_quitAction = new QAction(st->standardIcon(QStyle::SP_DialogCloseButton), tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    m_quitAction->setMenuRole(QAction::QuitRole);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    m_runAction = new QAction(st->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this);
+    m_runAction->setShortcuts({QKeySequence(Qt::Key_F5), QKeySequence(Qt::CTRL | Qt::Key_R)});
+    m_runAction->setStatusTip(tr("Run the workspace and record it in the run store"));
+    connect(m_runAction, &QAction::triggered, this, &MainWindow::startRun);
+
+    m_stopAction = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
+    m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
+    m_stopAction->setStatusTip(tr("Stop the run after the client currently training"));
+    connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopRun);
+
+    m_aboutAction =
+        new QAction(st->standardIcon(QStyle::SP_MessageBoxInformation), tr("&About FedWorkbench"), this);
+    m_aboutAction->setMenuRole(QAction::AboutRole);
+    connect(m_aboutAction, &QAction::triggered, this, &MainWindow::showAbout);
+}
+
+void MainWindow::createMenus() {
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    file->addAction(m_openStoreAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu *run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(m_runAction);
+    run->addAction(m_stopAction);
+
+    m_viewMenu = menuBar()->addMenu(tr("&View")); // filled once the dock exists
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(m_aboutAction);
+}
+
+void MainWindow::createToolBar() {
+    QToolBar *bar = addToolBar(tr("Main"));
+    bar->setObjectName(QStringLiteral("mainToolBar"));
+    bar->setMovable(false);
+    bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+    bar->setIconSize(QSize(18, 18));
+    bar->addAction(m_openAction);
+    bar->addSeparator();
+    bar->addAction(m_runAction);
+    bar->addAction(m_stopAction);
+    bar->addSeparator();
+
+    auto *progressBox = new QWidget;
+    auto *layout = new QHBoxLayout(progressBox);
+    layout->setContentsMargins(8, 0, 8, 0);
+    layout->setSpacing(10);
+    m_progress = new QProgressBar;
+    m_progress->setObjectName(QStringLiteral("runProgress"));
+    m_progress->setRange(0, 1000);
+    m_progress->setValue(0);
+    m_progress->setTextVisible(true);
+    m_progress->setFormat(tr("idle"));
+    m_progress->setFixedWidth(300);
+    m_etaLabel = new QLabel;
+    m_etaLabel->setMinimumWidth(120);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_etaLabel);
+    bar->addWidget(progressBox);
+}
+
+QWidget *MainWindow::createDesignTab() {
+    auto *page = new QWidget;
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(12, 12, 12, 12);
+    layout->setSpacing(10);
+
+    m_designHeader = new QLabel;
+    m_designHeader->setTextFormat(Qt::RichText);
+    m_designHeader->setWordWrap(true);
+    m_designHeader->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_designHeader);
+
+    m_designProblems = new QLabel;
+    m_designProblems->setObjectName(QStringLiteral("designProblems"));
+    m_designProblems->setTextFormat(Qt::RichText);
+    m_designProblems->setWordWrap(true);
+    m_designProblems->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_designProblems->hide();
+    layout->addWidget(m_designProblems);
+
+    m_designTree = new QTreeWidget;
+    m_designTree->setObjectName(QStringLiteral("designTree"));
+    m_designTree->setColumnCount(3);
+    m_designTree->setHeaderLabels({tr("Setting"), tr("Value"), tr("Description")});
+    m_designTree->setAlternatingRowColors(true);
+    m_designTree->setUniformRowHeights(true);
+    m_designTree->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_designTree->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_designTree->header()->setStretchLastSection(true);
+    m_designTree->header()->setSectionResizeMode(QHeaderView::Interactive);
+    layout->addWidget(m_designTree, 1);
+
+    m_designHeader->setText(tr("<h3 style='margin:0'>No workspace loaded</h3>"
+                               "<p style='margin-top:4px'>Open a <code>.fedwb</code> workspace with <b>File "
+                               "▸ Open Workspace…</b> "
+                               "(%1).</p>")
+                                .arg(m_openAction->shortcut().toString(QKeySequence::NativeText)));
+    return page;
+}
+
+QWidget *MainWindow::createRunTab() {
+    auto *page = new QWidget;
+    auto *layout = new QVBoxLayout(page);
+    layout->setContentsMargins(12, 12, 12, 12);
+    layout->setSpacing(10);
+
+    m_runHeader = new QLabel;
+    m_runHeader->setTextFormat(Qt::RichText);
+    m_runHeader->setWordWrap(true);
+    layout->addWidget(m_runHeader);
+
+    auto *cards = new QHBoxLayout;
+    cards->setSpacing(8);
+    const auto addCard = [cards](const QString &caption, const QString &tip) {
+        auto *frame = new QFrame;
+        frame->setObjectName(QStringLiteral("metricCard"));
+        frame->setStyleSheet(QStringLiteral("QFrame#metricCard { background: palette(base);"
+                                            " border: 1px solid palette(midlight); border-radius: 6px; }"));
+        frame->setToolTip(tip);
+        auto *box = new QVBoxLayout(frame);
+        box->setContentsMargins(10, 6, 10, 8);
+        box->setSpacing(2);
+        auto *value = new QLabel(QStringLiteral("—"));
+        QFont f = value->font();
+        f.setPointSizeF(f.pointSizeF() * 1.35);
+        f.setWeight(QFont::DemiBold);
+        value->setFont(f);
+        box->addWidget(makeCaption(caption));
+        box->addWidget(value);
+        cards->addWidget(frame, 1);
+        return value;
+    };
+    m_valRound = addCard(tr("Round"), tr("Rounds done / planned"));
+    m_valAccuracy = addCard(tr("Test accuracy"), tr("Global model on the test set (last evaluation)"));
+    m_valTestLoss = addCard(tr("Test loss"), tr("Global model on the test set (last evaluation)"));
+    m_valTrainLoss = addCard(tr("Train loss"), tr("Sample-weighted mean over the clients trained"));
+    m_valFairMean = addCard(tr("Client mean"), tr("Mean of the per-client local test accuracy"));
+    m_valFairWorst = addCard(tr("Worst 10 %"), tr("Mean accuracy of the worst 10 % of clients"));
+    m_valFairJain =
+        addCard(tr("Jain index"), tr("Jain's fairness index of per-client accuracy (1 = all equal)"));
+    m_valWall = addCard(tr("Wall time"), tr("Time since the run started"));
+    layout->addLayout(cards);
+
+    auto *splitter = new QSplitter(Qt::Vertical);
+    splitter->setChildrenCollapsible(false);
+    m_chart = new LiveChart;
+    m_chart->setObjectName(QStringLiteral("liveChart"));
+    splitter->addWidget(m_chart);
+
+    m_roundModel = new RoundTableModel(this);
+    m_roundTable = new QTableView;
+    m_roundTable->setObjectName(QStringLiteral("roundTable"));
+    m_roundTable->setModel(m_roundModel);
+    m_roundTable->setAlternatingRowColors(true);
+    m_roundTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_roundTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_roundTable->verticalHeader()->hide();
+    m_roundTable->verticalHeader()->setDefaultSectionSize(m_roundTable->fontMetrics().height() + 6);
+    m_roundTable->horizontalHeader()->setSectionResizeMode(QHeaderView::Stretch);
+    m_roundTable->setMinimumHeight(110);
+    splitter->addWidget(m_roundTable);
+    splitter->setStretchFactor(0, 3);
+    splitter->setStretchFactor(1, 1);
+    splitter->setSizes({480, 170});
+    layout->addWidget(splitter, 1);
+
+    resetRunView();
+    setRunHeader(tr("<span style='color:#6b6b6b'>No run selected. Press <b>Run</b> or pick a run from the "
+                    "<b>Runs</b> list.</span>"));
+    return page;
+}
+
+void MainWindow::createRunsDock() {
+    m_runsDock = new QDockWidget(tr("Runs"), this);
+    m_runsDock->setObjectName(QStringLiteral("runsDock"));
+    m_runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
+                            QDockWidget::DockWidgetClosable);
+    m_runsList = new QTreeWidget;
+    m_runsList->setObjectName(QStringLiteral("runsList"));
+    m_runsList->setColumnCount(RunsColumnCount);
+    m_runsList->setHeaderLabels(
+        {tr("#"), tr("Name"), tr("Status"), tr("Rounds"), tr("Accuracy"), tr("Started")});
+    m_runsList->setRootIsDecorated(false);
+    m_runsList->setAlternatingRowColors(true);
+    m_runsList->setUniformRowHeights(true);
+    m_runsList->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_runsList->header()->setStretchLastSection(false);
+    m_runsList->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
+    m_runsList->header()->setSectionResizeMode(RunsName, QHeaderView::Stretch);
+    m_runsList->headerItem()->setTextAlignment(RunsId, Qt::AlignRight | Qt::AlignVCenter);
+    m_runsList->headerItem()->setTextAlignment(RunsRounds, Qt::AlignRight | Qt::AlignVCenter);
+    m_runsList->headerItem()->setTextAlignment(RunsAccuracy, Qt::AlignRight | Qt::AlignVCenter);
+    connect(m_runsList, &QTreeWidget::itemSelectionChanged, this, &MainWindow::onRunSelectionChanged);
+
+    auto *holder = new QWidget;
+    auto *layout = new QVBoxLayout(holder);
+    layout->setContentsMargins(6, 4, 2, 6);
+    layout->addWidget(m_runsList);
+    m_runsDock->setWidget(holder);
+    addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
+
+    m_viewMenu->addAction(m_runsDock->toggleViewAction());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Workspace
+
+bool MainWindow::openWorkspace(const QString &path) {
+    m_workspacePath = QFileInfo(path).absoluteFilePath();
+    m_spec.reset();
+    m_raw = {};
+    m_validationText.clear();
+    updateTitle();
+
+    const QString fileName = QFileInfo(path).fileName();
+    QString error;
+    const std::optional<QJsonObject> raw = FederationSpec::readFile(path, &error);
+    if (!raw) {
+        m_designTree->clear();
+        m_validationText = error;
+        showWorkspaceProblem(tr("Cannot read %1").arg(fileName), error.toHtmlEscaped());
+        m_designHeader->setText(
+            QStringLiteral("<h3 style='margin:0'>%1</h3><span style='color:#6b6b6b'>%2</span>")
+                .arg(fileName.toHtmlEscaped(), m_workspacePath.toHtmlEscaped()));
+        statusBar()->showMessage(tr("Cannot read %1: %2").arg(fileName, error));
+        m_tabs->setCurrentIndex(DesignTab);
+        updateActions();
+        Q_EMIT workspaceLoaded(false);
+        return false;
+    }
+    m_raw = *raw;
+    const FederationSpec::Parsed parsed = FederationSpec::parse(m_raw);
+
+    QStringList lines;
+    for (const SpecIssue &e : parsed.errors)
+        lines.append(e.text());
+    for (const SpecIssue &w : parsed.warnings)
+        lines.append(tr("warning: %1").arg(w.text()));
+    m_validationText = lines.join(QLatin1Char('\n'));
+
+    // Title: the workspace's own name when it has one, the file name otherwise; then its description.
+    const QString name = m_raw.value(QStringLiteral("name")).toString();
+    const QString description = m_raw.value(QStringLiteral("description")).toString();
+    QString header = QStringLiteral("<h3 style='margin:0'>%1</h3>")
+                         .arg((name.isEmpty() ? fileName : name).toHtmlEscaped());
+    if (!description.isEmpty())
+        header += QStringLiteral("<p style='margin-top:3px; margin-bottom:0'>%1</p>")
+                      .arg(description.toHtmlEscaped());
+    header += QStringLiteral("<span style='color:#6b6b6b'>%1</span>")
+                  .arg(QDir::toNativeSeparators(m_workspacePath).toHtmlEscaped());
+    if (parsed.ok()) {
+        m_spec = *parsed.spec;
+        fillDesignTree(m_spec->json(), m_raw, {});
+        QStringList facts;
+        const auto named = [this, &facts](const QString &label, const QString &path) {
+            const QString v = m_spec->string(path);
+            if (!v.isEmpty())
+                facts.append(label + QStringLiteral(" <b>") + v.toHtmlEscaped() + QStringLiteral("</b>"));
+        };
+        named(tr("dataset"), QStringLiteral("dataset.name"));
+        named(tr("partition"), QStringLiteral("partition.name"));
+        named(tr("model"), QStringLiteral("model.name"));
+        named(tr("strategy"), QStringLiteral("strategy.name"));
+        facts.append(tr("<b>%1</b> clients, <b>%2</b> per round")
+                         .arg(m_spec->clientCount())
+                         .arg(m_spec->clientsPerRound()));
+        facts.append(tr("<b>%1</b> rounds").arg(m_spec->rounds()));
+        header += QStringLiteral("<p style='margin-top:6px'>") +
+                  facts.join(QStringLiteral(" &nbsp;·&nbsp; ")) +
+                  QStringLiteral("</p><p style='margin-top:2px; color:#6b6b6b'>") +
+                  tr("Values set in the workspace are shown in black, defaults in <i>grey italics</i>. "
+                     "Hover a setting for its allowed range.") +
+                  QStringLiteral("</p>");
+        if (parsed.warnings.isEmpty()) {
+            m_designProblems->hide();
+        } else {
+            QString html = QStringLiteral("<b>") + tr("Warnings") + QStringLiteral("</b>");
+            for (const SpecIssue &w : parsed.warnings)
+                html += QStringLiteral("<br>• ") + w.text().toHtmlEscaped();
+            m_designProblems->setStyleSheet(QStringLiteral("QLabel { background: #fff6e0; color: #7a4b00;"
+                                                           " border: 1px solid #f0d08a; border-radius: 4px;"
+                                                           " padding: 8px; }"));
+            m_designProblems->setText(html);
+            m_designProblems->show();
+        }
+        statusBar()->showMessage(tr("Loaded %1").arg(fileName), 5000);
+    } else {
+        fillDesignTree(m_raw, m_raw, parsed.errors);
+        QString details;
+        for (const SpecIssue &e : parsed.errors)
+            details += QStringLiteral("<br>• ") + e.text().toHtmlEscaped();
+        for (const SpecIssue &w : parsed.warnings)
+            details += QStringLiteral("<br>• ") + tr("warning: %1").arg(w.text()).toHtmlEscaped();
+        showWorkspaceProblem(tr("This workspace is invalid — fix it and open it again:"), details.mid(4));
+        statusBar()->showMessage(
+            parsed.errors.size() == 1
+                ? tr("%1 is invalid: 1 problem").arg(fileName)
+                : tr("%1 is invalid: %2 problems").arg(fileName).arg(parsed.errors.size()));
+    }
+    m_designHeader->setText(header);
+    m_tabs->setCurrentIndex(DesignTab);
+    updateActions();
+    Q_EMIT workspaceLoaded(parsed.ok());
+    return parsed.ok();
+}
+
+QString MainWindow::validationText() const {
+    return m_validationText;
+}
+
+QString MainWindow::workspaceName() const {
+    const QString name = m_raw.value(QStringLiteral("name")).toString();
+    return name.isEmpty() ? QFileInfo(m_workspacePath).completeBaseName() : name;
+}
+
+void MainWindow::showWorkspaceProblem(const QString &title, const QString &details) {
+    m_designProblems->setStyleSheet(QStringLiteral("QLabel { background: #fdecea; color: #8a1c13;"
+                                                   " border: 1px solid #f1b8b2; border-radius: 4px;"
+                                                   " padding: 8px; }"));
+    m_designProblems->setText(QStringLiteral("<b>") + title.toHtmlEscaped() + QStringLiteral("</b><br>") +
+                              details);
+    m_designProblems->show();
+}
+
+void MainWindow::fillDesignTree(const QJsonObject &values, const QJsonObject &raw,
+                                const QList<SpecIssue> &errors) {
+    m_designTree->clear();
+    QHash<QString, QTreeWidgetItem *> items; // key path -> item
+
+    QFont sectionFont = m_designTree->font();
+    sectionFont.setBold(true);
+    QFont defaultFont = m_designTree->font();
+    defaultFont.setItalic(true);
+
+    // Top-level values (format, name, description) in a group of their own, then the sections in registry
+    // order, then anything else the file holds.
+    QStringList scalars;
+    for (const QString &k : {QStringLiteral("format"), QStringLiteral("name"), QStringLiteral("description")})
+        if (values.contains(k) && !values.value(k).isObject()) scalars.append(k);
+    for (auto it = values.begin(); it != values.end(); ++it)
+        if (!it.value().isObject() && !scalars.contains(it.key())) scalars.append(it.key());
+    QStringList keys;
+    for (const SectionSchema &s : Registry::global().sections())
+        if (values.contains(s.key) && !scalars.contains(s.key)) keys.append(s.key);
+    for (auto it = values.begin(); it != values.end(); ++it)
+        if (!keys.contains(it.key()) && !scalars.contains(it.key())) keys.append(it.key());
+
+    // Adds `key` (of `parentPath`'s object `obj`) under `parent`; recurses into objects.
+    const std::function<void(QTreeWidgetItem *, const QString &, const QString &, const QJsonValue &,
+                             const QJsonValue &)>
+        addValue = [&](QTreeWidgetItem *parent, const QString &section, const QString &path,
+                       const QJsonValue &value, const QJsonValue &rawValue) {
+            const QString key = path.section(QLatin1Char('.'), -1);
+            auto *item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(m_designTree);
+            item->setText(0, key);
+            items.insert(path, item);
+            if (value.isObject()) {
+                const QJsonObject obj = value.toObject();
+                const QJsonObject rawObj = rawValue.toObject();
+                for (const QString &k : orderedKeys(section, obj))
+                    addValue(item, section, path + QLatin1Char('.') + k, obj.value(k), rawObj.value(k));
+                return;
+            }
+            const bool explicitValue = !rawValue.isUndefined();
+            const ParamSchema *schema = nullptr;
+            if (parent && path.count(QLatin1Char('.')) == 1)
+                schema = paramSchema(section, key, values.value(section).toObject());
+            QString text = jsonText(value);
+            if (schema && !schema->unit.isEmpty()) {
+                QString unit = schema->unit;
+                if (text == QStringLiteral("1") && unit.endsWith(QLatin1Char('s'))) unit.chop(1); // "1 epoch"
+                text += QLatin1Char(' ') + unit;
+            }
+            item->setText(1, text);
+            item->setToolTip(1, text);
+            if (schema) {
+                item->setText(2, schema->help);
+                QString tip = QStringLiteral("<b>") + path.toHtmlEscaped() + QStringLiteral("</b>");
+                if (!schema->help.isEmpty()) tip += QStringLiteral("<br>") + schema->help.toHtmlEscaped();
+                tip += QStringLiteral("<br>") + tr("Allowed: %1").arg(schema->allowedText().toHtmlEscaped());
+                tip += QStringLiteral("<br>") +
+                       tr("Default: %1").arg(jsonText(schema->defaultValue).toHtmlEscaped());
+                for (int c = 0; c < 3; ++c)
+                    item->setToolTip(c, tip);
+            }
+            if (!explicitValue) {
+                item->setFont(1, defaultFont);
+                item->setForeground(1, kDefaultColor);
+                item->setToolTip(1, item->toolTip(1) + QStringLiteral("<br><i>") + tr("default value") +
+                                        QStringLiteral("</i>"));
+            }
+        };
+
+    if (!scalars.isEmpty()) {
+        auto *fileItem = new QTreeWidgetItem(m_designTree);
+        fileItem->setText(0, tr("workspace"));
+        fileItem->setFont(0, sectionFont);
+        fileItem->setText(2, tr("The file itself: format version, name and description."));
+        for (const QString &k : std::as_const(scalars))
+            addValue(fileItem, QString(), k, values.value(k), raw.value(k));
+    }
+    for (const QString &sectionKey : std::as_const(keys)) {
+        const QJsonValue v = values.value(sectionKey);
+        if (!v.isObject()) continue; // scalars are grouped above
+        const QJsonObject obj = v.toObject();
+        const QJsonObject rawObj = raw.value(sectionKey).toObject();
+        auto *sectionItem = new QTreeWidgetItem(m_designTree);
+        sectionItem->setText(0, sectionKey);
+        sectionItem->setFont(0, sectionFont);
+        items.insert(sectionKey, sectionItem);
+        const SectionSchema *schema = Registry::global().section(sectionKey);
+        if (schema) sectionItem->setText(2, schema->help);
+        if (obj.value(QStringLiteral("name")).isString()) { // the component this section selects
+            sectionItem->setText(1, obj.value(QStringLiteral("name")).toString());
+            sectionItem->setFont(1, sectionFont);
+            items.insert(sectionKey + QStringLiteral(".name"), sectionItem);
+            if (const ComponentSchema *c = componentSchema(sectionKey, obj)) {
+                const QString about = c->title.isEmpty() ? c->help : c->title;
+                if (!about.isEmpty()) sectionItem->setText(2, about);
+                if (!c->help.isEmpty()) sectionItem->setToolTip(2, c->help);
+            }
+        }
+        for (const QString &k : orderedKeys(sectionKey, obj)) {
+            if (k == QStringLiteral("name") && obj.value(k).isString()) continue;
+            addValue(sectionItem, sectionKey, sectionKey + QLatin1Char('.') + k, obj.value(k),
+                     rawObj.value(k));
+        }
+    }
+
+    // Errors: on the item they name, else on the closest existing parent, else as a top-level row.
+    const QIcon errorIcon = style()->standardIcon(QStyle::SP_MessageBoxCritical);
+    for (const SpecIssue &e : errors) {
+        QString path = e.path;
+        QTreeWidgetItem *item = nullptr;
+        while (!path.isEmpty() && !(item = items.value(path)))
+            path = path.section(QLatin1Char('.'), 0, -2);
+        if (!item || path != e.path) {
+            auto *row = item ? new QTreeWidgetItem(item) : new QTreeWidgetItem(m_designTree);
+            row->setText(0, e.path.isEmpty() ? tr("(workspace)") : e.path.section(QLatin1Char('.'), -1));
+            row->setText(1, tr("(missing)"));
+            item = row;
+        }
+        item->setIcon(0, errorIcon);
+        for (int c = 0; c < 3; ++c)
+            item->setForeground(c, kErrorColor);
+        item->setText(2, e.message);
+        item->setToolTip(2, e.text());
+        for (QTreeWidgetItem *p = item->parent(); p; p = p->parent())
+            p->setForeground(0, kErrorColor);
+    }
+
+    m_designTree->expandAll();
+    m_designTree->resizeColumnToContents(0);
+    m_designTree->resizeColumnToContents(1);
+    m_designTree->setColumnWidth(0, std::max(m_designTree->columnWidth(0) + 24, 200));
+    m_designTree->setColumnWidth(1, std::clamp(m_designTree->columnWidth(1) + 24, 140, 360));
+}
+
+void MainWindow::openWorkspaceDialog() {
+    QString dir = m_workspacePath.isEmpty() ? QDir::currentPath() : QFileInfo(m_workspacePath).absolutePath();
+    if (m_workspacePath.isEmpty() && QDir(dir).exists(QStringLiteral("workspaces")))
+        dir = QDir(dir).filePath(QStringLiteral("workspaces"));
+    const QString path = QFileDialog::getOpenFileName(
+        this, tr("Open Workspace"), dir, tr("FedWorkbench workspaces (*.fedwb *.json);;All files (*)"));
+    if (!path.isEmpty()) openWorkspace(path);
+}
+
+void MainWindow::openStoreDialog() {
+    const QString dir = m_dbPath.isEmpty() ? QDir::homePath() : QFileInfo(m_dbPath).absolutePath();
+    const QString path = QFileDialog::getSaveFileName(this, tr("Open or Create Run Store"), dir,
+                                                      tr("Run stores (*.sqlite *.db);;All files (*)"),
+                                                      nullptr, QFileDialog::DontConfirmOverwrite);
+    if (!path.isEmpty()) setDatabasePath(path);
+}
+
+void MainWindow::showAbout() {
+    QMessageBox::about(
+        this, tr("About FedWorkbench"),
+        tr("<h3>FedWorkbench %1</h3>"
+           "<p>A desktop workbench for designing, running and comparing federated-learning experiments.</p>"
+           "<p>Workspaces are versioned JSON files; every run is recorded in a SQLite run store.</p>"
+           "<p>Built with Qt %2.</p>")
+            .arg(QStringLiteral(FEDWB_VERSION), QString::fromLatin1(qVersion())));
+}
+
+void MainWindow::updateActions() {
+    const bool running = isRunning();
+    m_runAction->setEnabled(m_spec.has_value() && !running);
+    m_stopAction->setEnabled(running);
+    m_openStoreAction->setEnabled(!running);
+}
+
+void MainWindow::updateTitle() {
+    if (m_workspacePath.isEmpty()) {
+        setWindowTitle(tr("FedWorkbench"));
+        return;
+    }
+    setWindowTitle(tr("%1 — FedWorkbench").arg(QFileInfo(m_workspacePath).fileName()));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Run store
+
+void MainWindow::setDatabasePath(const QString &path) {
+    m_dbPath = path;
+    if (path != QStringLiteral(":memory:")) QDir().mkpath(QFileInfo(path).absolutePath());
+    m_store = std::make_unique<RunStore>(path);
+    m_storeLabel->setText(tr("Store: %1").arg(QFileInfo(path).fileName()));
+    m_storeLabel->setToolTip(QDir::toNativeSeparators(path));
+    if (!m_store->isOpen())
+        statusBar()->showMessage(tr("Cannot open the run store %1: %2").arg(path, m_store->lastError()));
+    m_displayedRunId = -1;
+    refreshRuns();
+}
+
+void MainWindow::refreshRuns() {
+    m_populatingRuns = true;
+    m_runsList->clear();
+    if (m_store && m_store->isOpen()) {
+        QList<StoredRun> runs = m_store->runs();
+        std::sort(runs.begin(), runs.end(),
+                  [](const StoredRun &a, const StoredRun &b) { return a.id > b.id; });
+        for (const StoredRun &r : std::as_const(runs)) {
+            auto *item = new QTreeWidgetItem(m_runsList);
+            item->setData(RunsId, Qt::UserRole, r.id);
+            item->setText(RunsId, QString::number(r.id));
+            item->setText(RunsName, r.name);
+            item->setText(RunsStatus, runStatusName(r.status));
+            item->setForeground(RunsStatus, statusColor(r.status));
+            item->setText(RunsRounds, QStringLiteral("%1 / %2").arg(r.roundsDone).arg(r.roundsPlanned));
+            item->setText(RunsAccuracy,
+                          r.finalTestAccuracy ? formatFixed(*r.finalTestAccuracy, 4) : QStringLiteral("—"));
+            item->setText(RunsStarted, r.startedAt.toLocalTime().toString(QStringLiteral("d MMM hh:mm")));
+            for (int c : {int(RunsId), int(RunsRounds), int(RunsAccuracy)})
+                item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
+            QString tip = QStringLiteral("<b>") + r.name.toHtmlEscaped() + QStringLiteral("</b><br>") +
+                          QDir::toNativeSeparators(r.workspace).toHtmlEscaped();
+            tip += QStringLiteral("<br>") +
+                   tr("started %1").arg(r.startedAt.toLocalTime().toString(Qt::ISODate));
+            if (!r.message.isEmpty()) tip += QStringLiteral("<br>") + r.message.toHtmlEscaped();
+            for (int c = 0; c < RunsColumnCount; ++c)
+                item->setToolTip(c, tip);
+        }
+    }
+    selectRunInList(m_displayedRunId);
+    m_populatingRuns = false;
+}
+
+void MainWindow::selectRunInList(qint64 runId) {
+    const bool wasPopulating = m_populatingRuns;
+    m_populatingRuns = true;
+    m_runsList->clearSelection();
+    for (int i = 0; i < m_runsList->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_runsList->topLevelItem(i);
+        if (item->data(RunsId, Qt::UserRole).toLongLong() == runId) {
+            m_runsList->setCurrentItem(item);
+            item->setSelected(true);
+            m_runsList->scrollToItem(item);
+            break;
+        }
+    }
+    m_populatingRuns = wasPopulating;
+}
+
+void MainWindow::onRunSelectionChanged() {
+    if (m_populatingRuns) return;
+    const QList<QTreeWidgetItem *> selected = m_runsList->selectedItems();
+    if (selected.isEmpty()) return;
+    const qint64 id = selected.first()->data(RunsId, Qt::UserRole).toLongLong();
+    if (id != m_displayedRunId) showStoredRun(id);
+    m_tabs->setCurrentIndex(RunTab);
+}
+
+void MainWindow::showStoredRun(qint64 runId) {
+    if (!m_store || !m_store->isOpen()) return;
+    const std::optional<StoredRun> run = m_store->run(runId);
+    if (!run) return;
+    const QList<RoundMetrics> rounds = m_store->rounds(runId);
+    resetRunView();
+    m_displayedRunId = runId;
+    m_shownTotalRounds = run->roundsPlanned;
+    m_chart->setPlaceholderText(tr("No rounds recorded"));
+    m_chart->setRounds(rounds);
+    m_roundModel->setRounds(rounds);
+    for (const RoundMetrics &m : rounds)
+        showRoundValues(m);
+    if (!rounds.isEmpty()) m_lastShownRound = rounds.last().round;
+    if (rounds.isEmpty()) m_valRound->setText(QStringLiteral("0 / %1").arg(run->roundsPlanned));
+    m_roundTable->scrollToBottom();
+
+    QString header = tr("<b>Run #%1</b> &nbsp;%2").arg(runId).arg(run->name.toHtmlEscaped());
+    header += QStringLiteral(" &nbsp;·&nbsp; <b style='color:%1'>%2</b>")
+                  .arg(statusColor(run->status).name(), runStatusName(run->status));
+    header +=
+        QStringLiteral(" &nbsp;·&nbsp; ") +
+        tr("started %1").arg(run->startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
+    if (run->wallSeconds > 0) header += QStringLiteral(" &nbsp;·&nbsp; ") + formatDuration(run->wallSeconds);
+    if (!run->message.isEmpty())
+        header += QStringLiteral("<br><span style='color:%1'>%2</span>")
+                      .arg(kErrorColor.name(), run->message.toHtmlEscaped());
+    setRunHeader(header);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Running
+
+bool MainWindow::isRunning() const {
+    return m_controller->isRunning();
+}
+
+void MainWindow::startRun() {
+    if (!m_spec || isRunning()) return;
+    if (m_dbPath.isEmpty()) setDatabasePath(RunStore::defaultPath());
+    resetRunView();
+    m_liveRunId = -1;
+    m_displayedRunId = -1;
+    m_liveTotalRounds = m_spec->rounds();
+    m_shownTotalRounds = m_liveTotalRounds;
+    m_valRound->setText(QStringLiteral("0 / %1").arg(m_liveTotalRounds));
+    m_chart->setPlaceholderText(tr("Waiting for the first round…"));
+    m_runClock.start();
+    if (!m_controller->start(*m_spec, m_workspacePath, m_dbPath)) return;
+    setRunHeader(tr("<b>Starting</b> %1…").arg(workspaceName().toHtmlEscaped()));
+    m_progress->setValue(0);
+    m_progress->setFormat(tr("starting…"));
+    m_etaLabel->clear();
+    m_tabs->setCurrentIndex(RunTab);
+    statusBar()->showMessage(tr("Running %1…").arg(QFileInfo(m_workspacePath).fileName()));
+    updateActions();
+}
+
+void MainWindow::stopRun() {
+    if (!isRunning()) return;
+    m_controller->stop();
+    m_stopAction->setEnabled(false);
+    statusBar()->showMessage(tr("Stopping after the client currently training…"));
+}
+
+void MainWindow::onRunStarted(qint64 runId, int totalRounds) {
+    m_liveRunId = runId;
+    m_displayedRunId = runId;
+    m_liveTotalRounds = totalRounds;
+    m_shownTotalRounds = totalRounds;
+    refreshRuns();
+    const QString name = workspaceName().toHtmlEscaped();
+    setRunHeader(runId >= 0 ? tr("<b>Run #%1</b> &nbsp;%2 &nbsp;·&nbsp; <b style='color:%3'>running</b>")
+                                  .arg(runId)
+                                  .arg(name, statusColor(RunStatus::Running).name())
+                            : tr("<b>Run</b> %1 (not recorded) &nbsp;·&nbsp; running").arg(name));
+    setProgressFraction(0, 1, totalRounds);
+    Q_EMIT runStarted(runId);
+}
+
+void MainWindow::onRoundFinished(const RoundMetrics &metrics) {
+    if (m_liveTotalRounds > 0)
+        setProgressFraction(double(metrics.round) / m_liveTotalRounds, metrics.round, m_liveTotalRounds);
+
+    // The live run's row in the Runs list.
+    for (int i = 0; i < m_runsList->topLevelItemCount(); ++i) {
+        QTreeWidgetItem *item = m_runsList->topLevelItem(i);
+        if (m_liveRunId >= 0 && item->data(RunsId, Qt::UserRole).toLongLong() == m_liveRunId) {
+            item->setText(RunsRounds, QStringLiteral("%1 / %2").arg(metrics.round).arg(m_liveTotalRounds));
+            if (metrics.evaluated) item->setText(RunsAccuracy, formatFixed(metrics.testAccuracy, 4));
+            break;
+        }
+    }
+
+    if (m_displayedRunId != m_liveRunId || metrics.round <= m_lastShownRound) return;
+    m_lastShownRound = metrics.round;
+    m_chart->addRound(metrics);
+    m_roundModel->append(metrics);
+    m_roundTable->scrollToBottom();
+    showRoundValues(metrics);
+}
+
+void MainWindow::onProgress(int round, int totalRounds, int clientsDone, int clientsTotal) {
+    if (totalRounds <= 0) return;
+    const double within = clientsTotal > 0 ? double(clientsDone) / clientsTotal : 0.0;
+    setProgressFraction((round - 1 + within) / totalRounds, round, totalRounds);
+}
+
+void MainWindow::onRunMessage(const QString &text) {
+    statusBar()->showMessage(text, 8000);
+}
+
+void MainWindow::onRunFinished(const RunSummary &summary, qint64 runId) {
+    m_liveRunId = -1;
+    if (m_displayedRunId == runId && runId >= 0) {
+        refreshRuns();
+        showStoredRun(runId); // the recorded rounds, header with the final status
+    } else {
+        refreshRuns();
+    }
+    const QString status = runStatusName(summary.status);
+    const int total = std::max(m_liveTotalRounds, summary.roundsDone);
+    m_progress->setValue(summary.status == RunStatus::Finished
+                             ? 1000
+                             : (total > 0 ? int(1000.0 * summary.roundsDone / total) : 0));
+    m_progress->setFormat(tr("%1 · %2 / %3").arg(status).arg(summary.roundsDone).arg(total));
+    m_etaLabel->setText(tr("in %1").arg(formatDuration(summary.wallSeconds)));
+
+    const QString rounds = summary.roundsDone == 1 ? tr("1 round") : tr("%1 rounds").arg(summary.roundsDone);
+    QString text = runId >= 0 ? tr("Run #%1 %2 after %3").arg(runId).arg(status, rounds)
+                              : tr("Run %1 after %2").arg(status, rounds);
+    if (summary.finalTestAccuracy)
+        text += tr(", test accuracy %1").arg(formatFixed(*summary.finalTestAccuracy, 4));
+    if (!summary.message.isEmpty()) text += QStringLiteral(": ") + summary.message;
+    statusBar()->showMessage(text);
+    if (runId < 0) {
+        setRunHeader(QStringLiteral("<b>") + text.toHtmlEscaped() + QStringLiteral("</b>"));
+    }
+    updateActions();
+    Q_EMIT runFinished(summary, runId);
+}
+
+void MainWindow::resetRunView() {
+    m_chart->clear();
+    m_chart->setPlaceholderText(tr("No rounds yet"));
+    m_roundModel->clear();
+    m_lastShownRound = 0;
+    for (QLabel *l : {m_valRound, m_valAccuracy, m_valTestLoss, m_valTrainLoss, m_valFairMean, m_valFairWorst,
+                      m_valFairJain, m_valWall})
+        l->setText(QStringLiteral("—"));
+}
+
+void MainWindow::showRoundValues(const RoundMetrics &m) {
+    m_valRound->setText(m_shownTotalRounds > 0
+                            ? QStringLiteral("%1 / %2").arg(m.round).arg(m_shownTotalRounds)
+                            : QString::number(m.round));
+    if (m.evaluated) {
+        m_valAccuracy->setText(formatFixed(m.testAccuracy, 4));
+        m_valTestLoss->setText(formatNumber(m.testLoss));
+        m_valFairMean->setText(formatFixed(m.fairness.mean, 4));
+        m_valFairWorst->setText(formatFixed(m.fairness.worst10, 4));
+        m_valFairJain->setText(formatFixed(m.fairness.jain, 4));
+    }
+    if (m.clientsSelected > 0) m_valTrainLoss->setText(formatNumber(m.trainLoss));
+    m_valWall->setText(formatDuration(m.wallSeconds));
+}
+
+void MainWindow::setRunHeader(const QString &text) {
+    m_runHeader->setText(text);
+}
+
+void MainWindow::setProgressFraction(double fraction, int round, int totalRounds) {
+    fraction = std::clamp(fraction, 0.0, 1.0);
+    m_progress->setValue(int(std::round(fraction * 1000)));
+    m_progress->setFormat(tr("round %1 / %2").arg(std::min(round, totalRounds)).arg(totalRounds));
+    const double elapsed = m_runClock.isValid() ? m_runClock.elapsed() / 1000.0 : 0.0;
+    if (fraction > 0.002 && elapsed > 0.5 && fraction < 1.0)
+        m_etaLabel->setText(tr("ETA %1").arg(formatDuration(elapsed * (1 - fraction) / fraction)));
+    else if (fraction <= 0.002)
+        m_etaLabel->setText(tr("ETA —"));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event) {
+    if (isRunning()) {
+        const auto answer = QMessageBox::question(this, tr("Run in progress"),
+                                                  tr("A run is in progress. Stop it and quit?\n"
+                                                     "The rounds done so far stay in the run store."),
+                                                  QMessageBox::Yes | QMessageBox::No, QMessageBox::No);
+        if (answer != QMessageBox::Yes) {
+            event->ignore();
+            return;
+        }
+        m_controller->stop();
+    }
+    event->accept();
+}
+
+} // namespace fedwb

@@ -1,0 +1,156 @@
+// The main window: design (workspace summary), run (live dashboard) and the runs list of the store.
+#pragma once
+
+#include "run/RunTypes.h"
+#include "spec/FederationSpec.h"
+
+#include <QElapsedTimer>
+#include <QJsonObject>
+#include <QMainWindow>
+
+#include <memory>
+#include <optional>
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QTabWidget;
+class QTableView;
+class QTreeWidget;
+class QTreeWidgetItem;
+
+namespace fedwb {
+
+class LiveChart;
+class RoundTableModel;
+class RunController;
+class RunStore;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+
+public:
+    enum RunsColumn { RunsId, RunsName, RunsStatus, RunsRounds, RunsAccuracy, RunsStarted, RunsColumnCount };
+    enum Tab { DesignTab, RunTab };
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Reads and validates a workspace and shows it in the Design tab. Returns false (and shows why in the
+    // Design tab and the status bar) when the file cannot be read or is invalid; Run is disabled then.
+    bool openWorkspace(const QString &path);
+    // The run store listed in the Runs dock and written by new runs (created when missing).
+    void setDatabasePath(const QString &path);
+    QString databasePath() const { return m_dbPath; }
+
+    void startRun();
+    void stopRun();
+    bool isRunning() const;
+
+    // For the app and the tests.
+    bool hasValidWorkspace() const { return m_spec.has_value(); }
+    QString validationText() const; // the errors (and warnings) shown in the Design tab, plain text
+    QTreeWidget *designTree() const { return m_designTree; }
+    QTreeWidget *runsList() const { return m_runsList; }
+    LiveChart *liveChart() const { return m_chart; }
+    QTabWidget *tabs() const { return m_tabs; }
+    QAction *runAction() const { return m_runAction; }
+    QAction *stopAction() const { return m_stopAction; }
+    QProgressBar *progressBar() const { return m_progress; }
+    qint64 displayedRunId() const { return m_displayedRunId; }
+    void showStoredRun(qint64 runId); // loads a stored run's rounds into the Run tab
+
+Q_SIGNALS:
+    void workspaceLoaded(bool valid);
+    void runStarted(qint64 runId);
+    void runFinished(const fedwb::RunSummary &summary, qint64 runId);
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
+private:
+    void createActions();
+    void createMenus();
+    void createToolBar();
+    QWidget *createDesignTab();
+    QWidget *createRunTab();
+    void createRunsDock();
+
+    void openWorkspaceDialog();
+    void openStoreDialog();
+    void showAbout();
+
+    void showWorkspaceProblem(const QString &title, const QString &details);
+    void fillDesignTree(const QJsonObject &values, const QJsonObject &raw, const QList<SpecIssue> &errors);
+    void updateActions();
+    void updateTitle();
+    QString workspaceName() const; // the workspace's "name", else its file's base name
+
+    void refreshRuns();
+    void selectRunInList(qint64 runId);
+    void onRunSelectionChanged();
+
+    void onRunStarted(qint64 runId, int totalRounds);
+    void onRoundFinished(const RoundMetrics &metrics);
+    void onProgress(int round, int totalRounds, int clientsDone, int clientsTotal);
+    void onRunMessage(const QString &text);
+    void onRunFinished(const RunSummary &summary, qint64 runId);
+
+    void resetRunView();
+    void showRoundValues(const RoundMetrics &metrics);
+    void setRunHeader(const QString &text);
+    void setProgressFraction(double fraction, int round, int totalRounds);
+
+    // State.
+    QString m_workspacePath;
+    QJsonObject m_raw;
+    std::optional<FederationSpec> m_spec;
+    QString m_validationText;
+    QString m_dbPath;
+    std::unique_ptr<RunStore> m_store; // the GUI thread's own connection (reading)
+    RunController *m_controller;
+    qint64 m_liveRunId = -1;      // the run in progress (or -1)
+    qint64 m_displayedRunId = -1; // the run shown in the Run tab
+    int m_liveTotalRounds = 0;
+    int m_shownTotalRounds = 0;
+    int m_lastShownRound = 0;
+    QElapsedTimer m_runClock;
+
+    // Widgets.
+    QAction *m_openAction = nullptr;
+    QAction *m_openStoreAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_runAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QLabel *m_etaLabel = nullptr;
+    QLabel *m_storeLabel = nullptr;
+    QTabWidget *m_tabs = nullptr;
+
+    QLabel *m_designHeader = nullptr;
+    QLabel *m_designProblems = nullptr;
+    QTreeWidget *m_designTree = nullptr;
+
+    QLabel *m_runHeader = nullptr;
+    LiveChart *m_chart = nullptr;
+    QTableView *m_roundTable = nullptr;
+    RoundTableModel *m_roundModel = nullptr;
+    QLabel *m_valRound = nullptr;
+    QLabel *m_valAccuracy = nullptr;
+    QLabel *m_valTestLoss = nullptr;
+    QLabel *m_valTrainLoss = nullptr;
+    QLabel *m_valFairMean = nullptr;
+    QLabel *m_valFairWorst = nullptr;
+    QLabel *m_valFairJain = nullptr;
+    QLabel *m_valWall = nullptr;
+
+    QDockWidget *m_runsDock = nullptr;
+    QTreeWidget *m_runsList = nullptr;
+    bool m_populatingRuns = false;
+};
+
+} // namespace fedwb

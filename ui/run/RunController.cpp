@@ -1,0 +1,181 @@
+#include "run/RunController.h"
+
+#include "run/Run.h"
+#include "run/StoreRecorder.h"
+#include "store/RunStore.h"
+
+#include <QFileInfo>
+#include <QMetaObject>
+#include <QMutexLocker>
+#include <QThread>
+
+#include <exception>
+#include <memory>
+#include <optional>
+
+namespace fedwb {
+
+// Runs on the worker thread: turns observer callbacks into events posted to the controller's thread.
+class RunController::Forwarder : public RunObserver {
+public:
+    explicit Forwarder(RunController *controller)
+        : m_controller(controller) {}
+
+    void runStarted(int totalRounds, std::int64_t /*parameterCount*/) override {
+        m_totalRounds = totalRounds;
+    }
+    void roundStarted(int round, int selectedClients) override {
+        m_controller->postProgress(round, m_totalRounds, 0, selectedClients);
+    }
+    void clientFinished(int round, int clientsDone, int clientsTotal) override {
+        m_controller->postProgress(round, m_totalRounds, clientsDone, clientsTotal);
+    }
+    void roundFinished(const RoundMetrics &metrics) override {
+        RunController *c = m_controller;
+        QMetaObject::invokeMethod(
+            c, [c, metrics] { Q_EMIT c->roundFinished(metrics); }, Qt::QueuedConnection);
+    }
+    void message(const QString &text) override {
+        RunController *c = m_controller;
+        QMetaObject::invokeMethod(
+            c, [c, text] { Q_EMIT c->message(text); }, Qt::QueuedConnection);
+    }
+    void setTotalRounds(int rounds) { m_totalRounds = rounds; }
+
+private:
+    RunController *m_controller;
+    int m_totalRounds = 0;
+};
+
+RunController::RunController(QObject *parent)
+    : QObject(parent) {
+    qRegisterMetaType<fedwb::RoundMetrics>();
+    qRegisterMetaType<fedwb::RunSummary>();
+}
+
+RunController::~RunController() {
+    stop();
+    if (m_thread) {
+        m_thread->wait();
+        delete m_thread;
+        m_thread = nullptr;
+    }
+}
+
+bool RunController::start(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath) {
+    if (m_running) return false;
+    if (m_thread) { // a finished thread whose completion event has not been handled yet
+        m_thread->wait();
+        delete m_thread;
+        m_thread = nullptr;
+    }
+    {
+        QMutexLocker lock(&m_mutex);
+        m_stopRequested = false;
+        m_progress = {};
+    }
+    m_running = true;
+    m_runId = -1;
+    m_thread = QThread::create([this, spec, workspacePath, dbPath] { work(spec, workspacePath, dbPath); });
+    m_thread->setObjectName(QStringLiteral("fedwb-run"));
+    m_thread->start();
+    return true;
+}
+
+void RunController::stop() {
+    QMutexLocker lock(&m_mutex);
+    m_stopRequested = true;
+    if (m_run) m_run->requestStop();
+}
+
+void RunController::postProgress(int round, int totalRounds, int clientsDone, int clientsTotal) {
+    QMutexLocker lock(&m_mutex);
+    m_progress.round = round;
+    m_progress.totalRounds = totalRounds;
+    m_progress.clientsDone = clientsDone;
+    m_progress.clientsTotal = clientsTotal;
+    if (m_progress.posted) return; // coalesce: many fast clients cost one queued event
+    m_progress.posted = true;
+    QMetaObject::invokeMethod(
+        this,
+        [this] {
+            PendingProgress p;
+            {
+                QMutexLocker l(&m_mutex);
+                p = m_progress;
+                m_progress.posted = false;
+            }
+            Q_EMIT progress(p.round, p.totalRounds, p.clientsDone, p.clientsTotal);
+        },
+        Qt::QueuedConnection);
+}
+
+// The worker thread's body. The store, the recorder and the run are created, used and destroyed here.
+void RunController::work(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath) {
+    RunSummary summary;
+    qint64 runId = -1;
+    const auto post = [this](auto fn) {
+        QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
+    };
+    {
+        RunStore store(dbPath);
+        std::optional<StoreRecorder> recorder;
+        Forwarder forwarder(this);
+        forwarder.setTotalRounds(spec.rounds());
+
+        QString name = spec.string(QStringLiteral("name")); // the workspace's own name, if it has one
+        if (name.isEmpty()) name = QFileInfo(workspacePath).completeBaseName();
+
+        if (store.isOpen()) {
+            recorder.emplace(store, spec, name, workspacePath);
+            runId = recorder->runId();
+            if (runId < 0) {
+                const QString text = tr("The run is not recorded: %1").arg(recorder->error());
+                post([this, text] { Q_EMIT message(text); });
+            }
+        } else {
+            const QString text = tr("Cannot open the run store %1 (%2); the run is not recorded.")
+                                     .arg(dbPath, store.lastError());
+            post([this, text] { Q_EMIT message(text); });
+        }
+
+        std::unique_ptr<Run> run;
+        try {
+            run = std::make_unique<Run>(spec);
+            // The recorder first, so a round is in the store by the time the GUI hears about it.
+            if (runId >= 0) run->addObserver(&*recorder);
+            run->addObserver(&forwarder);
+            const int totalRounds = spec.rounds();
+            post([this, runId, totalRounds] {
+                m_runId = runId;
+                Q_EMIT started(runId, totalRounds);
+            });
+            {
+                QMutexLocker lock(&m_mutex);
+                m_run = run.get();
+                if (m_stopRequested) m_run->requestStop();
+            }
+            summary = run->exec();
+        } catch (const std::exception &e) {
+            summary.status = RunStatus::Failed;
+            summary.message = QString::fromLocal8Bit(e.what());
+            if (runId >= 0) recorder->runFinished(summary);
+        }
+        {
+            QMutexLocker lock(&m_mutex);
+            m_run = nullptr;
+        }
+    }
+    post([this, summary, runId] {
+        if (m_thread) { // the thread body ends right after this post
+            m_thread->wait();
+            delete m_thread;
+            m_thread = nullptr;
+        }
+        m_running = false;
+        m_runId = runId;
+        Q_EMIT finished(summary, runId);
+    });
+}
+
+} // namespace fedwb

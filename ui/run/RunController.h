@@ -1,0 +1,62 @@
+// Drives one fedwb::Run at a time on a worker thread and reports it back as queued signals.
+#pragma once
+
+#include "run/RunTypes.h"
+#include "spec/FederationSpec.h"
+
+#include <QMutex>
+#include <QObject>
+#include <QString>
+
+class QThread;
+
+namespace fedwb {
+
+class Run;
+
+class RunController : public QObject {
+    Q_OBJECT
+
+public:
+    explicit RunController(QObject *parent = nullptr);
+    ~RunController() override; // stops a run in progress and joins the worker thread
+
+    // Starts `spec` on the worker thread, recorded into the store at `dbPath` (opened on that thread).
+    // Returns false when a run is already in progress.
+    bool start(const fedwb::FederationSpec &spec, const QString &workspacePath, const QString &dbPath);
+    // Asks the run to stop after the client currently training; finished() follows with status Stopped.
+    void stop();
+    bool isRunning() const { return m_running; }
+    // The store id of the current (or last) run; -1 before the run row exists or when recording failed.
+    qint64 runId() const { return m_runId; }
+
+Q_SIGNALS:
+    // All signals are emitted on the controller's thread.
+    void started(qint64 runId, int totalRounds);
+    void roundFinished(const fedwb::RoundMetrics &metrics);
+    void progress(int round, int totalRounds, int clientsDone, int clientsTotal);
+    void message(const QString &text);
+    void finished(const fedwb::RunSummary &summary, qint64 runId);
+
+private:
+    class Forwarder;
+    friend class Forwarder;
+
+    void work(const fedwb::FederationSpec &spec, const QString &workspacePath, const QString &dbPath);
+    void postProgress(int round, int totalRounds, int clientsDone, int clientsTotal);
+
+    QThread *m_thread = nullptr;
+    bool m_running = false;
+    qint64 m_runId = -1;
+
+    // Shared with the worker thread.
+    QMutex m_mutex;
+    fedwb::Run *m_run = nullptr;
+    bool m_stopRequested = false;
+    struct PendingProgress {
+        int round = 0, totalRounds = 0, clientsDone = 0, clientsTotal = 0;
+        bool posted = false;
+    } m_progress;
+};
+
+} // namespace fedwb
