@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash installer/install-deps.sh
 bash installer/build.sh
+export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp/runtime-$(id -u)}
+mkdir -p -m 700 "$XDG_RUNTIME_DIR"
 workspace=workspaces/quickstart.fedwb
 db=${FEDWB_DB:-build/runs.sqlite}
 if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then

@@ -6,6 +6,7 @@
 #include "store/RunStore.h"
 
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -155,6 +156,7 @@ public:
 
     void runStarted(int totalRounds, std::int64_t parameterCount) override {
         m_total = totalRounds;
+        m_clock.start();
         if (!m_quiet)
             std::fprintf(m_stream, "model: %lld parameters; %d rounds\n", (long long)parameterCount,
                          totalRounds);
@@ -195,14 +197,19 @@ private:
     void drawBar(double progress, const QString &label) {
         const int width = 30;
         const int filled = m_total > 0 ? int(width * progress / m_total) : 0;
-        std::fprintf(m_stream, "\r\033[K[%s%s] %s", QByteArray(filled, '#').constData(),
-                     QByteArray(width - filled, '.').constData(), qPrintable(label));
+        QString eta;
+        if (progress > 0 && progress < m_total)
+            eta = QStringLiteral("  ETA %1 s")
+                      .arg(double(m_clock.elapsed()) / 1000.0 * (m_total - progress) / progress, 0, 'f', 0);
+        std::fprintf(m_stream, "\r\033[K[%s%s] %s%s", QByteArray(filled, '#').constData(),
+                     QByteArray(width - filled, '.').constData(), qPrintable(label), qPrintable(eta));
         std::fflush(m_stream);
     }
     FILE *m_stream;
     bool m_tty;
     bool m_quiet;
     int m_total = 0;
+    QElapsedTimer m_clock;
 };
 
 Run *g_activeRun = nullptr;
@@ -306,6 +313,11 @@ int cmdPartition(const Args &a) {
     }
     out() << "dataset " << p.dataset << ": " << p.trainPool << " training samples over " << p.clients.size()
           << " clients, " << p.testSet << " test samples\n";
+    std::int64_t assigned = 0;
+    for (const ClientSummary &c : p.clients)
+        assigned += c.trainSamples + c.testSamples;
+    if (assigned < p.trainPool)
+        out() << "note: " << (p.trainPool - assigned) << " samples are unused (classes no client holds)\n";
     out() << QStringLiteral("%1 %2 %3  labels")
                  .arg(QStringLiteral("client"), 6)
                  .arg(QStringLiteral("train"), 7)

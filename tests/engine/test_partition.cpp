@@ -117,6 +117,14 @@ QJsonObject params(const QString &key, double value) {
 
 } // namespace
 
+// Natural owners (used by "natural" only): a fixed, slightly irregular assignment of samples to clients.
+static std::vector<int> naturalOwners(std::size_t n, int clients) {
+    std::vector<int> ids(n);
+    for (std::size_t i = 0; i < n; ++i)
+        ids[i] = int((i * 7 + i / 13) % std::size_t(clients));
+    return ids;
+}
+
 class TestPartition : public QObject {
     Q_OBJECT
 
@@ -166,11 +174,7 @@ private Q_SLOTS:
         QFETCH(double, testFraction);
 
         const std::vector<int> labels = sorted ? orderedLabels() : shuffledLabels();
-        // Natural owners (used by "natural" only): a fixed, slightly irregular assignment of samples to
-        // clients.
-        std::vector<int> ids(labels.size());
-        for (std::size_t i = 0; i < ids.size(); ++i)
-            ids[i] = int((i * 7 + i / 13) % std::size_t(clients));
+        const std::vector<int> ids = naturalOwners(labels.size(), clients);
         const std::vector<int> *natural = name == QLatin1String("natural") ? &ids : nullptr;
 
         const auto partitioner = makePartitioner(name, params);
@@ -217,9 +221,7 @@ private Q_SLOTS:
         QFETCH(double, testFraction);
 
         const std::vector<int> labels = sorted ? orderedLabels() : shuffledLabels();
-        std::vector<int> ids(labels.size());
-        for (std::size_t i = 0; i < ids.size(); ++i)
-            ids[i] = int((i * 7 + i / 13) % std::size_t(clients));
+        const std::vector<int> ids = naturalOwners(labels.size(), clients);
         const std::vector<int> *natural = name == QLatin1String("natural") ? &ids : nullptr;
 
         const auto p1 = makePartitioner(name, params);

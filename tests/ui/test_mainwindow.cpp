@@ -60,6 +60,16 @@ QTreeWidgetItem *findRun(QTreeWidget *runs, qint64 runId) {
     return nullptr;
 }
 
+// Colours in a thumbnail of the image: a blank or single-colour grab has very few.
+int distinctColors(const QImage &image) {
+    const QImage small = image.scaled(64, 40);
+    QSet<QRgb> colors;
+    for (int y = 0; y < small.height(); ++y)
+        for (int x = 0; x < small.width(); ++x)
+            colors.insert(small.pixel(x, y));
+    return int(colors.size());
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -75,6 +85,7 @@ private Q_SLOTS:
     void destroyWhileRunning();
     void grabsWindow();
     void screenshotExecutable();
+    void plotExecutable();
 
 private:
     QString writeWorkspace(const QString &name, const QJsonObject &object);
@@ -290,20 +301,12 @@ void TestMainWindow::grabsWindow() {
     QVERIFY(!image.isNull());
     QCOMPARE(image.size(), QSize(1280, 800) * w.devicePixelRatio());
     // Not a blank image: the Design tree and the toolbar draw something.
-    const QImage small = image.scaled(64, 40);
-    QSet<QRgb> colors;
-    for (int y = 0; y < small.height(); ++y)
-        for (int x = 0; x < small.width(); ++x)
-            colors.insert(small.pixel(x, y));
-    QVERIFY(colors.size() > 4);
+    QVERIFY(distinctColors(image) > 4);
 }
 
 void TestMainWindow::screenshotExecutable() {
-    QString workspace = QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb");
-    if (!QFileInfo::exists(workspace)) {
-        qWarning("workspaces/quickstart.fedwb is missing; using a workspace written by the test");
-        workspace = writeWorkspace(QStringLiteral("shot"), tinyWorkspace(2));
-    }
+    const QString workspace = QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb");
+    QVERIFY(QFileInfo::exists(workspace));
     const QString png = m_dir.filePath(QStringLiteral("shot.png"));
     QProcess process;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -331,6 +334,48 @@ void TestMainWindow::screenshotExecutable() {
     QCOMPARE(process.exitCode(), 1);
     QVERIFY(process.readAllStandardError().contains("run.rounds"));
     QVERIFY(!QFileInfo::exists(badPng));
+}
+
+// `fedwb --db DB --run ID --plot FILE` renders a stored run's curves (the headless main job uses it).
+void TestMainWindow::plotExecutable() {
+    const QString db = dbPath(QStringLiteral("plot"));
+    qint64 runId = -1;
+    {
+        MainWindow w;
+        w.setDatabasePath(db);
+        QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("plot"), tinyWorkspace(3))));
+        QSignalSpy finished(&w, &MainWindow::runFinished);
+        w.startRun();
+        QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
+        runId = finished.at(0).at(1).toLongLong();
+    }
+    auto plot = [&](const QStringList &args, QByteArray *err) {
+        QProcess process;
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+        process.setProcessEnvironment(env);
+        process.start(QStringLiteral(FEDWB_GUI_EXECUTABLE), args);
+        process.waitForFinished(120000);
+        *err = process.readAllStandardError();
+        return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+    };
+    QByteArray err;
+    const QString png = m_dir.filePath(QStringLiteral("plot.png"));
+    QCOMPARE(plot({QStringLiteral("--db"), db, QStringLiteral("--run"), QString::number(runId),
+                   QStringLiteral("--plot"), png},
+                  &err),
+             0);
+    const QImage image(png);
+    QCOMPARE(image.size(), QSize(900, 560));
+    QVERIFY(distinctColors(image) > 4);
+
+    QCOMPARE(plot({QStringLiteral("--db"), db, QStringLiteral("--run"), QStringLiteral("999"),
+                   QStringLiteral("--plot"), png},
+                  &err),
+             1);
+    QVERIFY2(err.contains("no such run"), err.constData());
+    QCOMPARE(plot({QStringLiteral("--db"), db, QStringLiteral("--plot"), png}, &err), 1);
+    QVERIFY2(err.contains("--plot needs --run"), err.constData());
 }
 
 QTEST_MAIN(TestMainWindow)
