@@ -94,6 +94,21 @@ std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
     double sigma[F];
     for (int j = 0; j < F; ++j)
         sigma[j] = std::sqrt(std::pow(double(j + 1), -1.2));
+    // Sizes first (each client's first draw), so an oversized request fails before memory is spent.
+    constexpr std::int64_t kMaxSamples = 2000000;
+    std::int64_t total = 0;
+    for (int k = 0; k < clients; ++k)
+        total += std::min<std::int64_t>(
+            cap, std::int64_t(Rng(spec.seed(), "synthetic-client", k).lognormal(4.0, 2.0)) + 50);
+    if (total > kMaxSamples)
+        throw SpecError(
+            QStringLiteral("clients.count"),
+            QStringLiteral(
+                "synthetic data for %1 clients would hold %2 samples, more than %3; lower clients.count "
+                "or dataset.max_samples")
+                .arg(clients)
+                .arg(total)
+                .arg(kMaxSamples));
     for (int k = 0; k < clients; ++k) {
         Rng rng(spec.seed(), "synthetic-client", k);
         const std::int64_t n = std::min<std::int64_t>(cap, std::int64_t(rng.lognormal(4.0, 2.0)) + 50);

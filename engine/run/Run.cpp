@@ -23,7 +23,8 @@ struct Run::Impl {
         for (RunObserver *o : observers)
             f(*o);
     }
-    RunSummary execute(QElapsedTimer &clock);
+    // Fills `summary` as rounds complete, so a failure keeps what was done.
+    void execute(QElapsedTimer &clock, RunSummary &summary);
 };
 
 Run::Run(FederationSpec spec)
@@ -48,7 +49,7 @@ RunSummary Run::exec() {
     clock.start();
     RunSummary summary;
     try {
-        summary = d->execute(clock);
+        d->execute(clock, summary);
     } catch (const SpecError &e) {
         summary.status = RunStatus::Failed;
         summary.message = QString::fromStdString(e.what());
@@ -84,7 +85,7 @@ std::mutex &initMutex() {
 
 } // namespace
 
-RunSummary Run::Impl::execute(QElapsedTimer &clock) {
+void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     const FederationSpec &s = spec;
     const std::uint64_t seed = s.seed();
     at::set_num_threads(1);
@@ -131,7 +132,6 @@ RunSummary Run::Impl::execute(QElapsedTimer &clock) {
     const std::int64_t payload = parameterCount * std::int64_t(sizeof(float));
     notify([&](RunObserver &o) { o.runStarted(rounds, parameterCount); });
 
-    RunSummary summary;
     summary.status = RunStatus::Finished;
     for (int round = 1; round <= rounds; ++round) {
         if (stop.load()) {
@@ -160,6 +160,17 @@ RunSummary Run::Impl::execute(QElapsedTimer &clock) {
             summary.status = RunStatus::Stopped;
             break;
         }
+
+        for (std::size_t i = 0; i < selected.size(); ++i)
+            if (results[i].diverged)
+                throw SpecError(
+                    QStringLiteral("training.lr"),
+                    QStringLiteral(
+                        "training diverged: the loss of client %1 became NaN or infinite in round %2; "
+                        "lower training.lr (now %3)")
+                        .arg(selected[i])
+                        .arg(round)
+                        .arg(config.lr));
 
         RoundMetrics m;
         m.round = round;
@@ -246,7 +257,6 @@ RunSummary Run::Impl::execute(QElapsedTimer &clock) {
 
     const QByteArray bytes(reinterpret_cast<const char *>(global.data_ptr<float>()), qsizetype(payload));
     notify([&](RunObserver &o) { o.finalModel(bytes, parameterCount); });
-    return summary;
 }
 
 } // namespace fedwb

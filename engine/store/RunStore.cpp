@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <limits>
 #include <vector>
 
@@ -64,7 +65,7 @@ const std::vector<QStringList> &migrations() {
                            " evaluated INTEGER NOT NULL DEFAULT 0,"
                            " test_accuracy REAL,"
                            " test_loss REAL,"
-                           " train_loss REAL NOT NULL DEFAULT 0,"
+                           " train_loss REAL," // NULL when not a finite number
                            " fairness_mean REAL,"
                            " fairness_std REAL,"
                            " fairness_worst10 REAL,"
@@ -116,8 +117,13 @@ QVariant text(const QString &s) {
     return s.isNull() ? QVariant(QStringLiteral("")) : QVariant(s);
 }
 
+// SQLite has no NaN or infinity: a non-finite value is stored as NULL (and read back as NaN / nullopt).
+QVariant finiteValue(double v) {
+    return std::isfinite(v) ? QVariant(v) : QVariant();
+}
+
 QVariant optionalValue(const std::optional<double> &v) {
-    return v ? QVariant(*v) : QVariant();
+    return v ? finiteValue(*v) : QVariant();
 }
 
 std::optional<double> optionalDouble(const QVariant &v) {
@@ -130,12 +136,12 @@ constexpr QLatin1String kRunColumns(
     "rounds_done, final_test_accuracy, final_test_loss, wall_seconds, message");
 
 QJsonValue jsonOptional(const std::optional<double> &v) {
-    return v ? QJsonValue(*v) : QJsonValue();
+    return v && std::isfinite(*v) ? QJsonValue(*v) : QJsonValue();
 }
 
 // Shortest text that reads back as the same double.
 QString numberText(double v) {
-    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+    return std::isfinite(v) ? QString::number(v, 'g', QLocale::FloatingPointShortest) : QString();
 }
 
 bool ownerProcessGone(qint64 pid) {
@@ -408,13 +414,13 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m) {
             " fairness_std, fairness_worst10, fairness_best10, fairness_jain, clients_selected, "
             "round_seconds,"
             " wall_seconds, bytes_up, bytes_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
-        const auto ifEvaluated = [&](double v) { return m.evaluated ? QVariant(v) : QVariant(); };
+        const auto ifEvaluated = [&](double v) { return m.evaluated ? finiteValue(v) : QVariant(); };
         q.addBindValue(runId);
         q.addBindValue(m.round);
         q.addBindValue(m.evaluated ? 1 : 0);
         q.addBindValue(ifEvaluated(m.testAccuracy));
         q.addBindValue(ifEvaluated(m.testLoss));
-        q.addBindValue(m.trainLoss);
+        q.addBindValue(finiteValue(m.trainLoss));
         q.addBindValue(ifEvaluated(m.fairness.mean));
         q.addBindValue(ifEvaluated(m.fairness.std));
         q.addBindValue(ifEvaluated(m.fairness.worst10));
@@ -452,8 +458,8 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m) {
                 QStringLiteral("UPDATE runs SET rounds_done = MAX(rounds_done, ?), final_test_accuracy = ?,"
                                " final_test_loss = ? WHERE id = ?"));
             q.addBindValue(m.round);
-            q.addBindValue(m.testAccuracy);
-            q.addBindValue(m.testLoss);
+            q.addBindValue(finiteValue(m.testAccuracy));
+            q.addBindValue(finiteValue(m.testLoss));
         } else {
             q.prepare(QStringLiteral("UPDATE runs SET rounds_done = MAX(rounds_done, ?) WHERE id = ?"));
             q.addBindValue(m.round);
@@ -554,7 +560,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             m.evaluated = q.value(1).toInt() != 0;
             m.testAccuracy = q.value(2).toDouble(); // NULL reads as 0
             m.testLoss = q.value(3).toDouble();
-            m.trainLoss = q.value(4).toDouble();
+            m.trainLoss = q.value(4).isNull() ? std::nan("") : q.value(4).toDouble();
             m.fairness.mean = q.value(5).toDouble();
             m.fairness.std = q.value(6).toDouble();
             m.fairness.worst10 = q.value(7).toDouble();
@@ -670,7 +676,7 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
             {QStringLiteral("evaluated"), m.evaluated},
             {QStringLiteral("test_accuracy"), ifEvaluated(m.testAccuracy)},
             {QStringLiteral("test_loss"), ifEvaluated(m.testLoss)},
-            {QStringLiteral("train_loss"), m.trainLoss},
+            {QStringLiteral("train_loss"), jsonOptional(m.trainLoss)},
             {QStringLiteral("client_accuracy"), clientAccuracy},
             {QStringLiteral("client_train_loss"), clientTrainLoss},
             {QStringLiteral("fairness"), fairness},

@@ -1,5 +1,7 @@
 #include "train/trainer_p.h"
 
+#include <cmath>
+
 namespace fedwb {
 
 namespace {
@@ -45,7 +47,12 @@ TrainResult ClientTrainer::train(const torch::Tensor &global, const torch::Tenso
             auto loss = torch::nn::functional::cross_entropy(net.forward(input), target);
             loss.backward();
             optimizer->step();
-            lossSum += loss.item<double>() * double(b);
+            const double value = loss.item<double>();
+            if (!std::isfinite(value)) {
+                result.diverged = true;
+                return result;
+            }
+            lossSum += value * double(b);
             seen += b;
             ++result.steps;
         }

@@ -23,6 +23,7 @@ struct TrainResult {
     double meanLoss = 0; // mean per-sample training loss over all local steps
     std::int64_t steps = 0;
     bool stopped = false; // abandoned because a stop was requested
+    bool diverged = false; // the loss became NaN or infinite (training stopped at that step)
 };
 
 struct EvalResult {

@@ -172,6 +172,7 @@ private Q_SLOTS:
         QTest::addColumn<QString>("key");
         QTest::newRow("missing data")
             << QStringList{QStringLiteral("dataset.path=/no/such/dir")} << "dataset.path";
+        QTest::newRow("diverging") << QStringList{QStringLiteral("training.lr=10")} << "training.lr";
         QTest::newRow("too few samples")
             << QStringList{QStringLiteral("partition.min_samples=700")} << "partition.min_samples";
     }

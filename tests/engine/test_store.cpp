@@ -11,6 +11,9 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+#include <limits>
+
 using namespace fedwb;
 
 namespace {
@@ -181,6 +184,7 @@ class TestStore : public QObject {
 private Q_SLOTS:
     void roundTrip();
     void memoryStore();
+    void nonFiniteValuesAreKept();
     void schemaVersion();
     void newerSchemaRefused();
     void interruptedRunDetected();
@@ -286,6 +290,37 @@ void TestStore::memoryStore() {
     QCOMPARE(a.rounds(first).size(), 3);
 
     QVERIFY(b.runs().isEmpty()); // each store has its own connection and database
+}
+
+// SQLite has no NaN: a diverged loss must not make the round's transaction fail (the round would be lost).
+void TestStore::nonFiniteValuesAreKept() {
+    RunStore store(QStringLiteral(":memory:"));
+    const qint64 id = store.createRun(QStringLiteral("nan"), QString(), QJsonObject(), 1, 1);
+    QVERIFY(id > 0);
+    RoundMetrics m;
+    m.round = 1;
+    m.evaluated = true;
+    m.testAccuracy = 0.1;
+    m.testLoss = std::numeric_limits<double>::infinity();
+    m.trainLoss = std::nan("");
+    ClientRoundMetrics c;
+    c.clientId = 0;
+    c.trained = true;
+    c.trainLoss = std::nan("");
+    c.accuracy = 0.1;
+    m.clients.push_back(c);
+    QVERIFY2(store.recordRound(id, m), qPrintable(store.lastError()));
+    const auto rounds = store.rounds(id);
+    QCOMPARE(rounds.size(), 1);
+    QVERIFY(std::isnan(rounds[0].trainLoss));
+    QVERIFY(!rounds[0].clients[0].trainLoss.has_value());
+    QCOMPARE(*rounds[0].clients[0].accuracy, 0.1);
+    const QJsonObject round = store.exportJson(id).value(QStringLiteral("rounds")).toArray().at(0).toObject();
+    QVERIFY(round.value(QStringLiteral("train_loss")).isNull());
+    QCOMPARE(round.value(QStringLiteral("test_accuracy")).toDouble(), 0.1);
+    const QStringList csv = store.exportCsv(id).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY2(!csv.at(1).contains(QStringLiteral("nan")) && !csv.at(1).contains(QStringLiteral("inf")),
+             qPrintable(csv.at(1)));
 }
 
 void TestStore::schemaVersion() {
