@@ -350,7 +350,7 @@ void MainWindow::createActions() {
 
     m_stopAction = new QAction(st->standardIcon(QStyle::SP_MediaStop), tr("&Stop"), this);
     m_stopAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F5));
-    m_stopAction->setStatusTip(tr("Stop the run after the client currently training"));
+    m_stopAction->setStatusTip(tr("Stop the run at the next mini-batch; the unfinished round is discarded"));
     connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopRun);
 
     m_aboutAction =
@@ -714,7 +714,9 @@ void MainWindow::fillDesignTree(const QJsonObject &values, const QJsonObject &ra
             if (parent && path.count(QLatin1Char('.')) == 1)
                 schema = paramSchema(section, key, values.value(section).toObject());
             QString text = jsonText(value);
-            if (schema && !schema->unit.isEmpty()) {
+            if (schema && !schema->zeroText.isEmpty() && value.isDouble() && value.toDouble() == 0) {
+                text = QStringLiteral("0 (%1)").arg(schema->zeroText);
+            } else if (schema && !schema->unit.isEmpty()) {
                 QString unit = schema->unit;
                 if (text == QStringLiteral("1") && unit.endsWith(QLatin1Char('s'))) unit.chop(1); // "1 epoch"
                 text += QLatin1Char(' ') + unit;
@@ -981,7 +983,7 @@ void MainWindow::stopRun() {
     if (!isRunning()) return;
     m_controller->stop();
     m_stopAction->setEnabled(false);
-    statusBar()->showMessage(tr("Stopping after the client currently training…"));
+    statusBar()->showMessage(tr("Stopping…"));
 }
 
 void MainWindow::onRunStarted(qint64 runId, int totalRounds) {

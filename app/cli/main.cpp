@@ -101,7 +101,7 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
             }
         } else if (arg == QLatin1String("--json")) {
             a.json = true;
-        } else if (arg.startsWith(QLatin1String("--"))) {
+        } else if (arg.startsWith(QLatin1Char('-')) && arg.size() > 1) {
             *error = QStringLiteral("unknown option %1").arg(arg);
             return false;
         } else {
@@ -109,37 +109,61 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
         }
     }
     if (a.db.isEmpty()) a.db = RunStore::defaultPath();
+    const bool takesWorkspace = a.command == QLatin1String("run") || a.command == QLatin1String("validate") ||
+                                a.command == QLatin1String("partition");
+    if (a.positional.size() > (takesWorkspace ? 1 : 0)) {
+        *error = QStringLiteral("unexpected argument '%1'").arg(a.positional.value(takesWorkspace ? 1 : 0));
+        return false;
+    }
     return true;
 }
 
-// Reads, overrides and validates a workspace; prints errors and returns nullopt on failure.
-std::optional<FederationSpec> loadSpec(const Args &a, bool printWarnings = true) {
-    if (a.positional.isEmpty()) {
-        err() << "fedwb-cli " << a.command << ": missing WORKSPACE\n";
+// Reads, overrides and validates a workspace. On failure prints one line per error (stderr) and returns
+// nullopt with the lines in *errors; warnings are printed only for a valid workspace.
+std::optional<FederationSpec> loadSpec(const Args &a, QStringList *errors = nullptr) {
+    QStringList problems;
+    auto failed = [&]() -> std::optional<FederationSpec> {
+        for (const QString &p : problems)
+            err() << p << "\n";
+        if (errors) *errors = problems;
         return std::nullopt;
+    };
+    if (a.positional.isEmpty()) {
+        problems << QStringLiteral("fedwb-cli %1: missing WORKSPACE").arg(a.command);
+        return failed();
     }
     QString error;
     auto raw = FederationSpec::readFile(a.positional.first(), &error);
     if (!raw) {
-        err() << error << "\n";
-        return std::nullopt;
+        problems << error;
+        return failed();
     }
     for (const QString &s : a.sets) {
         if (!FederationSpec::applyOverride(*raw, s, &error)) {
-            err() << error << "\n";
-            return std::nullopt;
+            problems << error;
+            return failed();
         }
     }
     auto parsed = FederationSpec::parse(*raw);
-    if (printWarnings)
-        for (const SpecIssue &w : parsed.warnings)
-            err() << "warning: " << w.text() << "\n";
     if (!parsed.ok()) {
         for (const SpecIssue &e : parsed.errors)
-            err() << e.text() << "\n";
-        return std::nullopt;
+            problems << e.text();
+        return failed();
     }
+    for (const SpecIssue &w : parsed.warnings)
+        err() << "warning: " << w.text() << "\n";
     return parsed.spec;
+}
+
+// Read-only commands must not create a store where the user mistyped a path.
+bool storeExists(const Args &a) {
+    if (QFileInfo(a.db).isFile()) return true;
+    err() << "--db " << a.db << ": no such run store\n";
+    return false;
+}
+
+void printJson(const QJsonObject &o) {
+    out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
 }
 
 QJsonValue optionalNumber(const std::optional<double> &v) {
@@ -218,11 +242,21 @@ extern "C" void onInterrupt(int) {
 }
 
 int cmdRun(const Args &a) {
-    auto spec = loadSpec(a);
-    if (!spec) return kExitUsage;
+    QStringList errors;
+    auto spec = loadSpec(a, &errors);
+    if (!spec) {
+        if (a.json)
+            printJson({{QStringLiteral("status"), QStringLiteral("invalid")},
+                       {QStringLiteral("errors"), QJsonArray::fromStringList(errors)}});
+        return kExitUsage;
+    }
     RunStore store(a.db);
     if (!store.isOpen()) {
         err() << "--db " << a.db << ": " << store.lastError() << "\n";
+        if (a.json)
+            printJson(
+                {{QStringLiteral("status"), QStringLiteral("failed")},
+                 {QStringLiteral("message"), QStringLiteral("--db %1: %2").arg(a.db, store.lastError())}});
         return kExitFailed;
     }
     const QString workspace = QFileInfo(a.positional.first()).absoluteFilePath();
@@ -249,7 +283,9 @@ int cmdRun(const Args &a) {
     }
     const RunSummary summary = run.exec();
     g_activeRun = nullptr;
-    if (!recorder.error().isEmpty()) err() << "warning: run store: " << recorder.error() << "\n";
+    // A round the store could not record is lost: say so and fail, even when training went well.
+    const bool storeFailed = !recorder.error().isEmpty();
+    if (storeFailed) err() << "error: run store " << a.db << ": " << recorder.error() << "\n";
     if (summary.status == RunStatus::Failed) err() << "run failed: " << summary.message << "\n";
     if (a.json) {
         const QJsonObject o{
@@ -271,13 +307,21 @@ int cmdRun(const Args &a) {
         out() << "\n";
     }
     out().flush();
-    return summary.status == RunStatus::Failed ? kExitFailed : kExitOk;
+    return summary.status == RunStatus::Failed || storeFailed ? kExitFailed : kExitOk;
 }
 
 int cmdValidate(const Args &a) {
     auto spec = loadSpec(a);
     if (!spec) return kExitUsage;
-    out() << a.positional.first() << ": valid\n";
+    // Beyond the schema: the data must be readable and the partition possible.
+    try {
+        const PartitionSummary p = summarizePartition(*spec);
+        out() << a.positional.first() << ": valid (" << p.clients.size() << " clients over " << p.trainPool
+              << " samples of " << p.dataset << ")\n";
+    } catch (const std::exception &e) {
+        err() << e.what() << "\n";
+        return kExitUsage;
+    }
     return kExitOk;
 }
 
@@ -336,6 +380,7 @@ int cmdPartition(const Args &a) {
 }
 
 int cmdRuns(const Args &a) {
+    if (!storeExists(a)) return kExitUsage;
     RunStore store(a.db);
     if (!store.isOpen()) {
         err() << "--db " << a.db << ": " << store.lastError() << "\n";
@@ -382,6 +427,7 @@ int cmdExport(const Args &a) {
         err() << "fedwb-cli export: --run ID is required\n";
         return kExitUsage;
     }
+    if (!storeExists(a)) return kExitUsage;
     RunStore store(a.db);
     if (!store.isOpen()) {
         err() << "--db " << a.db << ": " << store.lastError() << "\n";

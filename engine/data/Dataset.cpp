@@ -36,23 +36,26 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
         const QString plain = QDir(dir).filePath(QString::fromLatin1(base));
         return QFileInfo::exists(gz) || !QFileInfo::exists(plain) ? gz : plain;
     };
-    auto images = [&](const char *base, qint64 limit, torch::Tensor &out, std::int64_t &n) {
+    auto images = [&](const char *base, qint64 limit, torch::Tensor &out, std::int64_t &n,
+                      std::int64_t &total) {
         const QString path = file(base);
         IdxArray a = readIdxFile(path, key);
         if (a.dims.size() != 3 || a.dims[1] != 28 || a.dims[2] != 28)
             throw SpecError(
                 key,
                 QStringLiteral("%1: expected 28x28 images, found an IDX array of another shape").arg(path));
-        n = a.dims[0];
+        n = total = a.dims[0];
         if (limit > 0) n = std::min<std::int64_t>(n, limit);
         auto bytes = torch::from_blob(a.data.data(), {n, 1, 28, 28}, torch::kUInt8);
         out = bytes.to(torch::kFloat32).div_(255.0f).sub_(kFashionMean).div_(kFashionStd).contiguous();
     };
-    auto labels = [&](const char *base, std::int64_t n, torch::Tensor &out, std::vector<int> *asInts) {
+    auto labels = [&](const char *base, std::int64_t n, std::int64_t total, torch::Tensor &out,
+                      std::vector<int> *asInts) {
         const QString path = file(base);
         IdxArray a = readIdxFile(path, key);
-        if (a.dims.size() != 1 || a.dims[0] < n)
-            throw SpecError(key, QStringLiteral("%1: expected at least %2 labels").arg(path).arg(n));
+        if (a.dims.size() != 1 || a.dims[0] != total)
+            throw SpecError(key,
+                            QStringLiteral("%1: expected %2 labels, one per image").arg(path).arg(total));
         std::vector<std::int64_t> y(static_cast<std::size_t>(n));
         for (std::int64_t i = 0; i < n; ++i) {
             if (a.data[std::size_t(i)] > 9)
@@ -68,11 +71,13 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
     auto d = std::make_shared<LoadedDataset>();
     d->name = QStringLiteral("fashion-mnist");
     d->facts = datasetFacts(d->name);
-    std::int64_t nTrain = 0, nTest = 0;
-    images("train-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.train_limit")), d->trainX, nTrain);
-    labels("train-labels-idx1-ubyte", nTrain, d->trainY, &d->trainLabels);
-    images("t10k-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.test_limit")), d->testX, nTest);
-    labels("t10k-labels-idx1-ubyte", nTest, d->testY, nullptr);
+    std::int64_t nTrain = 0, nTest = 0, allTrain = 0, allTest = 0;
+    images("train-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.train_limit")), d->trainX, nTrain,
+           allTrain);
+    labels("train-labels-idx1-ubyte", nTrain, allTrain, d->trainY, &d->trainLabels);
+    images("t10k-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.test_limit")), d->testX, nTest,
+           allTest);
+    labels("t10k-labels-idx1-ubyte", nTest, allTest, d->testY, nullptr);
     return d;
 }
 

@@ -33,10 +33,10 @@ void registerDatasetSchemas() {
                                      "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.")),
           intParam(QStringLiteral("train_limit"), 0, 0, 60000,
                    QStringLiteral("Use only the first N training images (0 = all 60,000)."),
-                   QStringLiteral("samples")),
+                   QStringLiteral("samples"), QStringLiteral("all")),
           intParam(QStringLiteral("test_limit"), 0, 0, 10000,
                    QStringLiteral("Use only the first N test images (0 = all 10,000)."),
-                   QStringLiteral("samples"))}});
+                   QStringLiteral("samples"), QStringLiteral("all"))}});
     r.addComponent(
         {QStringLiteral("dataset"),
          QStringLiteral("synthetic"),

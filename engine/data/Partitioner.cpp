@@ -288,8 +288,8 @@ std::vector<ClientShard> partitionDataset(const Partitioner &partitioner, const 
         if (std::int64_t(idx.size()) < in.minSamples)
             throw PartitionError(
                 QStringLiteral("partition.min_samples"),
-                QStringLiteral("client %1 got %2 samples, fewer than %3; raise partition.alpha, or lower "
-                               "clients.count or partition.min_samples")
+                QStringLiteral("client %1 got %2 samples, fewer than %3; lower clients.count or "
+                               "partition.min_samples (or raise partition.alpha for dirichlet)")
                     .arg(c)
                     .arg(idx.size())
                     .arg(in.minSamples));

@@ -7,7 +7,7 @@ namespace fedwb {
 
 ModelFacts modelFacts(const QString &name) {
     ModelFacts f;
-    f.needsImage = name.startsWith(QLatin1String("cnn-"));
+    f.needsImage = name == QLatin1String("cnn-lenet5") || name == QLatin1String("cnn-fedavg");
     return f;
 }
 
@@ -24,6 +24,17 @@ std::int64_t modelParameterCount(const QString &name, const DatasetFacts &data) 
     if (name == QLatin1String("cnn-fedavg")) // same padding: 28 -> 14 -> 7
         return conv(data.channels, 32, 5) + conv(32, 64, 5) + fc(64 * 7 * 7, 512) + fc(512, k);
     return -1;
+}
+
+std::int64_t activationBytesPerSample(const QString &name, const DatasetFacts &data) {
+    const std::int64_t in = data.features, k = data.numClasses;
+    std::int64_t floats = in + k;                                    // input and logits
+    if (name == QLatin1String("mlp-2nn")) floats += 2 * (200 + 200); // linear + ReLU outputs
+    if (name == QLatin1String("cnn-lenet5"))
+        floats += 2 * 6 * 28 * 28 + 6 * 14 * 14 + 2 * 16 * 10 * 10 + 16 * 5 * 5 + 2 * 120 + 2 * 84;
+    if (name == QLatin1String("cnn-fedavg"))
+        floats += 2 * 32 * 28 * 28 + 32 * 14 * 14 + 2 * 64 * 14 * 14 + 64 * 7 * 7 + 2 * 512;
+    return 3 * floats * std::int64_t(sizeof(float)); // outputs, their gradients, and workspace
 }
 
 void registerModelSchemas() {

@@ -53,6 +53,14 @@ RunSummary Run::exec() {
     } catch (const SpecError &e) {
         summary.status = RunStatus::Failed;
         summary.message = QString::fromStdString(e.what());
+    } catch (const c10::Error &e) { // torch's message without its C++ backtrace
+        summary.status = RunStatus::Failed;
+        summary.message =
+            QStringLiteral("internal error: ") + QString::fromStdString(e.what_without_backtrace());
+    } catch (const std::bad_alloc &) {
+        summary.status = RunStatus::Failed;
+        summary.message =
+            QStringLiteral("out of memory: lower training.batch_size, clients.count or the model size");
     } catch (const std::exception &e) {
         summary.status = RunStatus::Failed;
         summary.message = QStringLiteral("internal error: ") + QString::fromStdString(e.what());
@@ -94,6 +102,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     const auto data = loadDataset(s);
     notify([](RunObserver &o) { o.message(QStringLiteral("partitioning")); });
     const auto shards = partitionFor(s, *data);
+    if (stop.load()) { // stopped while the data was prepared
+        summary.status = RunStatus::Stopped;
+        return;
+    }
     const QString modelName = s.string(QStringLiteral("model.name"));
 
     torch::Tensor global;
@@ -121,7 +133,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     std::vector<std::unique_ptr<ClientTrainer>> trainers(static_cast<std::size_t>(threads));
     auto trainer = [&](int worker) -> ClientTrainer & {
         auto &t = trainers[std::size_t(worker)];
-        if (!t) t = std::make_unique<ClientTrainer>(modelName, data->facts);
+        if (!t) { // construction draws from torch's global generator: keep it away from another run's seeding
+            std::lock_guard lock(initMutex());
+            t = std::make_unique<ClientTrainer>(modelName, data->facts);
+        }
         return *t;
     };
 

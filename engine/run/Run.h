@@ -40,7 +40,8 @@ public:
     // message naming the workspace key; they never throw out of exec().
     RunSummary exec();
 
-    // Thread-safe: the run stops after the client currently training and reports Stopped.
+    // Thread-safe: training stops at the next mini-batch, the unfinished round is discarded, and the run
+    // reports Stopped with the rounds completed so far.
     void requestStop();
 
 private:

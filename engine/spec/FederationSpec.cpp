@@ -4,7 +4,9 @@
 #include "model/ModelFacts.h"
 #include "spec/Registry.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 
@@ -133,6 +135,14 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
             for (const QString &other : reg.componentNames(s.category))
                 if (const ComponentSchema *c = reg.component(s.category, other); c && c->param(it.key()))
                     owners.append(other);
+            if (!owners.isEmpty()) {
+                // Still a value a user may switch to: it must be valid for the component it belongs to.
+                const ParamSchema *owned = reg.component(s.category, owners.first())->param(it.key());
+                if (const QString problem = owned->check(it.value()); !problem.isEmpty()) {
+                    error(path, problem);
+                    continue;
+                }
+            }
             if (!owners.isEmpty() && component) {
                 out.warnings.append(
                     {path,
@@ -178,6 +188,17 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
                              "(allowed here: logreg, mlp-2nn)")
                   .arg(model, dataset)
                   .arg(data.features));
+    if (const std::int64_t perSample = activationBytesPerSample(model, data); perSample > 0) {
+        const qint64 batch = spec.integer(QStringLiteral("training.batch_size"));
+        const std::int64_t maxBatch = kActivationBudgetBytes / perSample;
+        if (batch > maxBatch)
+            error(QStringLiteral("training.batch_size"),
+                  QStringLiteral("%1 needs about %2 GB of memory for %3; allowed here: an integer in [1, %4]")
+                      .arg(batch)
+                      .arg(double(batch * perSample) / double(1 << 30), 0, 'f', 1)
+                      .arg(model)
+                      .arg(maxBatch));
+    }
     const QString partition = spec.string(QStringLiteral("partition.name"));
     if (partition == QLatin1String("classes-per-client")) {
         const qint64 k = spec.integer(QStringLiteral("partition.classes_per_client"));
@@ -204,8 +225,16 @@ std::optional<QJsonObject> FederationSpec::readFile(const QString &path, QString
         if (error) *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
         return std::nullopt;
     }
+    const QByteArray bytes = file.readAll();
+    if (bytes.trimmed().isEmpty()) {
+        if (error)
+            *error =
+                QStringLiteral("%1: the file is empty; a workspace is a JSON object such as {\"format\": 1}")
+                    .arg(path);
+        return std::nullopt;
+    }
     QJsonParseError parseError;
-    const QJsonDocument doc = QJsonDocument::fromJson(file.readAll(), &parseError);
+    const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
         if (error)
             *error = QStringLiteral("%1: not valid JSON at offset %2: %3")
@@ -218,7 +247,16 @@ std::optional<QJsonObject> FederationSpec::readFile(const QString &path, QString
         if (error) *error = QStringLiteral("%1: a workspace must be a JSON object").arg(path);
         return std::nullopt;
     }
-    return doc.object();
+    // A relative dataset.path is relative to the workspace file, so a workspace travels with its data.
+    QJsonObject raw = doc.object();
+    QJsonObject dataset = raw.value(QStringLiteral("dataset")).toObject();
+    const QJsonValue dataPath = dataset.value(QStringLiteral("path"));
+    if (dataPath.isString() && !dataPath.toString().isEmpty() && QDir::isRelativePath(dataPath.toString())) {
+        dataset.insert(QStringLiteral("path"),
+                       QDir::cleanPath(QFileInfo(path).absoluteDir().filePath(dataPath.toString())));
+        raw.insert(QStringLiteral("dataset"), dataset);
+    }
+    return raw;
 }
 
 bool FederationSpec::applyOverride(QJsonObject &raw, const QString &assignment, QString *error) {

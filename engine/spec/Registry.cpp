@@ -146,8 +146,11 @@ void registerSections(Registry &r) {
           intParam(QStringLiteral("min_samples"), 10, 2, 1000000,
                    QStringLiteral("Every client gets at least this many samples (train + local test)."),
                    QStringLiteral("samples")),
-          realParam(QStringLiteral("test_fraction"), 0.1, 0.0, 0.9,
-                    QStringLiteral("Share of each client's samples kept as its local test split."))}});
+          realParam(
+              QStringLiteral("test_fraction"), 0.1, 0.0, 0.9,
+              QStringLiteral("Share of each client's samples kept as its local test split (at least one "
+                             "sample per client)."),
+              {}, true)}});
     ParamSchema perRound;
     perRound.key = QStringLiteral("per_round");
     perRound.type = ParamType::CountOrFraction;
@@ -192,7 +195,7 @@ void registerSections(Registry &r) {
                   QStringLiteral("The round loop."),
                   {intParam(QStringLiteral("rounds"), 10, 1, 100000,
                             QStringLiteral("Number of federated rounds."), QStringLiteral("rounds")),
-                   intParam(QStringLiteral("seed"), 1, 0, (qint64(1) << 53),
+                   intParam(QStringLiteral("seed"), 1, 0, 4294967295,
                             QStringLiteral("Seed of every random draw in the run.")),
                    intParam(QStringLiteral("eval_every"), 1, 1, 100000,
                             QStringLiteral("Evaluate every N rounds (and always after the last)."),
@@ -200,7 +203,7 @@ void registerSections(Registry &r) {
                    intParam(QStringLiteral("threads"), 0, 0, 256,
                             QStringLiteral(
                                 "Clients trained in parallel; 0 = one per CPU core. Never changes results."),
-                            QStringLiteral("threads"))}});
+                            QStringLiteral("threads"), QStringLiteral("one per core"))}});
 }
 
 } // namespace

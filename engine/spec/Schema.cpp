@@ -128,6 +128,7 @@ QJsonObject ParamSchema::toJson() const {
     }
     if (type == ParamType::Choice) o.insert(QStringLiteral("choices"), QJsonArray::fromStringList(choices));
     if (!unit.isEmpty()) o.insert(QStringLiteral("unit"), unit);
+    if (!zeroText.isEmpty()) o.insert(QStringLiteral("zero_means"), zeroText);
     return o;
 }
 
@@ -155,7 +156,7 @@ const ParamSchema *SectionSchema::param(const QString &k) const {
 }
 
 ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, const QString &help,
-                     const QString &unit) {
+                     const QString &unit, const QString &zeroText) {
     ParamSchema p;
     p.key = key;
     p.type = ParamType::Integer;
@@ -164,6 +165,7 @@ ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, con
     p.max = double(max);
     p.help = help;
     p.unit = unit;
+    p.zeroText = zeroText;
     return p;
 }
 

@@ -33,6 +33,7 @@ struct ParamSchema {
     QStringList choices; // for Choice
     QString unit;
     QString help;
+    QString zeroText; // what 0 means when it is special ("all", "one per core")
 
     // Empty when `value` is acceptable, otherwise the problem in words (without the key path).
     QString check(const QJsonValue &value) const;
@@ -66,7 +67,7 @@ struct SectionSchema {
 
 // Helpers to write schemas compactly.
 ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, const QString &help,
-                     const QString &unit = {});
+                     const QString &unit = {}, const QString &zeroText = {});
 ParamSchema realParam(const QString &key, double def, double min, double max, const QString &help,
                       const QString &unit = {}, bool minExclusive = false);
 ParamSchema boolParam(const QString &key, bool def, const QString &help);

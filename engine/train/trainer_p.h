@@ -22,7 +22,7 @@ struct TrainResult {
     torch::Tensor delta; // local parameters after training - global parameters (flat)
     double meanLoss = 0; // mean per-sample training loss over all local steps
     std::int64_t steps = 0;
-    bool stopped = false; // abandoned because a stop was requested
+    bool stopped = false;  // abandoned because a stop was requested
     bool diverged = false; // the loss became NaN or infinite (training stopped at that step)
 };
 

@@ -88,6 +88,38 @@ private Q_SLOTS:
         QVERIFY(r.err.contains(QStringLiteral("model.depth: unknown key")));
     }
 
+    // validate also reads the data and makes the partition, so a run cannot fail on what validate passed.
+    void validateChecksDataAndPartition() {
+        const Result missing = cli({QStringLiteral("validate"), kQuickstart, QStringLiteral("--set"),
+                                    QStringLiteral("dataset.path=/no/such/folder")});
+        QCOMPARE(missing.exitCode, 2);
+        QVERIFY2(missing.err.startsWith(QStringLiteral("dataset.path: ")), qPrintable(missing.err));
+        const Result tooSmall = cli({QStringLiteral("validate"), kQuickstart, QStringLiteral("--set"),
+                                     QStringLiteral("dataset.train_limit=500")});
+        QCOMPARE(tooSmall.exitCode, 2);
+        QVERIFY2(tooSmall.err.startsWith(QStringLiteral("partition.min_samples: ")),
+                 qPrintable(tooSmall.err));
+
+        // A relative dataset.path is relative to the workspace file, not to the current directory.
+        const QString ws = m_dir.filePath(QStringLiteral("relative.fedwb"));
+        QFile f(ws);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(R"({"format": 1, "dataset": {"path": "data/fmnist"}})");
+        f.close();
+        const Result relative = cli({QStringLiteral("validate"), ws});
+        QCOMPARE(relative.exitCode, 2);
+        QVERIFY2(relative.err.contains(m_dir.filePath(QStringLiteral("data/fmnist"))),
+                 qPrintable(relative.err));
+
+        const QString empty = m_dir.filePath(QStringLiteral("empty.fedwb"));
+        QFile e(empty);
+        QVERIFY(e.open(QIODevice::WriteOnly));
+        e.close();
+        const Result emptyResult = cli({QStringLiteral("validate"), empty});
+        QCOMPARE(emptyResult.exitCode, 2);
+        QVERIFY2(emptyResult.err.contains(QStringLiteral("the file is empty")), qPrintable(emptyResult.err));
+    }
+
     void badUsageExitsTwo() {
         QCOMPARE(cli({QStringLiteral("frobnicate")}).exitCode, 2);
         QCOMPARE(cli({QStringLiteral("validate")}).exitCode, 2);
@@ -97,6 +129,40 @@ private Q_SLOTS:
         QCOMPARE(r.exitCode, 2);
         QVERIFY(r.err.contains(QStringLiteral("KEY=VALUE")));
         QCOMPARE(cli({QStringLiteral("export"), QStringLiteral("--db"), m_db}).exitCode, 2);
+        // Stray arguments are errors, not silently ignored.
+        const Result dash = cli({QStringLiteral("validate"), kQuickstart, QStringLiteral("-set"),
+                                 QStringLiteral("run.rounds=0")});
+        QCOMPARE(dash.exitCode, 2);
+        QVERIFY2(dash.err.contains(QStringLiteral("unknown option -set")), qPrintable(dash.err));
+        QCOMPARE(cli({QStringLiteral("run"), kQuickstart, kQuickstart}).exitCode, 2);
+        // Reading commands never create a store where a path was mistyped.
+        const QString typo = m_dir.filePath(QStringLiteral("typo/runs.sqlite"));
+        const Result runs = cli({QStringLiteral("runs"), QStringLiteral("--db"), typo});
+        QCOMPARE(runs.exitCode, 2);
+        QVERIFY(runs.err.contains(QStringLiteral("no such run store")));
+        QVERIFY(!QFileInfo::exists(m_dir.filePath(QStringLiteral("typo"))));
+        // run --json always ends with a JSON object, also when the workspace is invalid.
+        const Result invalid =
+            cli({QStringLiteral("run"), kQuickstart, QStringLiteral("--json"), QStringLiteral("--db"), m_db,
+                 QStringLiteral("--set"), QStringLiteral("run.rounds=0")});
+        QCOMPARE(invalid.exitCode, 2);
+        const QJsonObject o = QJsonDocument::fromJson(lastLine(invalid.out).toUtf8()).object();
+        QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("invalid"));
+        QVERIFY(o.value(QStringLiteral("errors"))
+                    .toArray()
+                    .first()
+                    .toString()
+                    .startsWith(QStringLiteral("run.rounds: ")));
+    }
+
+    // docs/workspace-reference.txt is the output of `fedwb-cli schema`; this keeps the two from drifting.
+    void referenceDocIsCurrent() {
+        QFile doc(QStringLiteral(FEDWB_SOURCE_DIR "/docs/workspace-reference.txt"));
+        QVERIFY(doc.open(QIODevice::ReadOnly));
+        const Result r = cli({QStringLiteral("schema")});
+        QVERIFY2(QString::fromUtf8(doc.readAll()) == r.out,
+                 "docs/workspace-reference.txt is stale: regenerate it with build/app/fedwb-cli schema > "
+                 "docs/workspace-reference.txt");
     }
 
     void runJsonExportAndList() {

@@ -249,6 +249,21 @@ private Q_SLOTS:
             !torch::equal(loadDataset(specFrom(other))->trainY.narrow(0, 0, 50), a->trainY.narrow(0, 0, 50)));
         // Labels are argmax of a linear model: all 10 classes occur over 30 clients.
         QCOMPARE(std::get<0>(torch::unique_consecutive(std::get<0>(torch::sort(a->trainY)))).numel(), 10);
+        // Within a client, feature j has variance (j+1)^-1.2 (Sigma is a covariance, not a std): check it on
+        // the largest client; with n >= 500 samples the sample variance is within ~3 standard errors
+        // (sqrt(2/n) ~ 6%).
+        const int largest = int(std::max_element(sizes.begin(), sizes.end()) - sizes.begin());
+        QVERIFY(sizes[std::size_t(largest)] >= 500);
+        const auto owned = torch::nonzero(torch::tensor(a->naturalIds) == largest).flatten();
+        const auto variance = a->trainX.index_select(0, owned).var(0);
+        for (int j : {0, 9, 59}) {
+            const double expected = std::pow(double(j + 1), -1.2); // 1, 0.0631, 0.00740
+            QVERIFY2(std::abs(variance[j].item<double>() / expected - 1.0) < 0.2,
+                     qPrintable(QStringLiteral("feature %1: %2 vs %3")
+                                    .arg(j)
+                                    .arg(variance[j].item<double>())
+                                    .arg(expected)));
+        }
         // The natural partition gives each client exactly its own samples.
         const auto shards = partitionFor(specFrom(raw), *a);
         for (int c = 0; c < 30; ++c)
