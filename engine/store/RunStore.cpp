@@ -2,6 +2,7 @@
 
 #include <QCoreApplication>
 #include <QDir>
+#include <QFile>
 #include <QFileInfo>
 #include <QHash>
 #include <QJsonDocument>
@@ -58,7 +59,8 @@ const std::vector<QStringList> &migrations() {
                            " wall_seconds REAL NOT NULL DEFAULT 0,"
                            " message TEXT NOT NULL DEFAULT '',"
                            " owner_pid INTEGER,"
-                           " owner_host TEXT)"),
+                           " owner_host TEXT,"
+                           " owner_start TEXT)"), // boot id + process start time: tells a reused pid apart
             QStringLiteral("CREATE TABLE rounds ("
                            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
                            " round INTEGER NOT NULL,"
@@ -144,11 +146,31 @@ QString numberText(double v) {
     return std::isfinite(v) ? QString::number(v, 'g', QLocale::FloatingPointShortest) : QString();
 }
 
-bool ownerProcessGone(qint64 pid) {
+// "<boot id>/<start time in clock ticks>" of a process (Linux), or empty when unknown. Together with the pid
+// it names one process across pid reuse and reboots.
+QString processStartKey(qint64 pid) {
+    QFile bootFile(QStringLiteral("/proc/sys/kernel/random/boot_id"));
+    QFile statFile(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (!bootFile.open(QIODevice::ReadOnly) || !statFile.open(QIODevice::ReadOnly)) return {};
+    const QByteArray stat = statFile.readAll();
+    const qsizetype close = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+    if (close < 0) return {};
+    const QList<QByteArray> fields = stat.mid(close + 2).split(' ');
+    if (fields.size() < 20) return {};
+    return QString::fromLatin1(bootFile.readAll().trimmed()) + QLatin1Char('/') +
+           QString::fromLatin1(fields[19]);
+}
+
+bool ownerProcessGone(qint64 pid, const QString &startKey) {
     if (pid <= 0 || pid > std::numeric_limits<int>::max()) return true; // never a live process
 #ifdef Q_OS_UNIX
-    if (::kill(static_cast<pid_t>(pid), 0) == 0) return false;
-    return errno == ESRCH; // EPERM: it exists, it is just not ours
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) return true; // EPERM: exists, not ours
+    // Alive, but is it still the process that started the run, or a later one given the same pid?
+    if (!startKey.isEmpty()) {
+        const QString now = processStartKey(pid);
+        if (!now.isEmpty() && now != startKey) return true;
+    }
+    return false;
 #else
     return false; // cannot tell: leave the run alone
 #endif
@@ -311,7 +333,8 @@ void RunStore::Impl::markInterruptedRuns() {
     {
         QSqlQuery q(db);
         q.setForwardOnly(true);
-        q.prepare(QStringLiteral("SELECT id, owner_pid FROM runs WHERE status = ? AND owner_host = ?"));
+        q.prepare(QStringLiteral(
+            "SELECT id, owner_pid, owner_start FROM runs WHERE status = ? AND owner_host = ?"));
         q.addBindValue(runStatusName(RunStatus::Running));
         q.addBindValue(QSysInfo::machineHostName());
         if (!q.exec()) {
@@ -320,7 +343,7 @@ void RunStore::Impl::markInterruptedRuns() {
         }
         while (q.next()) {
             const qint64 pid = q.value(1).isNull() ? 0 : q.value(1).toLongLong();
-            if (ownerProcessGone(pid)) gone.push_back({q.value(0).toLongLong(), pid});
+            if (ownerProcessGone(pid, q.value(2).toString())) gone.push_back({q.value(0).toLongLong(), pid});
         }
     }
     for (const Candidate &c : gone) {
@@ -376,10 +399,10 @@ qint64 RunStore::createRun(const QString &name, const QString &workspace, const 
                            quint64 seed, int roundsPlanned) {
     if (!d->open) return -1;
     QSqlQuery q(d->db);
-    q.prepare(
-        QStringLiteral("INSERT INTO runs (name, workspace, spec_json, seed, status, started_at, app_version,"
-                       " rounds_planned, rounds_done, wall_seconds, message, owner_pid, owner_host)"
-                       " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, ?)"));
+    q.prepare(QStringLiteral(
+        "INSERT INTO runs (name, workspace, spec_json, seed, status, started_at, app_version,"
+        " rounds_planned, rounds_done, wall_seconds, message, owner_pid, owner_host, owner_start)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 0, '', ?, ?, ?)"));
     q.addBindValue(text(name));
     q.addBindValue(text(workspace));
     q.addBindValue(QString::fromUtf8(QJsonDocument(spec).toJson(QJsonDocument::Compact)));
@@ -390,6 +413,7 @@ qint64 RunStore::createRun(const QString &name, const QString &workspace, const 
     q.addBindValue(roundsPlanned);
     q.addBindValue(QCoreApplication::applicationPid());
     q.addBindValue(QSysInfo::machineHostName());
+    q.addBindValue(processStartKey(QCoreApplication::applicationPid()));
     if (!q.exec()) {
         d->fail(QStringLiteral("could not create run \"%1\"").arg(name), q);
         return -1;

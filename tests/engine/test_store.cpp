@@ -189,6 +189,7 @@ private Q_SLOTS:
     void newerSchemaRefused();
     void interruptedRunDetected();
     void aliveOwnerStaysRunning();
+    void reusedPidIsInterrupted();
     void otherHostLeftAlone();
     void failedRoundRollsBack();
     void finishRunKeepsRecordedFinalMetrics();
@@ -429,6 +430,31 @@ void TestStore::aliveOwnerStaysRunning() {
     QVERIFY2(writer.recordRound(id, r4), qPrintable(writer.lastError()));
     QCOMPARE(writer.run(id)->roundsDone, 4);
     QCOMPARE(writer.run(id)->status, RunStatus::Running);
+}
+
+// The owner pid is alive but belongs to a different process (pid reuse, a restarted container): the start
+// time recorded with the run does not match, so the run is interrupted.
+void TestStore::reusedPidIsInterrupted() {
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    qint64 id = 0, other = 0;
+    {
+        RunStore store(path);
+        id = createSampleRun(store);
+        other = createSampleRun(store);
+        QVERIFY2(id > 0 && other > 0, qPrintable(store.lastError()));
+    }
+    {
+        RawDb raw(path);
+        QVERIFY(raw.ok());
+        // Our own (alive) pid, but another process's start key.
+        QVERIFY(raw.exec(
+            QStringLiteral("UPDATE runs SET owner_start = 'another-boot/12345' WHERE id = %1").arg(id)));
+    }
+    RunStore store(path);
+    QCOMPARE(store.run(id)->status, RunStatus::Interrupted);
+    QCOMPARE(store.run(other)->status, RunStatus::Running); // its start key is ours: still running
 }
 
 void TestStore::otherHostLeftAlone() {
