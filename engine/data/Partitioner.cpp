@@ -50,6 +50,19 @@ std::vector<std::int64_t> proportionalSizes(std::int64_t n, const std::vector<do
     return sizes;
 }
 
+// Cuts `items` into `parts` consecutive pieces of equal size (sizes differ by at most one).
+Assignment cutEqually(const std::vector<std::int64_t> &items, std::size_t parts) {
+    return cut(items, proportionalSizes(std::int64_t(items.size()),
+                                        std::vector<double>(parts, 1.0 / double(parts))));
+}
+
+// The indices of all samples, in a random order drawn from `rng`.
+std::vector<std::int64_t> shuffledIndices(const PartitionInput &in, Rng &rng) {
+    std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
+    rng.shuffle(idx);
+    return idx;
+}
+
 std::vector<std::vector<std::int64_t>> byClass(const PartitionInput &in) {
     std::vector<std::vector<std::int64_t>> classes(static_cast<std::size_t>(in.numClasses));
     for (std::size_t i = 0; i < in.labels->size(); ++i)
@@ -60,11 +73,8 @@ std::vector<std::vector<std::int64_t>> byClass(const PartitionInput &in) {
 class IidPartitioner : public Partitioner {
 public:
     Assignment assign(const PartitionInput &in) const override {
-        std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
-        Rng(in.seed, "partition-iid").shuffle(idx);
-        return cut(idx,
-                   proportionalSizes(std::int64_t(idx.size()),
-                                     std::vector<double>(std::size_t(in.clientCount), 1.0 / in.clientCount)));
+        Rng rng(in.seed, "partition-iid");
+        return cutEqually(shuffledIndices(in, rng), std::size_t(in.clientCount));
     }
 };
 
@@ -150,9 +160,7 @@ public:
             if (h.empty()) continue;
             std::vector<std::int64_t> idx = classes[std::size_t(k)];
             rng.shuffle(idx);
-            const auto pieces =
-                cut(idx, proportionalSizes(std::int64_t(idx.size()),
-                                           std::vector<double>(h.size(), 1.0 / double(h.size()))));
+            const auto pieces = cutEqually(idx, h.size());
             for (std::size_t j = 0; j < h.size(); ++j) {
                 auto &dst = out[std::size_t(h[j])];
                 dst.insert(dst.end(), pieces[j].begin(), pieces[j].end());
@@ -173,8 +181,7 @@ public:
         : m_s(s) {}
     Assignment assign(const PartitionInput &in) const override {
         Rng rng(in.seed, "partition-shards");
-        std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
-        rng.shuffle(idx); // random order within a class
+        std::vector<std::int64_t> idx = shuffledIndices(in, rng); // random order within a class
         std::stable_sort(idx.begin(), idx.end(), [&](std::int64_t a, std::int64_t b) {
             return (*in.labels)[std::size_t(a)] < (*in.labels)[std::size_t(b)];
         });
@@ -187,9 +194,7 @@ public:
                     .arg(in.clientCount)
                     .arg(shardCount)
                     .arg(idx.size()));
-        const auto shards =
-            cut(idx, proportionalSizes(std::int64_t(idx.size()),
-                                       std::vector<double>(std::size_t(shardCount), 1.0 / shardCount)));
+        const auto shards = cutEqually(idx, std::size_t(shardCount));
         std::vector<std::int64_t> order = iota(shardCount);
         rng.shuffle(order);
         Assignment out(std::size_t(in.clientCount));
@@ -212,8 +217,7 @@ public:
         : m_alpha(alpha) {}
     Assignment assign(const PartitionInput &in) const override {
         Rng rng(in.seed, "partition-quantity");
-        std::vector<std::int64_t> idx = iota(std::int64_t(in.labels->size()));
-        rng.shuffle(idx);
+        const std::vector<std::int64_t> idx = shuffledIndices(in, rng);
         const std::int64_t n = std::int64_t(idx.size());
         const std::int64_t base = std::min<std::int64_t>(in.minSamples, n / in.clientCount);
         std::vector<std::int64_t> sizes =

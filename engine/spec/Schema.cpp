@@ -36,6 +36,22 @@ bool isWhole(double v) {
     return std::isfinite(v) && std::floor(v) == v;
 }
 
+// The fields every kind of parameter has; the public helpers below add the kind-specific ones.
+ParamSchema makeParam(const QString &key, ParamType type, const QJsonValue &def, const QString &help) {
+    ParamSchema p;
+    p.key = key;
+    p.type = type;
+    p.defaultValue = def;
+    p.help = help;
+    return p;
+}
+
+const ParamSchema *findParam(const QList<ParamSchema> &params, const QString &key) {
+    for (const ParamSchema &p : params)
+        if (p.key == key) return &p;
+    return nullptr;
+}
+
 } // namespace
 
 QString paramTypeName(ParamType type) {
@@ -133,9 +149,7 @@ QJsonObject ParamSchema::toJson() const {
 }
 
 const ParamSchema *ComponentSchema::param(const QString &key) const {
-    for (const ParamSchema &p : params)
-        if (p.key == key) return &p;
-    return nullptr;
+    return findParam(params, key);
 }
 
 QJsonObject ComponentSchema::toJson() const {
@@ -150,20 +164,14 @@ QJsonObject ComponentSchema::toJson() const {
 }
 
 const ParamSchema *SectionSchema::param(const QString &k) const {
-    for (const ParamSchema &p : params)
-        if (p.key == k) return &p;
-    return nullptr;
+    return findParam(params, k);
 }
 
 ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, const QString &help,
                      const QString &unit, const QString &zeroText) {
-    ParamSchema p;
-    p.key = key;
-    p.type = ParamType::Integer;
-    p.defaultValue = double(def);
+    ParamSchema p = makeParam(key, ParamType::Integer, double(def), help);
     p.min = double(min);
     p.max = double(max);
-    p.help = help;
     p.unit = unit;
     p.zeroText = zeroText;
     return p;
@@ -171,44 +179,26 @@ ParamSchema intParam(const QString &key, qint64 def, qint64 min, qint64 max, con
 
 ParamSchema realParam(const QString &key, double def, double min, double max, const QString &help,
                       const QString &unit, bool minExclusive) {
-    ParamSchema p;
-    p.key = key;
-    p.type = ParamType::Real;
-    p.defaultValue = def;
+    ParamSchema p = makeParam(key, ParamType::Real, def, help);
     p.min = min;
     p.max = max;
     p.minExclusive = minExclusive;
-    p.help = help;
     p.unit = unit;
     return p;
 }
 
 ParamSchema boolParam(const QString &key, bool def, const QString &help) {
-    ParamSchema p;
-    p.key = key;
-    p.type = ParamType::Boolean;
-    p.defaultValue = def;
-    p.help = help;
-    return p;
+    return makeParam(key, ParamType::Boolean, def, help);
 }
 
 ParamSchema stringParam(const QString &key, const QString &def, const QString &help) {
-    ParamSchema p;
-    p.key = key;
-    p.type = ParamType::String;
-    p.defaultValue = def;
-    p.help = help;
-    return p;
+    return makeParam(key, ParamType::String, def, help);
 }
 
 ParamSchema choiceParam(const QString &key, const QString &def, const QStringList &choices,
                         const QString &help) {
-    ParamSchema p;
-    p.key = key;
-    p.type = ParamType::Choice;
-    p.defaultValue = def;
+    ParamSchema p = makeParam(key, ParamType::Choice, def, help);
     p.choices = choices;
-    p.help = help;
     return p;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 using namespace fedwb;
@@ -43,6 +44,37 @@ QString difference(const std::vector<float> &actual, const std::vector<double> &
     return {};
 }
 
+// Runs FedAvg on `global` and returns how the result differs from `expected` (empty when within `tol`).
+QString fedAvgDifference(std::vector<float> global, const std::vector<ClientUpdate> &updates,
+                         const std::vector<double> &expected, double tol = 1e-6) {
+    FedAvgStrategy().aggregate(global, updates);
+    return difference(global, expected, tol);
+}
+
+// step, 2 step, ..., n step
+std::vector<double> multiples(double step, int n) {
+    std::vector<double> v;
+    for (int i = 1; i <= n; ++i)
+        v.push_back(step * i);
+    return v;
+}
+
+// Empty when every field of `f` is within `tol` of the hand-computed `expected`, else the first that is not.
+QString fairnessDifference(const Fairness &f, const Fairness &expected, double tol) {
+    const std::pair<const char *, double Fairness::*> fields[] = {{"mean", &Fairness::mean},
+                                                                  {"std", &Fairness::std},
+                                                                  {"worst10", &Fairness::worst10},
+                                                                  {"best10", &Fairness::best10},
+                                                                  {"jain", &Fairness::jain}};
+    for (const auto &[name, field] : fields)
+        if (!(std::abs(f.*field - expected.*field) <= tol))
+            return QStringLiteral("%1 = %2, expected %3")
+                .arg(QLatin1String(name))
+                .arg(f.*field, 0, 'g', 17)
+                .arg(expected.*field, 0, 'g', 17);
+    return {};
+}
+
 #define FEDWB_NEAR(actual, expected, tol)                                                                    \
     do {                                                                                                     \
         const double a_ = (actual);                                                                          \
@@ -60,49 +92,40 @@ class TestAlgorithms : public QObject {
 
 private Q_SLOTS:
     // --- FedAvg --------------------------------------------------------------------------------------
+    void fedAvgSingleClientAddsItsDelta() {
+        // One client: its weight cancels (w / w = 1), so global + delta = [0.5 + 0.25, -1 - 2, 4 + 0] =
+        // [0.75, -3, 4].
+        const std::vector<float> d{0.25f, -2.f, 0.f};
+        const QString diff = fedAvgDifference({0.5f, -1.f, 4.f}, {update(7, d, 123.0)}, {0.75, -3.0, 4.0});
+        QVERIFY2(diff.isEmpty(), qPrintable(diff));
+    }
+
+    void fedAvgWeightedMean_data() {
+        QTest::addColumn<double>("weightA");
+        QTest::addColumn<double>("weightB");
+        QTest::newRow("weights 1 and 3") << 1.0 << 3.0;
+        // Weights 100 and 300 are the same proportions as 1 and 3 (100/400 = 1/4, 300/400 = 3/4), so the
+        // result is the same hand-computed [1.25, 4.25, 2.75]: the weights are sample counts.
+        QTest::newRow("sample counts 100 and 300") << 100.0 << 300.0;
+    }
     void fedAvgWeightedMean() {
         // global = [1, 2, 3]; A = [1, 0, -1] (weight 1), B = [0, 3, 0] (weight 3).
         // (1*A + 3*B) / 4 = ([1, 0, -1] + [0, 9, 0]) / 4 = [1, 9, -1] / 4 = [0.25, 2.25, -0.25]
         // global + that = [1.25, 4.25, 2.75]   (all exactly representable as float)
-        std::vector<float> global{1.f, 2.f, 3.f};
+        QFETCH(double, weightA);
+        QFETCH(double, weightB);
         const std::vector<float> a{1.f, 0.f, -1.f};
         const std::vector<float> b{0.f, 3.f, 0.f};
-        FedAvgStrategy fedavg;
-        fedavg.aggregate(global, {update(0, a, 1.0), update(1, b, 3.0)});
-        const QString diff = difference(global, {1.25, 4.25, 2.75}, 1e-6);
-        QVERIFY2(diff.isEmpty(), qPrintable(diff));
-    }
-
-    void fedAvgSingleClientAddsItsDelta() {
-        // One client: its weight cancels (w / w = 1), so global + delta = [0.5 + 0.25, -1 - 2, 4 + 0] =
-        // [0.75, -3, 4].
-        std::vector<float> global{0.5f, -1.f, 4.f};
-        const std::vector<float> d{0.25f, -2.f, 0.f};
-        FedAvgStrategy fedavg;
-        fedavg.aggregate(global, {update(7, d, 123.0)});
-        const QString diff = difference(global, {0.75, -3.0, 4.0}, 1e-6);
-        QVERIFY2(diff.isEmpty(), qPrintable(diff));
-    }
-
-    void fedAvgWeightsAreSampleCounts() {
-        // Weights 100 and 300 are the same proportions as 1 and 3 (100/400 = 1/4, 300/400 = 3/4), so the
-        // result is the hand-computed [1.25, 4.25, 2.75] of fedAvgWeightedMean.
-        std::vector<float> global{1.f, 2.f, 3.f};
-        const std::vector<float> a{1.f, 0.f, -1.f};
-        const std::vector<float> b{0.f, 3.f, 0.f};
-        FedAvgStrategy fedavg;
-        fedavg.aggregate(global, {update(0, a, 100.0), update(1, b, 300.0)});
-        const QString diff = difference(global, {1.25, 4.25, 2.75}, 1e-6);
+        const QString diff = fedAvgDifference({1.f, 2.f, 3.f}, {update(0, a, weightA), update(1, b, weightB)},
+                                              {1.25, 4.25, 2.75});
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
     }
 
     void fedAvgEqualWeightsIsPlainMean() {
         // global [0, 0]; deltas [1, 2], [3, 4], [5, 9] with equal weights: mean = [9/3, 15/3] = [3, 5].
-        std::vector<float> global{0.f, 0.f};
         const std::vector<float> d1{1.f, 2.f}, d2{3.f, 4.f}, d3{5.f, 9.f};
-        FedAvgStrategy fedavg;
-        fedavg.aggregate(global, {update(0, d1, 2.0), update(1, d2, 2.0), update(2, d3, 2.0)});
-        const QString diff = difference(global, {3.0, 5.0}, 1e-6);
+        const QString diff = fedAvgDifference(
+            {0.f, 0.f}, {update(0, d1, 2.0), update(1, d2, 2.0), update(2, d3, 2.0)}, {3.0, 5.0});
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
     }
 
@@ -122,10 +145,7 @@ private Q_SLOTS:
     }
 
     void fedAvgNoUpdatesLeavesGlobalUnchanged() {
-        std::vector<float> global{1.f, -2.f, 3.5f};
-        FedAvgStrategy fedavg;
-        fedavg.aggregate(global, {});
-        const QString diff = difference(global, {1.0, -2.0, 3.5}, 0.0);
+        const QString diff = fedAvgDifference({1.f, -2.f, 3.5f}, {}, {1.0, -2.0, 3.5}, 0.0);
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
     }
 
@@ -175,48 +195,16 @@ private Q_SLOTS:
     }
 
     // --- Fairness ------------------------------------------------------------------------------------
-    void fairnessFourClients() {
+    void fairnessFourClientsVariance() {
+        // The "four clients" row of fairnessExact: population variance 0.1475 / 4 = 0.036875.
         const Fairness f = computeFairness({0.5, 0.7, 0.9, 1.0});
-        // mean = (0.5 + 0.7 + 0.9 + 1.0) / 4 = 3.1 / 4 = 0.775
-        FEDWB_NEAR(f.mean, 0.775, 1e-12);
-        // deviations: -0.275, -0.075, 0.125, 0.225; squares 0.075625 + 0.005625 + 0.015625 + 0.050625 =
-        // 0.1475; population variance 0.1475 / 4 = 0.036875; std = sqrt(0.036875) = 0.19202864369671...
-        FEDWB_NEAR(f.std, 0.1920286436967152, 1e-12);
         FEDWB_NEAR(f.std * f.std, 0.036875, 1e-12);
-        // 10% of 4 clients = 0.4 -> ceil = 1 client: worst = 0.5, best = 1.0
-        FEDWB_NEAR(f.worst10, 0.5, 1e-12);
-        FEDWB_NEAR(f.best10, 1.0, 1e-12);
-        // Jain = (sum x)^2 / (n sum x^2) = 3.1^2 / (4 * (0.25 + 0.49 + 0.81 + 1.0)) = 9.61 / (4 * 2.55)
-        //      = 9.61 / 10.2 = 0.94215686274509...
-        FEDWB_NEAR(f.jain, 0.9421568627450980, 1e-12);
-    }
-
-    void fairnessTwentyClients() {
-        std::vector<double> v;
-        for (int i = 1; i <= 20; ++i)
-            v.push_back(0.05 * i);        // 0.05, 0.10, ..., 1.00
-        std::reverse(v.begin(), v.end()); // input order must not matter
-        const Fairness f = computeFairness(v);
-        // sum = 0.05 * (1 + ... + 20) = 0.05 * 210 = 10.5; mean = 10.5 / 20 = 0.525
-        FEDWB_NEAR(f.mean, 0.525, 1e-12);
-        // variance = 0.05^2 * var(1..20) = 0.0025 * (20^2 - 1) / 12 = 0.0025 * 33.25 = 0.083125
-        // std = sqrt(0.083125) = 0.28831406486677...
-        FEDWB_NEAR(f.std, 0.2883140648667699, 1e-12);
-        // 10% of 20 = 2 clients: worst = (0.05 + 0.10) / 2 = 0.075, best = (0.95 + 1.00) / 2 = 0.975
-        FEDWB_NEAR(f.worst10, 0.075, 1e-12);
-        FEDWB_NEAR(f.best10, 0.975, 1e-12);
-        // sum x^2 = 0.0025 * (1^2 + ... + 20^2) = 0.0025 * 2870 = 7.175
-        // Jain = 10.5^2 / (20 * 7.175) = 110.25 / 143.5 = 0.76829268292682...
-        FEDWB_NEAR(f.jain, 0.7682926829268293, 1e-12);
     }
 
     void fairnessElevenClientsRoundsTheTailUp() {
         // 10% of 11 = 1.1 -> ceil = 2 clients.
         // values 0.1 .. 1.1 (step 0.1): worst = (0.1 + 0.2) / 2 = 0.15, best = (1.0 + 1.1) / 2 = 1.05
-        std::vector<double> v;
-        for (int i = 1; i <= 11; ++i)
-            v.push_back(0.1 * i);
-        const Fairness f = computeFairness(v);
+        const Fairness f = computeFairness(multiples(0.1, 11));
         FEDWB_NEAR(f.worst10, 0.15, 1e-12);
         FEDWB_NEAR(f.best10, 1.05, 1e-12);
         // mean = 0.1 * 66 / 11 = 0.6
@@ -225,63 +213,59 @@ private Q_SLOTS:
 
     void fairnessTenClientsUsesOne() {
         // 10% of 10 = 1 exactly (must not become 2 through rounding): worst = 0.1, best = 1.0
-        std::vector<double> v;
-        for (int i = 1; i <= 10; ++i)
-            v.push_back(0.1 * i);
-        const Fairness f = computeFairness(v);
+        const Fairness f = computeFairness(multiples(0.1, 10));
         FEDWB_NEAR(f.worst10, 0.1, 1e-12);
         FEDWB_NEAR(f.best10, 1.0, 1e-12);
     }
 
-    void fairnessAllEqual() {
-        const Fairness f = computeFairness({0.8, 0.8, 0.8, 0.8, 0.8});
-        FEDWB_NEAR(f.mean, 0.8, 1e-12);
-        FEDWB_NEAR(f.std, 0.0, 1e-12);
-        FEDWB_NEAR(f.worst10, 0.8, 1e-12);
-        FEDWB_NEAR(f.best10, 0.8, 1e-12);
+    void fairnessExact_data() {
+        QTest::addColumn<std::vector<double>>("values");
+        QTest::addColumn<Fairness>("expected");
+        QTest::addColumn<double>("tol");
+        // expected: Fairness{mean, std, worst10, best10, jain}
+        // mean = (0.5 + 0.7 + 0.9 + 1.0) / 4 = 3.1 / 4 = 0.775
+        // deviations: -0.275, -0.075, 0.125, 0.225; squares 0.075625 + 0.005625 + 0.015625 + 0.050625 =
+        // 0.1475; population variance 0.1475 / 4 = 0.036875; std = sqrt(0.036875) = 0.19202864369671...
+        // 10% of 4 clients = 0.4 -> ceil = 1 client: worst = 0.5, best = 1.0
+        // Jain = (sum x)^2 / (n sum x^2) = 3.1^2 / (4 * (0.25 + 0.49 + 0.81 + 1.0)) = 9.61 / (4 * 2.55)
+        //      = 9.61 / 10.2 = 0.94215686274509...
+        QTest::newRow("four clients")
+            << std::vector<double>{0.5, 0.7, 0.9, 1.0}
+            << Fairness{0.775, 0.1920286436967152, 0.5, 1.0, 0.9421568627450980} << 1e-12;
+        // 0.05, 0.10, ..., 1.00, given in reverse: input order must not matter.
+        // sum = 0.05 * (1 + ... + 20) = 0.05 * 210 = 10.5; mean = 10.5 / 20 = 0.525
+        // variance = 0.05^2 * var(1..20) = 0.0025 * (20^2 - 1) / 12 = 0.0025 * 33.25 = 0.083125
+        // std = sqrt(0.083125) = 0.28831406486677...
+        // 10% of 20 = 2 clients: worst = (0.05 + 0.10) / 2 = 0.075, best = (0.95 + 1.00) / 2 = 0.975
+        // sum x^2 = 0.0025 * (1^2 + ... + 20^2) = 0.0025 * 2870 = 7.175
+        // Jain = 10.5^2 / (20 * 7.175) = 110.25 / 143.5 = 0.76829268292682...
+        std::vector<double> twenty = multiples(0.05, 20);
+        std::reverse(twenty.begin(), twenty.end());
+        QTest::newRow("twenty clients, reversed")
+            << twenty << Fairness{0.525, 0.2883140648667699, 0.075, 0.975, 0.7682926829268293} << 1e-12;
         // Jain = (5 * 0.8)^2 / (5 * 5 * 0.64) = 16 / 16 = 1
-        FEDWB_NEAR(f.jain, 1.0, 1e-12);
-    }
-
-    void fairnessAllZero() {
+        QTest::newRow("all equal") << std::vector<double>{0.8, 0.8, 0.8, 0.8, 0.8}
+                                   << Fairness{0.8, 0.0, 0.8, 0.8, 1.0} << 1e-12;
         // Jain's index is 0/0 here; Fairness.h documents 0.
-        const Fairness f = computeFairness({0.0, 0.0, 0.0});
-        FEDWB_NEAR(f.mean, 0.0, 0.0);
-        FEDWB_NEAR(f.std, 0.0, 0.0);
-        FEDWB_NEAR(f.worst10, 0.0, 0.0);
-        FEDWB_NEAR(f.best10, 0.0, 0.0);
-        FEDWB_NEAR(f.jain, 0.0, 0.0);
-        QVERIFY(!std::isnan(f.jain));
-    }
-
-    void fairnessEmpty() {
-        const Fairness f = computeFairness({});
-        FEDWB_NEAR(f.mean, 0.0, 0.0);
-        FEDWB_NEAR(f.std, 0.0, 0.0);
-        FEDWB_NEAR(f.worst10, 0.0, 0.0);
-        FEDWB_NEAR(f.best10, 0.0, 0.0);
-        FEDWB_NEAR(f.jain, 0.0, 0.0);
-    }
-
-    void fairnessSingleClient() {
+        QTest::newRow("all zero") << std::vector<double>{0.0, 0.0, 0.0} << Fairness{0.0, 0.0, 0.0, 0.0, 0.0}
+                                  << 0.0;
+        QTest::newRow("empty") << std::vector<double>{} << Fairness{0.0, 0.0, 0.0, 0.0, 0.0} << 0.0;
         // One client: mean = worst = best = the value, std 0, Jain = x^2 / (1 * x^2) = 1.
-        const Fairness f = computeFairness({0.42});
-        FEDWB_NEAR(f.mean, 0.42, 1e-12);
-        FEDWB_NEAR(f.std, 0.0, 1e-12);
-        FEDWB_NEAR(f.worst10, 0.42, 1e-12);
-        FEDWB_NEAR(f.best10, 0.42, 1e-12);
-        FEDWB_NEAR(f.jain, 1.0, 1e-12);
-    }
-
-    void fairnessOneNonZero() {
+        QTest::newRow("single client")
+            << std::vector<double>{0.42} << Fairness{0.42, 0.0, 0.42, 0.42, 1.0} << 1e-12;
         // {1, 0, 0, 0}: mean 0.25; variance ((0.75)^2 + 3 * (0.25)^2) / 4 = (0.5625 + 0.1875) / 4 = 0.1875,
         // std = sqrt(0.1875) = 0.43301270189221...; Jain = 1^2 / (4 * 1) = 0.25 (= 1/n, the minimum).
-        const Fairness f = computeFairness({1.0, 0.0, 0.0, 0.0});
-        FEDWB_NEAR(f.mean, 0.25, 1e-12);
-        FEDWB_NEAR(f.std, 0.4330127018922193, 1e-12);
-        FEDWB_NEAR(f.worst10, 0.0, 1e-12);
-        FEDWB_NEAR(f.best10, 1.0, 1e-12);
-        FEDWB_NEAR(f.jain, 0.25, 1e-12);
+        QTest::newRow("one non-zero") << std::vector<double>{1.0, 0.0, 0.0, 0.0}
+                                      << Fairness{0.25, 0.4330127018922193, 0.0, 1.0, 0.25} << 1e-12;
+    }
+    void fairnessExact() {
+        QFETCH(std::vector<double>, values);
+        QFETCH(Fairness, expected);
+        QFETCH(double, tol);
+        const Fairness f = computeFairness(values);
+        const QString diff = fairnessDifference(f, expected, tol);
+        QVERIFY2(diff.isEmpty(), qPrintable(diff));
+        QVERIFY(!std::isnan(f.jain));
     }
 };
 

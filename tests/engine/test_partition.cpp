@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -43,15 +44,7 @@ std::vector<int> shuffledLabels(int classes = kClasses, int perClass = kPerClass
 
 PartitionInput makeInput(const std::vector<int> &labels, int clients, std::uint64_t seed, int minSamples = 10,
                          double testFraction = 0.1, const std::vector<int> *naturalIds = nullptr) {
-    PartitionInput in;
-    in.labels = &labels;
-    in.numClasses = kClasses;
-    in.naturalIds = naturalIds;
-    in.clientCount = clients;
-    in.seed = seed;
-    in.minSamples = minSamples;
-    in.testFraction = testFraction;
-    return in;
+    return PartitionInput{&labels, kClasses, naturalIds, clients, seed, minSamples, testFraction};
 }
 
 std::vector<std::int64_t> allOf(const ClientShard &s) {
@@ -115,15 +108,61 @@ QJsonObject params(const QString &key, double value) {
     return QJsonObject{{key, value}};
 }
 
-} // namespace
+// The PartitionError that `f` throws; empty when it throws none.
+template <typename F> std::optional<PartitionError> partitionError(F f) {
+    try {
+        f();
+    } catch (const PartitionError &e) {
+        return e;
+    }
+    return std::nullopt;
+}
+
+// The PartitionError of partitioning `in` with the named partitioner; empty when that succeeds.
+std::optional<PartitionError> partitionError(const QString &name, const QJsonObject &params,
+                                             const PartitionInput &in) {
+    return partitionError([&] { partitionDataset(*makePartitioner(name, params), in); });
+}
 
 // Natural owners (used by "natural" only): a fixed, slightly irregular assignment of samples to clients.
-static std::vector<int> naturalOwners(std::size_t n, int clients) {
+std::vector<int> naturalOwners(std::size_t n, int clients) {
     std::vector<int> ids(n);
     for (std::size_t i = 0; i < n; ++i)
         ids[i] = int((i * 7 + i / 13) % std::size_t(clients));
     return ids;
 }
+
+// One row of invariants_data, with the labels (and, for "natural", the owner ids) it partitions.
+struct InvariantsRow {
+    QString name;
+    QJsonObject params;
+    int clients = 0;
+    int minSamples = 0;
+    double testFraction = 0;
+    std::vector<int> labels;
+    std::vector<int> ids;
+
+    PartitionInput input(std::uint64_t seed) const {
+        const std::vector<int> *natural = name == QLatin1String("natural") ? &ids : nullptr;
+        return makeInput(labels, clients, seed, minSamples, testFraction, natural);
+    }
+};
+
+// Reads the current row of invariants_data (for a test function that uses that table).
+InvariantsRow fetchInvariantsRow() {
+    QFETCH(QString, name);
+    QFETCH(QJsonObject, params);
+    QFETCH(int, clients);
+    QFETCH(bool, sorted);
+    QFETCH(int, minSamples);
+    QFETCH(double, testFraction);
+    InvariantsRow row{name, params, clients, minSamples, testFraction, {}, {}};
+    row.labels = sorted ? orderedLabels() : shuffledLabels();
+    row.ids = naturalOwners(row.labels.size(), clients);
+    return row;
+}
+
+} // namespace
 
 class TestPartition : public QObject {
     Q_OBJECT
@@ -166,20 +205,15 @@ private Q_SLOTS:
     }
 
     void invariants() {
-        QFETCH(QString, name);
-        QFETCH(QJsonObject, params);
-        QFETCH(int, clients);
-        QFETCH(bool, sorted);
-        QFETCH(int, minSamples);
-        QFETCH(double, testFraction);
+        const InvariantsRow row = fetchInvariantsRow();
+        const std::vector<int> &labels = row.labels;
+        const int clients = row.clients;
+        const int minSamples = row.minSamples;
+        const double testFraction = row.testFraction;
 
-        const std::vector<int> labels = sorted ? orderedLabels() : shuffledLabels();
-        const std::vector<int> ids = naturalOwners(labels.size(), clients);
-        const std::vector<int> *natural = name == QLatin1String("natural") ? &ids : nullptr;
-
-        const auto partitioner = makePartitioner(name, params);
+        const auto partitioner = makePartitioner(row.name, row.params);
         QVERIFY(partitioner);
-        const PartitionInput in = makeInput(labels, clients, 42, minSamples, testFraction, natural);
+        const PartitionInput in = row.input(42);
         const std::vector<ClientShard> shards = partitionDataset(*partitioner, in);
 
         QCOMPARE(int(shards.size()), clients);
@@ -213,31 +247,18 @@ private Q_SLOTS:
 
     void deterministic_data() { invariants_data(); }
     void deterministic() {
-        QFETCH(QString, name);
-        QFETCH(QJsonObject, params);
-        QFETCH(int, clients);
-        QFETCH(bool, sorted);
-        QFETCH(int, minSamples);
-        QFETCH(double, testFraction);
-
-        const std::vector<int> labels = sorted ? orderedLabels() : shuffledLabels();
-        const std::vector<int> ids = naturalOwners(labels.size(), clients);
-        const std::vector<int> *natural = name == QLatin1String("natural") ? &ids : nullptr;
-
-        const auto p1 = makePartitioner(name, params);
-        const auto p2 = makePartitioner(name, params); // a fresh object: no state carried between calls
-        const auto a =
-            partitionDataset(*p1, makeInput(labels, clients, 7, minSamples, testFraction, natural));
-        const auto b =
-            partitionDataset(*p2, makeInput(labels, clients, 7, minSamples, testFraction, natural));
-        const auto again =
-            partitionDataset(*p1, makeInput(labels, clients, 7, minSamples, testFraction, natural));
+        const InvariantsRow row = fetchInvariantsRow();
+        const auto p1 = makePartitioner(row.name, row.params);
+        const auto p2 =
+            makePartitioner(row.name, row.params); // a fresh object: no state carried between calls
+        const auto a = partitionDataset(*p1, row.input(7));
+        const auto b = partitionDataset(*p2, row.input(7));
+        const auto again = partitionDataset(*p1, row.input(7));
         QVERIFY(sameShards(a, b));
         QVERIFY(sameShards(a, again));
-        const auto other =
-            partitionDataset(*p1, makeInput(labels, clients, 8, minSamples, testFraction, natural));
+        const auto other = partitionDataset(*p1, row.input(8));
         QVERIFY2(!sameShards(a, other), "a different seed gave the identical partition");
-        if (name == QLatin1String("natural")) {
+        if (row.name == QLatin1String("natural")) {
             // The natural owners do not depend on the seed; only the local test split does.
             for (std::size_t c = 0; c < a.size(); ++c)
                 QVERIFY(allOf(a[c]) == allOf(other[c]));
@@ -344,15 +365,12 @@ private Q_SLOTS:
 
     void classesPerClientTooManyClasses() {
         const std::vector<int> labels = shuffledLabels();
-        try {
-            partitionDataset(*makePartitioner(QStringLiteral("classes-per-client"),
-                                              params(QStringLiteral("classes_per_client"), 11)),
-                             makeInput(labels, 10, 1));
-            QFAIL("11 classes per client out of 10 were accepted");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("partition.classes_per_client"));
-            QVERIFY2(QString::fromUtf8(e.what()).contains(QLatin1String("11")), e.what());
-        }
+        const auto e =
+            partitionError(QStringLiteral("classes-per-client"),
+                           params(QStringLiteral("classes_per_client"), 11), makeInput(labels, 10, 1));
+        QVERIFY2(e.has_value(), "11 classes per client out of 10 were accepted");
+        QCOMPARE(e->path(), QStringLiteral("partition.classes_per_client"));
+        QVERIFY2(QString::fromUtf8(e->what()).contains(QLatin1String("11")), e->what());
     }
 
     void shardsAreSingleClass() {
@@ -383,14 +401,11 @@ private Q_SLOTS:
 
     void shardsNeedEnoughSamples() {
         const std::vector<int> labels = orderedLabels(10, 3); // 30 samples
-        try {
-            partitionDataset(
-                *makePartitioner(QStringLiteral("shards"), params(QStringLiteral("shards_per_client"), 4)),
-                makeInput(labels, 10, 1, 2, 0.0));
-            QFAIL("40 shards of 30 samples were accepted");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("partition.shards_per_client"));
-        }
+        const auto e =
+            partitionError(QStringLiteral("shards"), params(QStringLiteral("shards_per_client"), 4),
+                           makeInput(labels, 10, 1, 2, 0.0));
+        QVERIFY2(e.has_value(), "40 shards of 30 samples were accepted");
+        QCOMPARE(e->path(), QStringLiteral("partition.shards_per_client"));
     }
 
     void quantitySkewSizesVaryLabelsDoNot() {
@@ -460,24 +475,17 @@ private Q_SLOTS:
         for (std::size_t i = 0; i < ids.size(); ++i)
             ids[i] = int(i % 5);
         ids[1234] = badId;
-        try {
-            partitionDataset(*makePartitioner(QStringLiteral("natural"), {}),
-                             makeInput(labels, 5, 1, 10, 0.1, &ids));
-            QFAIL("an owner id outside [0, clients.count) was accepted");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("clients.count"));
-            QVERIFY2(QString::fromUtf8(e.what()).contains(QString::number(badId)), e.what());
-        }
+        const auto e = partitionError(QStringLiteral("natural"), {}, makeInput(labels, 5, 1, 10, 0.1, &ids));
+        QVERIFY2(e.has_value(), "an owner id outside [0, clients.count) was accepted");
+        QCOMPARE(e->path(), QStringLiteral("clients.count"));
+        QVERIFY2(QString::fromUtf8(e->what()).contains(QString::number(badId)), e->what());
     }
 
     void naturalNeedsIds() {
         const std::vector<int> labels = shuffledLabels();
-        try {
-            partitionDataset(*makePartitioner(QStringLiteral("natural"), {}), makeInput(labels, 5, 1));
-            QFAIL("natural partition without owner ids was accepted");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("partition.name"));
-        }
+        const auto e = partitionError(QStringLiteral("natural"), {}, makeInput(labels, 5, 1));
+        QVERIFY2(e.has_value(), "natural partition without owner ids was accepted");
+        QCOMPARE(e->path(), QStringLiteral("partition.name"));
     }
 
     void tooFewSamplesForMinimum() {
@@ -485,13 +493,11 @@ private Q_SLOTS:
         const std::vector<int> labels = shuffledLabels();
         for (const QString &name :
              {QStringLiteral("iid"), QStringLiteral("dirichlet"), QStringLiteral("shards")}) {
-            try {
-                partitionDataset(*makePartitioner(name, {}), makeInput(labels, 10, 1, 601));
-                QFAIL(qPrintable(name + QStringLiteral(": an impossible minimum was accepted")));
-            } catch (const PartitionError &e) {
-                QCOMPARE(e.path(), QStringLiteral("partition.min_samples"));
-                QVERIFY2(QString::fromUtf8(e.what()).contains(QLatin1String("6000")), e.what());
-            }
+            const auto e = partitionError(name, {}, makeInput(labels, 10, 1, 601));
+            QVERIFY2(e.has_value(),
+                     qPrintable(name + QStringLiteral(": an impossible minimum was accepted")));
+            QCOMPARE(e->path(), QStringLiteral("partition.min_samples"));
+            QVERIFY2(QString::fromUtf8(e->what()).contains(QLatin1String("6000")), e->what());
         }
         // 10 x 600 = 6000 is exactly possible.
         const auto shards =
@@ -505,30 +511,21 @@ private Q_SLOTS:
         // two clients (300 samples each) and classes 5-9 held by one (600). min_samples = 301 passes the
         // overall check (15 x 301 = 4515 <= 6000) but clients 0-4 and 10-14 fall short.
         const std::vector<int> labels = shuffledLabels();
-        try {
-            partitionDataset(*makePartitioner(QStringLiteral("classes-per-client"),
-                                              params(QStringLiteral("classes_per_client"), 1)),
-                             makeInput(labels, 15, 1, 301));
-            QFAIL("a client below min_samples was accepted");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("partition.min_samples"));
-        }
+        const auto e =
+            partitionError(QStringLiteral("classes-per-client"),
+                           params(QStringLiteral("classes_per_client"), 1), makeInput(labels, 15, 1, 301));
+        QVERIFY2(e.has_value(), "a client below min_samples was accepted");
+        QCOMPARE(e->path(), QStringLiteral("partition.min_samples"));
     }
 
     void invalidInputs() {
         const std::vector<int> labels = shuffledLabels();
-        try {
-            makePartitioner(QStringLiteral("random"), {});
-            QFAIL("an unknown partitioner was made");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("partition.name"));
-        }
-        try {
-            partitionDataset(*makePartitioner(QStringLiteral("iid"), {}), makeInput(labels, 0, 1));
-            QFAIL("zero clients were accepted");
-        } catch (const PartitionError &e) {
-            QCOMPARE(e.path(), QStringLiteral("clients.count"));
-        }
+        const auto unknown = partitionError([] { makePartitioner(QStringLiteral("random"), {}); });
+        QVERIFY2(unknown.has_value(), "an unknown partitioner was made");
+        QCOMPARE(unknown->path(), QStringLiteral("partition.name"));
+        const auto noClients = partitionError(QStringLiteral("iid"), {}, makeInput(labels, 0, 1));
+        QVERIFY2(noClients.has_value(), "zero clients were accepted");
+        QCOMPARE(noClients->path(), QStringLiteral("clients.count"));
     }
 
     void labelHistogramCounts() {

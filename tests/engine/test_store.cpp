@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 using namespace fedwb;
 
@@ -57,15 +58,7 @@ private:
 ClientRoundMetrics client(int id, bool trained, std::optional<double> trainLoss,
                           std::optional<double> accuracy, std::optional<double> loss,
                           std::int64_t trainSamples, std::int64_t testSamples) {
-    ClientRoundMetrics c;
-    c.clientId = id;
-    c.trained = trained;
-    c.trainLoss = trainLoss;
-    c.accuracy = accuracy;
-    c.loss = loss;
-    c.trainSamples = trainSamples;
-    c.testSamples = testSamples;
-    return c;
+    return ClientRoundMetrics{id, trained, trainLoss, accuracy, loss, trainSamples, testSamples};
 }
 
 // Three rounds: 1 and 3 evaluated (with per-client test metrics), 2 training only.
@@ -176,12 +169,38 @@ void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
     }
 }
 
+// Compares round by round; stops at the first difference (check QTest::currentTestFailed() afterwards).
+void compareRounds(const QList<RoundMetrics> &got, const QList<RoundMetrics> &expected) {
+    QCOMPARE(got.size(), expected.size());
+    for (qsizetype i = 0; i < got.size(); ++i) {
+        compareRound(got[i], expected[i]);
+        if (QTest::currentTestFailed()) return;
+    }
+}
+
+// Creates the store file `path` with one sample run (see createSampleRun) and closes it again. Returns the
+// run's id, or a value <= 0 with the store's error in `error`.
+qint64 createSampleRunFile(const QString &path, QString &error) {
+    RunStore store(path);
+    const qint64 id = createSampleRun(store);
+    error = store.lastError();
+    return id;
+}
+
+// Runs `sql` on the store file behind RunStore's back.
+bool tamper(const QString &path, const QString &sql) {
+    RawDb raw(path);
+    return raw.ok() && raw.exec(sql);
+}
+
 } // namespace
 
 class TestStore : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void init();
+    void cleanup();
     void roundTrip();
     void memoryStore();
     void nonFiniteValuesAreKept();
@@ -198,12 +217,27 @@ private Q_SLOTS:
     void deleteRunCascades();
     void modelRoundTrip();
     void defaultPath();
+
+private:
+    // A path in this test's own temporary folder.
+    QString storePath(const QString &name = QStringLiteral("runs.sqlite")) const {
+        return m_dir->filePath(name);
+    }
+
+    std::optional<QTemporaryDir> m_dir;
 };
 
+void TestStore::init() {
+    m_dir.emplace();
+    QVERIFY(m_dir->isValid());
+}
+
+void TestStore::cleanup() {
+    m_dir.reset();
+}
+
 void TestStore::roundTrip() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("nested/folder/runs.sqlite")); // parents created
+    const QString path = storePath(QStringLiteral("nested/folder/runs.sqlite")); // parents created
     const QDateTime before = QDateTime::currentDateTimeUtc().addMSecs(-1);
     qint64 id = 0;
     {
@@ -255,13 +289,9 @@ void TestStore::roundTrip() {
     QCOMPARE(r.wallSeconds, 2.875);
     QCOMPARE(r.message, QStringLiteral("done"));
 
-    const QList<RoundMetrics> expected = sampleRounds();
     const QList<RoundMetrics> got = store.rounds(id);
-    QCOMPARE(got.size(), expected.size());
-    for (qsizetype i = 0; i < got.size(); ++i) {
-        compareRound(got[i], expected[i]);
-        if (QTest::currentTestFailed()) return;
-    }
+    compareRounds(got, sampleRounds());
+    if (QTest::currentTestFailed()) return;
     // A round that was not evaluated reads back with zeroed test metrics.
     QCOMPARE(got[1].testAccuracy, 0.0);
     QCOMPARE(got[1].fairness.jain, 0.0);
@@ -325,9 +355,7 @@ void TestStore::nonFiniteValuesAreKept() {
 }
 
 void TestStore::schemaVersion() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    const QString path = storePath();
     {
         RunStore store(path);
         QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
@@ -346,16 +374,10 @@ void TestStore::schemaVersion() {
 }
 
 void TestStore::newerSchemaRefused() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("future.sqlite"));
+    const QString path = storePath(QStringLiteral("future.sqlite"));
     const int future = RunStore::kSchemaVersion + 5;
-    {
-        RawDb raw(path);
-        QVERIFY(raw.ok());
-        QVERIFY(raw.exec(QStringLiteral("CREATE TABLE something_new (x INTEGER)")));
-        QVERIFY(raw.exec(QStringLiteral("PRAGMA user_version = %1").arg(future)));
-    }
+    QVERIFY(tamper(path, QStringLiteral("CREATE TABLE something_new (x INTEGER)")));
+    QVERIFY(tamper(path, QStringLiteral("PRAGMA user_version = %1").arg(future)));
     RunStore store(path);
     QVERIFY(!store.isOpen());
     const QString error = store.lastError();
@@ -371,22 +393,12 @@ void TestStore::newerSchemaRefused() {
 }
 
 void TestStore::interruptedRunDetected() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
-    qint64 id = 0;
-    {
-        RunStore store(path);
-        QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
-        id = createSampleRun(store);
-        QVERIFY2(id > 0, qPrintable(store.lastError()));
-    }
-    {
-        RawDb raw(path);
-        QVERIFY(raw.ok());
-        QVERIFY(
-            raw.exec(QStringLiteral("UPDATE runs SET owner_pid = %1 WHERE id = %2").arg(deadPid()).arg(id)));
-    }
+    const QString path = storePath();
+    QString error;
+    const qint64 id = createSampleRunFile(path, error);
+    QVERIFY2(id > 0, qPrintable(error));
+    QVERIFY(
+        tamper(path, QStringLiteral("UPDATE runs SET owner_pid = %1 WHERE id = %2").arg(deadPid()).arg(id)));
     RunStore store(path);
     QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
     const std::optional<StoredRun> r = store.run(id);
@@ -397,19 +409,11 @@ void TestStore::interruptedRunDetected() {
     QCOMPARE(r->wallSeconds, 2.75); // the last recorded round's wall time
     QCOMPARE(r->finalTestAccuracy, std::optional<double>(0.875));
 
-    const QList<RoundMetrics> rounds = store.rounds(id);
-    const QList<RoundMetrics> expected = sampleRounds();
-    QCOMPARE(rounds.size(), expected.size());
-    for (qsizetype i = 0; i < rounds.size(); ++i) {
-        compareRound(rounds[i], expected[i]);
-        if (QTest::currentTestFailed()) return;
-    }
+    compareRounds(store.rounds(id), sampleRounds());
 }
 
 void TestStore::aliveOwnerStaysRunning() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    const QString path = storePath();
     RunStore writer(path); // the "CLI", still running
     QVERIFY2(writer.isOpen(), qPrintable(writer.lastError()));
     const qint64 id = createSampleRun(writer);
@@ -435,9 +439,7 @@ void TestStore::aliveOwnerStaysRunning() {
 // The owner pid is alive but belongs to a different process (pid reuse, a restarted container): the start
 // time recorded with the run does not match, so the run is interrupted.
 void TestStore::reusedPidIsInterrupted() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    const QString path = storePath();
     qint64 id = 0, other = 0;
     {
         RunStore store(path);
@@ -445,22 +447,16 @@ void TestStore::reusedPidIsInterrupted() {
         other = createSampleRun(store);
         QVERIFY2(id > 0 && other > 0, qPrintable(store.lastError()));
     }
-    {
-        RawDb raw(path);
-        QVERIFY(raw.ok());
-        // Our own (alive) pid, but another process's start key.
-        QVERIFY(raw.exec(
-            QStringLiteral("UPDATE runs SET owner_start = 'another-boot/12345' WHERE id = %1").arg(id)));
-    }
+    // Our own (alive) pid, but another process's start key.
+    QVERIFY(tamper(
+        path, QStringLiteral("UPDATE runs SET owner_start = 'another-boot/12345' WHERE id = %1").arg(id)));
     RunStore store(path);
     QCOMPARE(store.run(id)->status, RunStatus::Interrupted);
     QCOMPARE(store.run(other)->status, RunStatus::Running); // its start key is ours: still running
 }
 
 void TestStore::otherHostLeftAlone() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    const QString path = storePath();
     qint64 id = 0;
     {
         RunStore store(path);
@@ -468,13 +464,10 @@ void TestStore::otherHostLeftAlone() {
         id = store.createRun(QStringLiteral("remote"), QString(), QJsonObject(), 1, 5);
         QVERIFY(id > 0);
     }
-    {
-        RawDb raw(path);
-        QVERIFY(raw.exec(QStringLiteral("UPDATE runs SET owner_pid = %1, owner_host = 'not-%2' WHERE id = %3")
+    QVERIFY(tamper(path, QStringLiteral("UPDATE runs SET owner_pid = %1, owner_host = 'not-%2' WHERE id = %3")
                              .arg(deadPid())
                              .arg(QSysInfo::machineHostName())
                              .arg(id)));
-    }
     RunStore store(path);
     QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
     QCOMPARE(store.run(id)->status, RunStatus::Running); // cannot see that host's processes
@@ -640,9 +633,7 @@ void TestStore::exportCsv() {
 }
 
 void TestStore::deleteRunCascades() {
-    QTemporaryDir dir;
-    QVERIFY(dir.isValid());
-    const QString path = dir.filePath(QStringLiteral("runs.sqlite"));
+    const QString path = storePath();
     RunStore store(path);
     QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
     const qint64 keep = createSampleRun(store);
