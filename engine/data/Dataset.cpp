@@ -99,12 +99,17 @@ std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
     double sigma[F];
     for (int j = 0; j < F; ++j)
         sigma[j] = std::sqrt(std::pow(double(j + 1), -1.2));
-    // Sizes first (each client's first draw), so an oversized request fails before memory is spent.
+    // A client's size is the first draw of its generator: lognormal(4, 2) + 50, capped.
+    auto clientSize = [cap](Rng &rng) {
+        return std::min<std::int64_t>(cap, std::int64_t(rng.lognormal(4.0, 2.0)) + 50);
+    };
+    // Sizes first, so an oversized request fails before memory is spent.
     constexpr std::int64_t kMaxSamples = 2000000;
     std::int64_t total = 0;
-    for (int k = 0; k < clients; ++k)
-        total += std::min<std::int64_t>(
-            cap, std::int64_t(Rng(spec.seed(), "synthetic-client", k).lognormal(4.0, 2.0)) + 50);
+    for (int k = 0; k < clients; ++k) {
+        Rng rng(spec.seed(), "synthetic-client", k);
+        total += clientSize(rng);
+    }
     if (total > kMaxSamples)
         throw SpecError(
             QStringLiteral("clients.count"),
@@ -116,7 +121,7 @@ std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
                 .arg(kMaxSamples));
     for (int k = 0; k < clients; ++k) {
         Rng rng(spec.seed(), "synthetic-client", k);
-        const std::int64_t n = std::min<std::int64_t>(cap, std::int64_t(rng.lognormal(4.0, 2.0)) + 50);
+        const std::int64_t n = clientSize(rng);
         const std::int64_t nTest = std::max<std::int64_t>(10, n / 5);
         const double u = rng.normal(0.0, alpha);
         const double b = rng.normal(0.0, beta);

@@ -138,20 +138,15 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
             if (!owners.isEmpty()) {
                 // Still a value a user may switch to: it must be valid for the component it belongs to.
                 const ParamSchema *owned = reg.component(s.category, owners.first())->param(it.key());
-                if (const QString problem = owned->check(it.value()); !problem.isEmpty()) {
+                if (const QString problem = owned->check(it.value()); !problem.isEmpty())
                     error(path, problem);
-                    continue;
-                }
-            }
-            if (!owners.isEmpty() && component) {
-                out.warnings.append(
-                    {path,
-                     QStringLiteral("ignored: %1 '%2' has no parameter '%3' (it belongs to %4)")
-                         .arg(s.category, component->name, it.key(), owners.join(QStringLiteral(", ")))});
+                else if (component) // without a component the name error says it all
+                    out.warnings.append(
+                        {path,
+                         QStringLiteral("ignored: %1 '%2' has no parameter '%3' (it belongs to %4)")
+                             .arg(s.category, component->name, it.key(), owners.join(QStringLiteral(", ")))});
                 continue;
             }
-            if (!component && !s.category.isEmpty() && !owners.isEmpty())
-                continue; // the name error says it all
             error(path, QStringLiteral("unknown key; allowed: ") +
                             allowedSectionKeys(s, component).join(QStringLiteral(", ")));
         }
