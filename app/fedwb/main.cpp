@@ -114,6 +114,10 @@ int main(int argc, char *argv[]) {
             return fail(
                 QStringLiteral("cannot load %1:\n%2").arg(positional.first(), window.validationText()));
         window.resize(1280, 800);
+        if (runId > 0) { // render that stored run in the Run tab
+            window.showStoredRun(runId);
+            window.tabs()->setCurrentIndex(fedwb::MainWindow::RunTab);
+        }
         window.show();
         if (parser.isSet(runFirstOption)) {
             QEventLoop loop;
