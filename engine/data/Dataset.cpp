@@ -1,6 +1,7 @@
 #include "data/dataset_p.h"
 
-#include "run/Experiment.h"
+#include "spec/Registry.h"
+#include "spec/SpecError.h"
 #include "util/Rng.h"
 
 #include <QDir>
@@ -25,6 +26,7 @@ std::uint32_t bigEndian32(const std::uint8_t *p) {
 std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
     const QString dir = spec.string(QStringLiteral("dataset.path"));
     const QString key = QStringLiteral("dataset.path");
+    const bool standardize = spec.string(QStringLiteral("dataset.normalize")) != QLatin1String("unit");
     if (!QFileInfo(dir).isDir())
         throw SpecError(
             key,
@@ -47,7 +49,9 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
         n = total = a.dims[0];
         if (limit > 0) n = std::min<std::int64_t>(n, limit);
         auto bytes = torch::from_blob(a.data.data(), {n, 1, 28, 28}, torch::kUInt8);
-        out = bytes.to(torch::kFloat32).div_(255.0f).sub_(kFashionMean).div_(kFashionStd).contiguous();
+        out = bytes.to(torch::kFloat32).div_(255.0f);
+        if (standardize) out.sub_(kFashionMean).div_(kFashionStd);
+        out = out.contiguous();
     };
     auto labels = [&](const char *base, std::int64_t n, std::int64_t total, torch::Tensor &out,
                       std::vector<int> *asInts) {
@@ -70,7 +74,7 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
     };
     auto d = std::make_shared<LoadedDataset>();
     d->name = QStringLiteral("fashion-mnist");
-    d->facts = datasetFacts(d->name);
+    d->facts = *Registry::global().facts<DatasetFacts>(QStringLiteral("dataset"), d->name);
     std::int64_t nTrain = 0, nTest = 0, allTrain = 0, allTest = 0;
     images("train-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.train_limit")), d->trainX, nTrain,
            allTrain);
@@ -93,7 +97,7 @@ std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
     constexpr int F = 60, K = 10;
     auto d = std::make_shared<LoadedDataset>();
     d->name = QStringLiteral("synthetic");
-    d->facts = datasetFacts(d->name);
+    d->facts = *Registry::global().facts<DatasetFacts>(QStringLiteral("dataset"), d->name);
     std::vector<float> trainX, testX;
     std::vector<std::int64_t> trainY, testY;
     double sigma[F];
@@ -107,7 +111,7 @@ std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
     constexpr std::int64_t kMaxSamples = 2000000;
     std::int64_t total = 0;
     for (int k = 0; k < clients; ++k) {
-        Rng rng(spec.seed(), "synthetic-client", k);
+        Rng rng(spec.dataSeed(), "synthetic-client", k);
         total += clientSize(rng);
     }
     if (total > kMaxSamples)
@@ -120,7 +124,7 @@ std::shared_ptr<LoadedDataset> makeSynthetic(const FederationSpec &spec) {
                 .arg(total)
                 .arg(kMaxSamples));
     for (int k = 0; k < clients; ++k) {
-        Rng rng(spec.seed(), "synthetic-client", k);
+        Rng rng(spec.dataSeed(), "synthetic-client", k);
         const std::int64_t n = clientSize(rng);
         const std::int64_t nTest = std::max<std::int64_t>(10, n / 5);
         const double u = rng.normal(0.0, alpha);
@@ -214,22 +218,10 @@ IdxArray readIdxFile(const QString &file, const QString &keyPath) {
 
 std::shared_ptr<const LoadedDataset> loadDataset(const FederationSpec &spec) {
     const QString name = spec.string(QStringLiteral("dataset.name"));
-    if (name == QLatin1String("synthetic")) return makeSynthetic(spec);
-    if (name != QLatin1String("fashion-mnist"))
+    const DatasetLoader *loader = Registry::global().factory<DatasetLoader>(QStringLiteral("dataset"), name);
+    if (!loader)
         throw SpecError(QStringLiteral("dataset.name"), QStringLiteral("unknown dataset '%1'").arg(name));
-    // Decoding 70,000 images costs ~1 s: keep the last few loads (the GUI and tests run many times).
-    static std::mutex mutex;
-    static std::map<QString, std::shared_ptr<const LoadedDataset>> cache;
-    const QString key = spec.string(QStringLiteral("dataset.path")) + QLatin1Char('|') +
-                        QString::number(spec.integer(QStringLiteral("dataset.train_limit"))) +
-                        QLatin1Char('|') +
-                        QString::number(spec.integer(QStringLiteral("dataset.test_limit")));
-    std::lock_guard lock(mutex);
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
-    auto d = loadFashionMnist(spec);
-    if (cache.size() >= 4) cache.clear();
-    cache[key] = d;
-    return d;
+    return (*loader)(spec);
 }
 
 std::vector<ClientShard> partitionFor(const FederationSpec &spec, const LoadedDataset &data) {
@@ -238,17 +230,92 @@ std::vector<ClientShard> partitionFor(const FederationSpec &spec, const LoadedDa
     in.numClasses = data.facts.numClasses;
     in.naturalIds = data.naturalIds.empty() ? nullptr : &data.naturalIds;
     in.clientCount = spec.clientCount();
-    in.seed = deriveSeed(spec.seed(), "partition");
+    in.seed = deriveSeed(spec.partitionSeed(), "partition");
     in.minSamples = int(spec.integer(QStringLiteral("partition.min_samples")));
     in.testFraction = spec.real(QStringLiteral("partition.test_fraction"));
     try {
-        auto partitioner = makePartitioner(spec.string(QStringLiteral("partition.name")),
-                                           spec.section(QStringLiteral("partition")));
+        const auto partitioner = makePartitioner(spec.string(QStringLiteral("partition.name")),
+                                                 spec.section(QStringLiteral("partition")));
         return partitionDataset(*partitioner, in);
     } catch (const PartitionError &e) {
         const QString full = QString::fromStdString(e.what());
         throw SpecError(e.path(), full.mid(e.path().size() + 2));
     }
+}
+
+namespace {
+
+// Decoding 70,000 images costs ~1 s: keep the last few loads (the GUI and tests run many times).
+std::shared_ptr<const LoadedDataset> cachedFashionMnist(const FederationSpec &spec) {
+    static std::mutex mutex;
+    static std::map<QString, std::shared_ptr<const LoadedDataset>> cache;
+    const QString key = spec.string(QStringLiteral("dataset.path")) + QLatin1Char('|') +
+                        QString::number(spec.integer(QStringLiteral("dataset.train_limit"))) +
+                        QLatin1Char('|') +
+                        QString::number(spec.integer(QStringLiteral("dataset.test_limit"))) +
+                        QLatin1Char('|') + spec.string(QStringLiteral("dataset.normalize"));
+    std::lock_guard lock(mutex);
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    auto d = loadFashionMnist(spec);
+    if (cache.size() >= 4) cache.clear();
+    cache[key] = d;
+    return d;
+}
+
+} // namespace
+
+void registerDatasets() {
+    Registry &r = Registry::global();
+    ComponentSchema fashion{
+        QStringLiteral("dataset"),
+        QStringLiteral("fashion-mnist"),
+        QStringLiteral("Fashion-MNIST"),
+        QStringLiteral("70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its "
+                       "IDX gzip files."),
+        {stringParam(QStringLiteral("path"), QStringLiteral("/usr/share/datasets/fashion-mnist"),
+                     QStringLiteral("Folder with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                                    "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.")),
+         intParam(QStringLiteral("train_limit"), 0, 0, 60000,
+                  QStringLiteral("Use only the first N training images (0 = all 60,000)."),
+                  QStringLiteral("samples"), QStringLiteral("all")),
+         intParam(QStringLiteral("test_limit"), 0, 0, 10000,
+                  QStringLiteral("Use only the first N test images (0 = all 10,000)."),
+                  QStringLiteral("samples"), QStringLiteral("all")),
+         choiceParam(QStringLiteral("normalize"), QStringLiteral("standardize"),
+                     {QStringLiteral("standardize"), QStringLiteral("unit")},
+                     QStringLiteral("standardize: (pixel/255 - 0.2860) / 0.3530; unit: pixel/255 in [0, 1] "
+                                    "(what many FL papers use)."))}};
+    fashion.explanation = QStringLiteral("Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: "
+                                         "60,000 for training, split over the "
+                                         "clients, and 10,000 kept by the server to test the global model.");
+    fashion.capabilities = {QStringLiteral("image")};
+    fashion.facts = DatasetFacts{10, 1, 28, 28, 784, true, false};
+    fashion.factory = DatasetLoader(cachedFashionMnist);
+    r.addComponent(std::move(fashion));
+
+    ComponentSchema synthetic{
+        QStringLiteral("dataset"),
+        QStringLiteral("synthetic"),
+        QStringLiteral("Synthetic(alpha, beta)"),
+        QStringLiteral(
+            "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
+            "clients.count, per-client model shift (alpha) and feature shift (beta), lognormal sizes."),
+        {realParam(QStringLiteral("alpha"), 1.0, 0.0, 100.0,
+                   QStringLiteral("How much the clients' local models differ.")),
+         realParam(QStringLiteral("beta"), 1.0, 0.0, 100.0,
+                   QStringLiteral("How much the clients' feature distributions differ.")),
+         intParam(QStringLiteral("max_samples"), 5000, 10, 1000000,
+                  QStringLiteral("Cap on one client's generated samples (lognormal sizes have a long tail)."),
+                  QStringLiteral("samples"))}};
+    synthetic.explanation = QStringLiteral(
+        "Generated data where every client has its own rule for labelling points: alpha makes the rules "
+        "differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is strongly non-IID.");
+    synthetic.capabilities = {QStringLiteral("natural-clients")};
+    synthetic.facts = DatasetFacts{10, 0, 0, 0, 60, false, true};
+    synthetic.factory = DatasetLoader([](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
+        return makeSynthetic(spec);
+    });
+    r.addComponent(std::move(synthetic));
 }
 
 } // namespace fedwb

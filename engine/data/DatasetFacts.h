@@ -13,8 +13,9 @@ struct DatasetFacts {
     bool naturalClients = false; // samples carry an owner id (partition "natural")
 };
 
-// Facts for a registered dataset name; numClasses == 0 for an unknown name.
+// Facts of a registered dataset (the descriptor in its registry entry); numClasses == 0 for an unknown name.
 DatasetFacts datasetFacts(const QString &name);
-void registerDatasetSchemas();
+// Registers every built-in dataset (schema, facts, loader) — defined with the loaders.
+void registerDatasets();
 
 } // namespace fedwb

@@ -1,5 +1,6 @@
 #include "data/Partitioner.h"
 
+#include "data/DatasetFacts.h"
 #include "spec/Registry.h"
 #include "util/Rng.h"
 
@@ -255,20 +256,11 @@ public:
 } // namespace
 
 std::unique_ptr<Partitioner> makePartitioner(const QString &name, const QJsonObject &params) {
-    if (name == QLatin1String("iid")) return std::make_unique<IidPartitioner>();
-    if (name == QLatin1String("dirichlet"))
-        return std::make_unique<DirichletPartitioner>(params.value(QStringLiteral("alpha")).toDouble(0.5));
-    if (name == QLatin1String("classes-per-client"))
-        return std::make_unique<ClassesPerClientPartitioner>(
-            params.value(QStringLiteral("classes_per_client")).toInt(2));
-    if (name == QLatin1String("shards"))
-        return std::make_unique<ShardsPartitioner>(
-            params.value(QStringLiteral("shards_per_client")).toInt(2));
-    if (name == QLatin1String("quantity-skew"))
-        return std::make_unique<QuantitySkewPartitioner>(params.value(QStringLiteral("alpha")).toDouble(1.0));
-    if (name == QLatin1String("natural")) return std::make_unique<NaturalPartitioner>();
-    throw PartitionError(QStringLiteral("partition.name"),
-                         QStringLiteral("unknown partitioner '%1'").arg(name));
+    const auto *factory = Registry::global().factory<PartitionerFactory>(QStringLiteral("partitioner"), name);
+    if (!factory)
+        throw PartitionError(QStringLiteral("partition.name"),
+                             QStringLiteral("unknown partitioner '%1'").arg(name));
+    return (*factory)(params);
 }
 
 std::vector<ClientShard> partitionDataset(const Partitioner &partitioner, const PartitionInput &in) {
@@ -320,46 +312,93 @@ std::vector<std::int64_t> labelHistogram(const std::vector<int> &labels, int num
 
 void registerPartitioners() {
     Registry &r = Registry::global();
-    const QString cat = QStringLiteral("partitioner");
-    r.addComponent({cat,
-                    QStringLiteral("iid"),
-                    QStringLiteral("IID"),
-                    QStringLiteral("Uniformly random, equal-sized clients."),
-                    {}});
-    r.addComponent(
-        {cat,
-         QStringLiteral("dirichlet"),
-         QStringLiteral("Dirichlet label skew"),
-         QStringLiteral(
-             "Each class is shared over clients by Dirichlet(alpha) proportions; small alpha = few "
-             "classes per client, large alpha tends to IID."),
-         {realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
-                    QStringLiteral("Concentration; smaller is more skewed."), {}, true)}});
-    r.addComponent({cat,
-                    QStringLiteral("classes-per-client"),
-                    QStringLiteral("k classes per client"),
-                    QStringLiteral("Every client holds exactly k classes."),
-                    {intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
-                              QStringLiteral("Classes each client holds."), QStringLiteral("classes"))}});
-    r.addComponent({cat,
-                    QStringLiteral("shards"),
-                    QStringLiteral("Sorted shards"),
-                    QStringLiteral("Sort by label, cut into equal shards, deal shards_per_client to each "
-                                   "client (McMahan et al. 2017)."),
-                    {intParam(QStringLiteral("shards_per_client"), 2, 1, 1000,
-                              QStringLiteral("Shards each client gets."), QStringLiteral("shards"))}});
-    r.addComponent(
-        {cat,
-         QStringLiteral("quantity-skew"),
-         QStringLiteral("Quantity skew"),
-         QStringLiteral("IID labels; client sizes follow Dirichlet(alpha) shares above min_samples."),
-         {realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
-                    QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true)}});
-    r.addComponent({cat,
-                    QStringLiteral("natural"),
-                    QStringLiteral("Natural clients"),
-                    QStringLiteral("Use the client ids the dataset carries (synthetic)."),
-                    {}});
+    auto add = [&](const QString &name, const QString &title, const QString &help, const QString &explanation,
+                   QList<ParamSchema> params, PartitionerFactory factory, QStringList capabilities = {},
+                   ComponentCheck check = {}) {
+        ComponentSchema c{QStringLiteral("partitioner"), name, title, help, std::move(params)};
+        c.explanation = explanation;
+        c.capabilities = std::move(capabilities);
+        c.factory = std::move(factory);
+        c.check = std::move(check);
+        r.addComponent(std::move(c));
+    };
+    auto real = [](const QJsonObject &p, const char *key, double def) {
+        return p.value(QLatin1String(key)).toDouble(def);
+    };
+    auto integer = [](const QJsonObject &p, const char *key, int def) {
+        return p.value(QLatin1String(key)).toInt(def);
+    };
+    add(QStringLiteral("iid"), QStringLiteral("IID"),
+        QStringLiteral("Uniformly random, equal-sized clients."),
+        QStringLiteral("Every client gets a random, equally large slice of the data, so all clients look "
+                       "alike: the easy baseline every other split is compared with."),
+        {}, [](const QJsonObject &) { return std::make_unique<IidPartitioner>(); });
+    add(QStringLiteral("dirichlet"), QStringLiteral("Dirichlet label skew"),
+        QStringLiteral("Each class is shared over clients by Dirichlet(alpha) proportions; small alpha = few "
+                       "classes per client, large alpha tends to IID."),
+        QStringLiteral(
+            "The usual way to make clients differ: each class is spread unevenly over the clients. "
+            "With alpha 0.1 most clients see one or two classes; with alpha 100 the split is nearly "
+            "IID."),
+        {realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
+                   QStringLiteral("Concentration; smaller is more skewed."), {}, true)},
+        [real](const QJsonObject &p) {
+            return std::make_unique<DirichletPartitioner>(real(p, "alpha", 0.5));
+        });
+    add(
+        QStringLiteral("classes-per-client"), QStringLiteral("k classes per client"),
+        QStringLiteral("Every client holds exactly k classes."),
+        QStringLiteral("A strong, easy-to-picture skew: each client only ever sees k of the classes (two, "
+                       "say), like a shop that sells only shoes and bags."),
+        {intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
+                  QStringLiteral("Classes each client holds."), QStringLiteral("classes"))},
+        [integer](const QJsonObject &p) {
+            return std::make_unique<ClassesPerClientPartitioner>(integer(p, "classes_per_client", 2));
+        },
+        {},
+        [](const QJsonObject &w, QList<SpecIssue> &errors) {
+            const QString dataset =
+                w.value(QStringLiteral("dataset")).toObject().value(QStringLiteral("name")).toString();
+            const int classes = datasetFacts(dataset).numClasses;
+            const int k = w.value(QStringLiteral("partition"))
+                              .toObject()
+                              .value(QStringLiteral("classes_per_client"))
+                              .toInt();
+            if (classes > 0 && k > classes)
+                errors.append(
+                    {QStringLiteral("partition.classes_per_client"),
+                     QStringLiteral("%1 is more than the %2 classes of '%3'; allowed: an integer in [1, %2]")
+                         .arg(k)
+                         .arg(classes)
+                         .arg(dataset)});
+        });
+    add(QStringLiteral("shards"), QStringLiteral("Sorted shards"),
+        QStringLiteral(
+            "Sort by label, cut into equal shards, deal shards_per_client to each client (McMahan et "
+            "al. 2017)."),
+        QStringLiteral("The split of the original FedAvg paper: the data sorted by label is cut into equal "
+                       "pieces and every client gets a few pieces, so it holds only a few classes."),
+        {intParam(QStringLiteral("shards_per_client"), 2, 1, 1000, QStringLiteral("Shards each client gets."),
+                  QStringLiteral("shards"))},
+        [integer](const QJsonObject &p) {
+            return std::make_unique<ShardsPartitioner>(integer(p, "shards_per_client", 2));
+        });
+    add(QStringLiteral("quantity-skew"), QStringLiteral("Quantity skew"),
+        QStringLiteral("IID labels; client sizes follow Dirichlet(alpha) shares above min_samples."),
+        QStringLiteral("Clients see the same mix of classes but hold very different amounts of data: a few "
+                       "big clients and many small ones when alpha is small."),
+        {realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
+                   QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true)},
+        [real](const QJsonObject &p) {
+            return std::make_unique<QuantitySkewPartitioner>(real(p, "alpha", 1.0));
+        });
+    add(QStringLiteral("natural"), QStringLiteral("Natural clients"),
+        QStringLiteral("Use the client ids the dataset carries (synthetic)."),
+        QStringLiteral(
+            "Some datasets come already split by their owners (every synthetic client generates its "
+            "own data): keep that split."),
+        {}, [](const QJsonObject &) { return std::make_unique<NaturalPartitioner>(); },
+        {QStringLiteral("needs-natural-clients")});
 }
 
 } // namespace fedwb

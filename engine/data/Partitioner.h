@@ -6,6 +6,7 @@
 #include <QString>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -45,6 +46,9 @@ public:
     // Assigns each client its samples (before the train/test split).
     virtual std::vector<std::vector<std::int64_t>> assign(const PartitionInput &in) const = 0;
 };
+
+// A partitioner's factory as registered in its ComponentSchema (category "partitioner").
+using PartitionerFactory = std::function<std::unique_ptr<Partitioner>(const QJsonObject &params)>;
 
 // Creates the registered partitioner `name` with its validated parameters (the `partition` section).
 std::unique_ptr<Partitioner> makePartitioner(const QString &name, const QJsonObject &params);

@@ -7,6 +7,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,6 +21,9 @@ struct LoadedDataset {
     std::vector<int> trainLabels; // the same labels as trainY, for partitioners
     std::vector<int> naturalIds;  // owner of each training sample (empty when the dataset has none)
 };
+
+// A dataset's loader as registered in its ComponentSchema (category "dataset"). Throws SpecError.
+using DatasetLoader = std::function<std::shared_ptr<const LoadedDataset>(const FederationSpec &)>;
 
 // Loads (and caches, for file-backed datasets) the dataset the spec names. Throws SpecError.
 std::shared_ptr<const LoadedDataset> loadDataset(const FederationSpec &spec);

@@ -1,26 +1,37 @@
-// What the engine knows about each built-in model without building it.
+// What validation and estimates know about a registered model without building it. Torch-free: the
+// descriptor lives in the model's one registry entry (category "model", registered by registerModels()).
 #pragma once
 
+#include <QJsonObject>
 #include <QString>
 
 #include <cstdint>
+#include <functional>
 
 namespace fedwb {
 
 struct DatasetFacts;
 
-struct ModelFacts {
-    bool needsImage = false; // convolutional: needs 1x28x28 input
+struct ModelInfo {
+    // Trainable parameters plus batch-norm statistics, in closed form (no torch).
+    std::function<std::int64_t(const DatasetFacts &, const QJsonObject &params)> parameterCount;
+    // Rough memory one training sample needs for activations (outputs, their gradients, workspace), bytes.
+    std::function<std::int64_t(const DatasetFacts &, const QJsonObject &params)> activationBytesPerSample;
 };
 
-ModelFacts modelFacts(const QString &name);
-// Trainable parameters of `name` for a dataset (closed form, no torch); -1 for an unknown name.
-std::int64_t modelParameterCount(const QString &name, const DatasetFacts &data);
-// Rough memory one training sample needs for activations (forward outputs and their gradients), in bytes;
-// used to refuse batch sizes that cannot fit in memory.
-std::int64_t activationBytesPerSample(const QString &name, const DatasetFacts &data);
+// Capabilities a model entry may declare.
+inline const QString kNeedsImage = QStringLiteral("needs-image");
+inline const QString kHasBatchNorm = QStringLiteral("batch-norm");
+
+// Parameter count of a registered model for a dataset; -1 for an unknown name.
+std::int64_t modelParameterCount(const QString &name, const DatasetFacts &data,
+                                 const QJsonObject &params = {});
+// Activation-memory estimate per sample; 0 for an unknown name.
+std::int64_t activationBytesPerSample(const QString &name, const DatasetFacts &data,
+                                      const QJsonObject &params = {});
 // The memory budget those estimates are checked against.
 inline constexpr std::int64_t kActivationBudgetBytes = std::int64_t(8) << 30;
-void registerModelSchemas();
+// Registers every built-in model (schema, capabilities, ModelInfo, factory) — defined with the models.
+void registerModels();
 
 } // namespace fedwb

@@ -1,30 +1,58 @@
 #include "run/Run.h"
 
 #include "data/dataset_p.h"
-#include "model/model_p.h"
-#include "run/Experiment.h"
-#include "run/parallel_p.h"
+#include "run/RunState.h"
+#include "run/local_executor_p.h"
+#include "spec/Registry.h"
+#include "spec/SpecError.h"
 #include "strategy/Strategy.h"
-#include "train/trainer_p.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QFileInfo>
 
 #include <algorithm>
-#include <mutex>
+#include <cmath>
 
 namespace fedwb {
 
+// The coordinator. One round: select -> tasks -> executor -> results -> strategy -> evaluate -> metrics ->
+// checkpoint. Each step is one member function; the state that survives rounds is exactly a RunState.
 struct Run::Impl {
     FederationSpec spec;
     std::vector<RunObserver *> observers;
     std::atomic<bool> stop{false};
+    std::optional<RunState> resume;
+
+    // Prepared by prepare():
+    std::shared_ptr<const LoadedDataset> data;
+    std::unique_ptr<LocalExecutor> executor;
+    std::unique_ptr<Strategy> strategy;
+    ClientAlgorithmRef algorithm;
+    bool needStartLoss = false;
+    bool personalState = false; // the client algorithm keeps personal layers or a personal model
+    ModelLayout layout;
+    QList<ClientGroup> groups;
+    std::vector<int> groupOfClient;
+    // Carried from round to round (and in a RunState):
+    int roundsDone = 0;
+    QByteArray global;
+    ClientStateStore clientStates;
+    std::int64_t bytesUp = 0, bytesDown = 0;
+    std::optional<double> lastAccuracy, lastLoss;
+    int lastEvaluated = 0; // the round whose model lastAccuracy describes
 
     template <typename F> void notify(F &&f) {
         for (RunObserver *o : observers)
             f(*o);
     }
-    // Fills `summary` as rounds complete, so a failure keeps what was done.
+    void prepare();
     void execute(QElapsedTimer &clock, RunSummary &summary);
+    std::vector<int> selectClients(int round) const;
+    TrainingConfig trainingFor(int clientId, int round) const;
+    ClientTask taskFor(int clientId, int round) const;
+    void evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetrics> &clients);
+    RunState state() const;
 };
 
 Run::Run(FederationSpec spec)
@@ -41,7 +69,62 @@ void Run::addObserver(RunObserver *observer) {
     d->observers.push_back(observer);
 }
 void Run::requestStop() {
-    d->stop.store(true);
+    d->stop.store(true); // the executor shares this flag
+}
+
+bool Run::resumeFrom(const QByteArray &runState, QString *error) {
+    auto s = RunState::fromBytes(runState, error);
+    if (!s) return false;
+    const QString strategy = d->spec.string(QStringLiteral("strategy.name"));
+    if (s->strategy != strategy) {
+        if (error)
+            *error = QStringLiteral("the state is of strategy '%1', the workspace's is '%2'")
+                         .arg(s->strategy, strategy);
+        return false;
+    }
+    if (s->round >= d->spec.rounds()) {
+        if (error)
+            *error = QStringLiteral("the state is after round %1; run.rounds is %2: nothing to continue")
+                         .arg(s->round)
+                         .arg(d->spec.rounds());
+        return false;
+    }
+    d->resume = std::move(s);
+    return true;
+}
+
+RunEnvironment Run::environment(int threads) {
+    RunEnvironment e;
+    e.torchVersion = QStringLiteral(TORCH_VERSION);
+    e.threads = threads;
+    // The BLAS actually mapped into this process (libblas.so.3 is an alternatives link).
+    QFile maps(QStringLiteral("/proc/self/maps"));
+    if (maps.open(QIODevice::ReadOnly))
+        for (const QByteArray &line : maps.readAll().split('\n'))
+            if (line.contains("libblas") || line.contains("libopenblas")) {
+                const QString path = QString::fromUtf8(line.mid(line.indexOf('/')));
+                e.blas = QFileInfo(path).canonicalFilePath();
+                if (line.contains("openblas")) break;
+            }
+    // ATen picks its kernels as torch 1.13 does: ATEN_CPU_CAPABILITY if set, else the best the CPU has.
+    QStringList flags;
+    QFile cpu(QStringLiteral("/proc/cpuinfo"));
+    if (cpu.open(QIODevice::ReadOnly))
+        for (const QByteArray &line : cpu.readAll().split('\n')) {
+            if (line.startsWith("model name") && e.cpuModel.isEmpty())
+                e.cpuModel = QString::fromUtf8(line.mid(line.indexOf(':') + 1)).trimmed();
+            if (line.startsWith("flags") && flags.isEmpty())
+                flags = QString::fromUtf8(line.mid(line.indexOf(':') + 1))
+                            .split(QLatin1Char(' '), Qt::SkipEmptyParts);
+        }
+    const auto has = [&](const char *f) { return flags.contains(QLatin1String(f)); };
+    QString best = QStringLiteral("default");
+    if (has("avx2") && has("fma")) best = QStringLiteral("avx2");
+    if (has("avx512vl") && has("avx512bw") && has("avx512dq") && has("fma")) best = QStringLiteral("avx512");
+    const QString forced = qEnvironmentVariable("ATEN_CPU_CAPABILITY").toLower();
+    e.cpuCapability =
+        forced.isEmpty() ? best : forced + QStringLiteral(" (forced; the CPU has ") + best + QLatin1Char(')');
+    return e;
 }
 
 RunSummary Run::exec() {
@@ -63,21 +146,20 @@ RunSummary Run::exec() {
             QStringLiteral("out of memory: lower training.batch_size, clients.count or the model size");
     } catch (const std::exception &e) {
         summary.status = RunStatus::Failed;
-        summary.message = QStringLiteral("internal error: ") + QString::fromStdString(e.what());
+        summary.message = QString::fromStdString(e.what());
     }
     summary.wallSeconds = double(clock.nsecsElapsed()) * 1e-9;
     d->notify([&](RunObserver &o) { o.runFinished(summary); });
     return summary;
 }
 
-namespace {
-
 // Draws k of n clients without replacement from the round's own generator; returned in ascending id order.
-std::vector<int> selectClients(std::uint64_t seed, int round, int n, int k) {
+std::vector<int> Run::Impl::selectClients(int round) const {
+    const int n = spec.clientCount(), k = spec.clientsPerRound();
     std::vector<int> ids(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i)
         ids[std::size_t(i)] = i;
-    Rng rng(seed, "select-clients", round);
+    Rng rng(spec.seed(), "select-clients", round);
     for (int i = 0; i < k; ++i)
         std::swap(ids[std::size_t(i)], ids[std::size_t(i) + std::size_t(rng.below(std::uint64_t(n - i)))]);
     ids.resize(std::size_t(k));
@@ -85,193 +167,272 @@ std::vector<int> selectClients(std::uint64_t seed, int round, int n, int k) {
     return ids;
 }
 
-std::mutex &initMutex() {
-    static std::mutex
-        m; // torch::manual_seed + construction of the initial model use torch's global generator
-    return m;
+TrainingConfig Run::Impl::trainingFor(int clientId, int round) const {
+    TrainingConfig c;
+    const int groupEpochs = groups[groupOfClient[std::size_t(clientId)]].epochs;
+    c.epochs = groupEpochs > 0 ? groupEpochs : int(spec.integer(QStringLiteral("training.epochs")));
+    c.batchSize = int(spec.integer(QStringLiteral("training.batch_size")));
+    c.optimizer = spec.string(QStringLiteral("training.optimizer"));
+    c.lr = spec.real(QStringLiteral("training.lr")) *
+           std::pow(spec.real(QStringLiteral("training.lr_decay")), double(round - 1));
+    c.momentum = spec.real(QStringLiteral("training.momentum"));
+    c.nesterov = spec.boolean(QStringLiteral("training.nesterov"));
+    c.weightDecay = spec.real(QStringLiteral("training.weight_decay"));
+    return c;
 }
 
-} // namespace
+ClientTask Run::Impl::taskFor(int clientId, int round) const {
+    ClientTask t;
+    t.round = round;
+    t.clientId = clientId;
+    t.group = groups[groupOfClient[std::size_t(clientId)]].name;
+    t.model = global;
+    t.training = trainingFor(clientId, round);
+    t.algorithm = algorithm.name;
+    t.algorithmParams = algorithm.params;
+    t.payloadDown = strategy->payloadDown();
+    t.clientState = clientStates.get(clientId);
+    t.rngKey = deriveSeed(spec.seed(), "local-batches", round, clientId);
+    t.needStartLoss = needStartLoss;
+    t.spec = spec.json();
+    return t;
+}
+
+RunState Run::Impl::state() const {
+    RunState s;
+    s.round = roundsDone;
+    s.parameterCount = global.size() / qsizetype(sizeof(float));
+    s.model = global;
+    s.strategy = spec.string(QStringLiteral("strategy.name"));
+    s.strategyState = strategy->saveState();
+    s.clients = clientStates;
+    s.bytesUp = bytesUp;
+    s.bytesDown = bytesDown;
+    s.lastTestAccuracy = lastAccuracy;
+    s.lastTestLoss = lastLoss;
+    return s;
+}
+
+void Run::Impl::prepare() {
+    notify([](RunObserver &o) { o.message(QStringLiteral("loading dataset")); });
+    data = loadDataset(spec);
+    notify([](RunObserver &o) { o.message(QStringLiteral("partitioning")); });
+    auto shards = partitionFor(spec, *data);
+    groups = spec.groups();
+    groupOfClient.assign(std::size_t(spec.clientCount()), 0);
+    for (qsizetype g = 0; g < groups.size(); ++g)
+        for (int i = 0; i < groups[g].count; ++i)
+            groupOfClient[std::size_t(groups[g].firstClient + i)] = int(g);
+
+    const QString modelName = spec.string(QStringLiteral("model.name"));
+    const QJsonObject modelParams = spec.section(QStringLiteral("model"));
+    {
+        FlatModel init(modelName, data->facts, modelParams, spec.seed());
+        global = tensorBytes(init.flat());
+        layout = init.layout();
+    }
+    int threads = int(spec.integer(QStringLiteral("run.threads")));
+    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    executor =
+        std::make_unique<LocalExecutor>(data, std::move(shards), modelName, modelParams, threads, &stop);
+
+    const QString strategyName = spec.string(QStringLiteral("strategy.name"));
+    try {
+        strategy = makeStrategy(strategyName, spec.section(QStringLiteral("strategy")));
+    } catch (const std::invalid_argument &e) {
+        throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
+    }
+    const ComponentSchema *entry = Registry::global().component(QStringLiteral("strategy"), strategyName);
+    needStartLoss = entry && entry->has(QStringLiteral("needs-start-loss"));
+    algorithm = strategy->clientAlgorithm();
+    personalState =
+        algorithm.name == QLatin1String("ditto") || algorithm.name == QLatin1String("personal-segments");
+
+    if (resume) {
+        if (resume->parameterCount != std::int64_t(global.size() / qsizetype(sizeof(float))))
+            throw SpecError(QStringLiteral("model.name"),
+                            QStringLiteral("the run state holds %1 parameters; this workspace's model has %2")
+                                .arg(resume->parameterCount)
+                                .arg(global.size() / qsizetype(sizeof(float))));
+        roundsDone = resume->round;
+        lastEvaluated = resume->lastTestAccuracy ? resume->round : 0;
+        global = resume->model;
+        try {
+            strategy->loadState(resume->strategyState);
+        } catch (const std::invalid_argument &e) {
+            throw SpecError(QStringLiteral("strategy.name"),
+                            QStringLiteral("cannot continue: %1").arg(QString::fromStdString(e.what())));
+        }
+        clientStates = resume->clients;
+        bytesUp = resume->bytesUp;
+        bytesDown = resume->bytesDown;
+        lastAccuracy = resume->lastTestAccuracy;
+        lastLoss = resume->lastTestLoss;
+    }
+}
+
+void Run::Impl::evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetrics> &clients) {
+    notify([&](RunObserver &o) { o.message(QStringLiteral("evaluating round %1").arg(round)); });
+    const int steps = int(spec.integer(QStringLiteral("run.personalize_steps")));
+    std::vector<ClientTask> personal;
+    if (steps > 0 || personalState)
+        for (int id = 0; id < spec.clientCount(); ++id) {
+            ClientTask t = taskFor(id, round);
+            t.rngKey = deriveSeed(spec.seed(), "personalize", round, id);
+            personal.push_back(std::move(t));
+        }
+    const Evaluation e = executor->evaluate(global, personal, steps);
+    m.evaluated = true;
+    m.testAccuracy = e.global.count ? double(e.global.correct) / double(e.global.count) : 0;
+    m.testLoss = e.global.count ? e.global.lossSum / double(e.global.count) : 0;
+    std::vector<double> accuracies;
+    for (int id = 0; id < spec.clientCount(); ++id) {
+        auto &c = clients[std::size_t(id)];
+        if (const auto &r = e.clients[std::size_t(id)]; r && r->count > 0) {
+            c.accuracy = double(r->correct) / double(r->count);
+            c.loss = r->lossSum / double(r->count);
+            accuracies.push_back(*c.accuracy);
+        }
+        if (!e.personal.empty())
+            if (const auto &r = e.personal[std::size_t(id)]; r && r->count > 0)
+                c.personalAccuracy = double(r->correct) / double(r->count);
+    }
+    m.fairness = computeFairness(accuracies);
+    lastAccuracy = m.testAccuracy;
+    lastLoss = m.testLoss;
+    lastEvaluated = round;
+}
 
 void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
-    const FederationSpec &s = spec;
-    const std::uint64_t seed = s.seed();
     at::set_num_threads(1);
-
-    notify([](RunObserver &o) { o.message(QStringLiteral("loading dataset")); });
-    const auto data = loadDataset(s);
-    notify([](RunObserver &o) { o.message(QStringLiteral("partitioning")); });
-    const auto shards = partitionFor(s, *data);
+    prepare();
     if (stop.load()) { // stopped while the data was prepared
         summary.status = RunStatus::Stopped;
         return;
     }
-    const QString modelName = s.string(QStringLiteral("model.name"));
-
-    torch::Tensor global;
-    std::int64_t parameterCount = 0;
-    {
-        std::lock_guard lock(initMutex());
-        torch::manual_seed(deriveSeed(seed, "model-init"));
-        FlatModel init(modelName, data->facts);
-        global = init.flat().clone();
-        parameterCount = init.parameterCount();
-    }
-    auto strategy =
-        makeStrategy(s.string(QStringLiteral("strategy.name")), s.section(QStringLiteral("strategy")));
-
-    TrainingConfig config;
-    config.epochs = int(s.integer(QStringLiteral("training.epochs")));
-    config.batchSize = int(s.integer(QStringLiteral("training.batch_size")));
-    config.adam = s.string(QStringLiteral("training.optimizer")) == QLatin1String("adam");
-    config.lr = s.real(QStringLiteral("training.lr"));
-    config.momentum = s.real(QStringLiteral("training.momentum"));
-    config.weightDecay = s.real(QStringLiteral("training.weight_decay"));
-
-    int threads = int(s.integer(QStringLiteral("run.threads")));
-    if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
-    std::vector<std::unique_ptr<ClientTrainer>> trainers(static_cast<std::size_t>(threads));
-    auto trainer = [&](int worker) -> ClientTrainer & {
-        auto &t = trainers[std::size_t(worker)];
-        if (!t) { // construction draws from torch's global generator: keep it away from another run's seeding
-            std::lock_guard lock(initMutex());
-            t = std::make_unique<ClientTrainer>(modelName, data->facts);
-        }
-        return *t;
-    };
-
-    const int rounds = s.rounds();
-    const int clientCount = s.clientCount();
-    const int perRound = s.clientsPerRound();
-    const int evalEvery = int(s.integer(QStringLiteral("run.eval_every")));
-    const std::int64_t payload = parameterCount * std::int64_t(sizeof(float));
+    const std::int64_t parameterCount = global.size() / qsizetype(sizeof(float));
+    const int rounds = spec.rounds();
+    const int clientCount = spec.clientCount();
+    const int evalEvery = int(spec.integer(QStringLiteral("run.eval_every")));
+    const int checkpointEvery = int(spec.integer(QStringLiteral("run.checkpoint_every")));
     notify([&](RunObserver &o) { o.runStarted(rounds, parameterCount); });
+    const RunEnvironment where = Run::environment(executor->threads());
+    notify([&](RunObserver &o) { o.environment(where); });
+    summary.roundsDone = roundsDone;
+    summary.finalTestAccuracy = lastAccuracy;
+    summary.finalTestLoss = lastLoss;
 
     summary.status = RunStatus::Finished;
-    for (int round = 1; round <= rounds; ++round) {
+    for (int round = roundsDone + 1; round <= rounds; ++round) {
         if (stop.load()) {
             summary.status = RunStatus::Stopped;
             break;
         }
         QElapsedTimer roundClock;
         roundClock.start();
-        const std::vector<int> selected = selectClients(seed, round, clientCount, perRound);
+        const std::vector<int> selected = selectClients(round);
         notify([&](RunObserver &o) { o.roundStarted(round, int(selected.size())); });
 
-        std::vector<TrainResult> results(selected.size());
-        runParallel(
-            int(selected.size()), threads,
-            [&](int task, int worker) {
-                if (stop.load()) return;
-                const int id = selected[std::size_t(task)];
-                results[std::size_t(task)] =
-                    trainer(worker).train(global, data->trainX, data->trainY, shards[std::size_t(id)].train,
-                                          config, Rng(seed, "local-batches", round, id), &stop);
-            },
-            [&](int done) {
-                notify([&](RunObserver &o) { o.clientFinished(round, done, int(selected.size())); });
-            });
-        if (stop.load()) { // the round is incomplete: it is not aggregated
+        std::vector<ClientTask> tasks;
+        tasks.reserve(selected.size());
+        for (int id : selected)
+            tasks.push_back(taskFor(id, round));
+        std::vector<ClientResult> results(tasks.size());
+        executor->run(tasks, [&](std::size_t index, ClientResult &&r, int done) {
+            results[index] = std::move(r);
+            notify([&](RunObserver &o) { o.clientFinished(round, done, int(tasks.size())); });
+        });
+        // The round is incomplete: it is not aggregated, and the stored model stays the one of round - 1.
+        if (stop.load() || std::any_of(results.begin(), results.end(), [](const ClientResult &r) {
+                return r.status == ClientStatus::Stopped;
+            })) {
             summary.status = RunStatus::Stopped;
             break;
         }
-
-        for (std::size_t i = 0; i < selected.size(); ++i)
-            if (results[i].diverged)
+        for (const ClientResult &r : results)
+            if (r.status == ClientStatus::Diverged)
                 throw SpecError(
                     QStringLiteral("training.lr"),
-                    QStringLiteral(
-                        "training diverged: the loss of client %1 became NaN or infinite in round %2; "
-                        "lower training.lr (now %3)")
-                        .arg(selected[i])
+                    QStringLiteral("training diverged: the loss of client %1 became NaN or infinite in "
+                                   "round %2; lower training.lr (now %3)")
+                        .arg(r.clientId)
                         .arg(round)
-                        .arg(config.lr));
+                        .arg(tasks.front().training.lr));
 
         RoundMetrics m;
         m.round = round;
         m.clientsSelected = int(selected.size());
+        m.clientLr = tasks.front().training.lr;
         std::vector<ClientUpdate> updates;
         double lossWeighted = 0, weightSum = 0;
-        for (std::size_t i = 0; i < selected.size(); ++i) {
-            const int id = selected[i];
-            const auto &r = results[i];
-            const double w = double(shards[std::size_t(id)].train.size());
+        for (const ClientResult &r : results) { // in client-id order, whatever the arrival order
             updates.push_back(
-                {id, std::span<const float>(r.delta.data_ptr<float>(), std::size_t(r.delta.numel())), w});
-            lossWeighted += r.meanLoss * w;
-            weightSum += w;
+                {r.clientId, floatsOf(r.update), r.weight, r.steps, r.startLoss, floatsOf(r.payloadUp)});
+            lossWeighted += r.trainLoss * r.weight;
+            weightSum += r.weight;
+            m.bytesDown += r.bytesDown;
+            m.bytesUp += r.bytesUp;
         }
-        strategy->aggregate(std::span<float>(global.data_ptr<float>(), std::size_t(global.numel())), updates);
+        RoundContext context;
+        context.round = round;
+        context.populationSize = clientCount;
+        context.clientLr = m.clientLr;
+        context.clientMomentum = spec.string(QStringLiteral("training.optimizer")) == QLatin1String("sgd")
+                                     ? spec.real(QStringLiteral("training.momentum"))
+                                     : 0.0;
+        context.layout = &layout;
+        QByteArray next = global;
+        try {
+            strategy->aggregate(std::span<float>(reinterpret_cast<float *>(next.data()),
+                                                 std::size_t(next.size()) / sizeof(float)),
+                                updates, context);
+        } catch (const std::invalid_argument &e) {
+            throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
+        }
+        global = next;
+        for (const ClientResult &r : results)
+            if (r.hasNewState) clientStates.set(r.clientId, r.newState);
+        bytesUp += m.bytesUp;
+        bytesDown += m.bytesDown;
         m.trainLoss = weightSum > 0 ? lossWeighted / weightSum : 0;
-        m.bytesDown = payload * std::int64_t(selected.size());
-        m.bytesUp = payload * std::int64_t(selected.size());
 
         std::vector<ClientRoundMetrics> clients(static_cast<std::size_t>(clientCount));
+        const auto &shards = executor->shards();
         for (int id = 0; id < clientCount; ++id) {
-            clients[std::size_t(id)].clientId = id;
-            clients[std::size_t(id)].trainSamples = std::int64_t(shards[std::size_t(id)].train.size());
-            clients[std::size_t(id)].testSamples = std::int64_t(shards[std::size_t(id)].test.size());
+            auto &c = clients[std::size_t(id)];
+            c.clientId = id;
+            c.group = groups[groupOfClient[std::size_t(id)]].name;
+            c.trainSamples = std::int64_t(shards[std::size_t(id)].train.size());
+            c.testSamples = std::int64_t(shards[std::size_t(id)].test.size());
         }
-        for (std::size_t i = 0; i < selected.size(); ++i) {
-            auto &c = clients[std::size_t(selected[i])];
+        for (const ClientResult &r : results) {
+            auto &c = clients[std::size_t(r.clientId)];
             c.trained = true;
-            c.trainLoss = results[i].meanLoss;
+            c.trainLoss = r.trainLoss;
         }
-
         if (round % evalEvery == 0 || round == rounds) {
-            notify([&](RunObserver &o) { o.message(QStringLiteral("evaluating round %1").arg(round)); });
-            // Tasks: fixed chunks of the global test set, then each client's local test split.
-            const std::int64_t testN = data->testY.size(0);
-            const int chunks = int((testN + kEvalChunk - 1) / kEvalChunk);
-            std::vector<EvalResult> evals(static_cast<std::size_t>(chunks + clientCount));
-            std::vector<int> loaded(static_cast<std::size_t>(threads), 0);
-            runParallel(chunks + clientCount, threads, [&](int task, int worker) {
-                ClientTrainer &t = trainer(worker);
-                if (!loaded[std::size_t(worker)]) {
-                    t.model().load(global);
-                    loaded[std::size_t(worker)] = 1;
-                }
-                if (task < chunks) {
-                    const std::int64_t begin = std::int64_t(task) * kEvalChunk;
-                    evals[std::size_t(task)] = t.evaluate(data->testX, data->testY, nullptr, begin,
-                                                          std::min(testN, begin + kEvalChunk));
-                } else {
-                    evals[std::size_t(task)] = t.evaluate(data->trainX, data->trainY,
-                                                          &shards[std::size_t(task - chunks)].test, 0, 0);
-                }
-            });
-            EvalResult total;
-            for (int c = 0; c < chunks; ++c) {
-                total.lossSum += evals[std::size_t(c)].lossSum;
-                total.correct += evals[std::size_t(c)].correct;
-                total.count += evals[std::size_t(c)].count;
-            }
-            m.evaluated = true;
-            m.testAccuracy = total.count ? double(total.correct) / double(total.count) : 0;
-            m.testLoss = total.count ? total.lossSum / double(total.count) : 0;
-            std::vector<double> accuracies;
-            for (int id = 0; id < clientCount; ++id) {
-                const EvalResult &e = evals[std::size_t(chunks + id)];
-                if (e.count == 0) continue;
-                auto &c = clients[std::size_t(id)];
-                c.accuracy = double(e.correct) / double(e.count);
-                c.loss = e.lossSum / double(e.count);
-                accuracies.push_back(*c.accuracy);
-            }
-            m.fairness = computeFairness(accuracies);
+            evaluate(round, m, clients);
             summary.finalTestAccuracy = m.testAccuracy;
             summary.finalTestLoss = m.testLoss;
         }
         for (auto &c : clients)
             if (c.trained || c.accuracy) m.clients.push_back(c);
+        roundsDone = round;
+        if (round % checkpointEvery == 0 || round == rounds) m.checkpoint = state().toBytes();
         m.roundSeconds = double(roundClock.nsecsElapsed()) * 1e-9;
         m.wallSeconds = double(clock.nsecsElapsed()) * 1e-9;
         summary.roundsDone = round;
         notify([&](RunObserver &o) { o.roundFinished(m); });
     }
-
-    const QByteArray bytes(reinterpret_cast<const char *>(global.data_ptr<float>()), qsizetype(payload));
-    notify([&](RunObserver &o) { o.finalModel(bytes, parameterCount); });
+    // The final model is the one of the last completed round; the final metrics must describe it.
+    if (summary.status == RunStatus::Stopped && roundsDone > 0 && lastEvaluated != roundsDone) {
+        const Evaluation e = executor->evaluate(global, {}, 0);
+        if (e.global.count > 0) {
+            summary.finalTestAccuracy = double(e.global.correct) / double(e.global.count);
+            summary.finalTestLoss = e.global.lossSum / double(e.global.count);
+        }
+    }
+    notify([&](RunObserver &o) { o.finalModel(global, parameterCount); });
 }
 
 } // namespace fedwb

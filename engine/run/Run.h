@@ -17,6 +17,7 @@ class RunObserver {
 public:
     virtual ~RunObserver() = default;
     virtual void runStarted(int /*totalRounds*/, std::int64_t /*parameterCount*/) {}
+    virtual void environment(const RunEnvironment & /*where*/) {} // right after runStarted
     virtual void roundStarted(int /*round*/, int /*selectedClients*/) {}
     virtual void clientFinished(int /*round*/, int /*clientsDone*/, int /*clientsTotal*/) {}
     virtual void roundFinished(const RoundMetrics & /*metrics*/) {}
@@ -35,6 +36,14 @@ public:
 
     const FederationSpec &spec() const;
     void addObserver(RunObserver *observer); // not owned; add before exec()
+
+    // Continue from a RunState (RoundMetrics::checkpoint of an earlier run of the same spec) instead of
+    // starting at round 1; call before exec(). False (and *error) for a state that does not fit this spec.
+    // A run continued from round k ends bitwise equal to one that was never interrupted.
+    bool resumeFrom(const QByteArray &runState, QString *error = nullptr);
+
+    // This machine and build, as recorded with each run.
+    static RunEnvironment environment(int threads);
 
     // Runs every round; blocks. Errors (missing data, impossible partition) end the run as Failed with a
     // message naming the workspace key; they never throw out of exec().

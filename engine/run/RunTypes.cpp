@@ -27,4 +27,12 @@ RunStatus runStatusFromName(const QString &name) {
     return RunStatus::Failed;
 }
 
+QJsonObject RunEnvironment::toJson() const {
+    return {{QStringLiteral("torch"), torchVersion},
+            {QStringLiteral("blas"), blas},
+            {QStringLiteral("cpu"), cpuModel},
+            {QStringLiteral("cpu_capability"), cpuCapability},
+            {QStringLiteral("threads"), threads}};
+}
+
 } // namespace fedwb

@@ -3,6 +3,8 @@
 
 #include "metrics/Fairness.h"
 
+#include <QByteArray>
+#include <QJsonObject>
 #include <QMetaType>
 #include <QString>
 
@@ -24,6 +26,8 @@ struct ClientRoundMetrics {
     std::optional<double> loss;      // on its local test split (evaluation rounds)
     std::int64_t trainSamples = 0;
     std::int64_t testSamples = 0;
+    QString group;                          // the client's group (clients.groups)
+    std::optional<double> personalAccuracy; // after personalization (run.personalize_steps, personal layers)
 };
 
 struct RoundMetrics {
@@ -39,6 +43,18 @@ struct RoundMetrics {
     double wallSeconds = 0;     // wall time since the run started, at the end of this round
     std::int64_t bytesUp = 0;   // client -> server payload this round
     std::int64_t bytesDown = 0; // server -> client payload this round
+    double clientLr = 0;        // local learning rate of this round (after training.lr_decay)
+    QByteArray checkpoint;      // RunState bytes when this round is a checkpoint (run.checkpoint_every)
+};
+
+// Where a run was computed: enough to explain last-bit differences between machines.
+struct RunEnvironment {
+    QString torchVersion;
+    QString blas; // the BLAS library actually loaded
+    QString cpuModel;
+    QString cpuCapability; // the ATen kernel ISA in use (default, avx2, avx512)
+    int threads = 0;
+    QJsonObject toJson() const;
 };
 
 struct RunSummary {

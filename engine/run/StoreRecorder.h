@@ -15,6 +15,7 @@ public:
     qint64 runId() const { return m_runId; }
     QString error() const { return m_error; }
 
+    void environment(const RunEnvironment &where) override;
     void roundFinished(const RoundMetrics &metrics) override;
     void finalModel(const QByteArray &flatParameters, std::int64_t parameterCount) override;
     void runFinished(const RunSummary &summary) override;
@@ -23,6 +24,7 @@ private:
     RunStore &m_store;
     qint64 m_runId = -1;
     int m_lastRound = 0;
+    int m_checkpointsKept = 2;
     QString m_error;
 };
 

@@ -22,6 +22,15 @@ const QStringList &topLevelKeys() {
     return keys;
 }
 
+// Capabilities in words, for messages.
+QString capabilityText(const QString &capability) {
+    if (capability == QLatin1String("image")) return QStringLiteral("image input");
+    if (capability == QLatin1String("natural-clients"))
+        return QStringLiteral("samples that carry client ids");
+    if (capability == QLatin1String("batch-norm")) return QStringLiteral("batch-norm layers");
+    return QString(capability).replace(QLatin1Char('-'), QLatin1Char(' '));
+}
+
 QStringList allowedSectionKeys(const SectionSchema &s, const ComponentSchema *c) {
     QStringList keys;
     for (const ParamSchema &p : s.params)
@@ -45,6 +54,89 @@ QJsonValue FederationSpec::value(const QString &path) const {
     const qsizetype dot = path.indexOf(QLatin1Char('.'));
     if (dot < 0) return m_json.value(path);
     return m_json.value(path.left(dot)).toObject().value(path.mid(dot + 1));
+}
+
+namespace {
+
+// Sizes of the groups of `list` for `total` clients: counts as given, fractions of `total` by
+// largest-remainder rounding of what the counts leave. Empty when they cannot add up to `total`.
+std::vector<int> groupSizes(const QJsonArray &list, int total, QString *problem) {
+    std::vector<int> sizes(static_cast<std::size_t>(list.size()), 0);
+    int counted = 0;
+    double fractionSum = 0;
+    std::vector<std::pair<double, std::size_t>> fractions;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QJsonObject g = list[i].toObject();
+        if (g.contains(QStringLiteral("count"))) {
+            sizes[std::size_t(i)] = g.value(QStringLiteral("count")).toInt();
+            counted += sizes[std::size_t(i)];
+        } else {
+            fractionSum += g.value(QStringLiteral("fraction")).toDouble();
+            fractions.push_back({g.value(QStringLiteral("fraction")).toDouble(), std::size_t(i)});
+        }
+    }
+    const int rest = total - counted;
+    const double wanted = fractionSum * total;
+    if (rest < int(fractions.size()) || std::abs(wanted - rest) >= 1.0 || (fractions.empty() && rest != 0)) {
+        if (problem)
+            *problem = QStringLiteral(
+                           "the groups hold %1 clients (counts %2%3); clients.count is %4: they must add up")
+                           .arg(counted + wanted, 0, 'g', 6)
+                           .arg(counted)
+                           .arg(fractions.empty()
+                                    ? QString()
+                                    : QStringLiteral(" + fractions %1 x %2").arg(fractionSum).arg(total))
+                           .arg(total);
+        return {};
+    }
+    // Largest remainder over the fraction groups, so they share exactly `rest` clients.
+    int used = 0;
+    std::vector<std::pair<double, std::size_t>> remainders;
+    for (const auto &[f, i] : fractions) {
+        const double exact = f / fractionSum * rest;
+        sizes[i] = int(std::floor(exact));
+        used += sizes[i];
+        remainders.push_back({exact - sizes[i], i});
+    }
+    std::stable_sort(remainders.begin(), remainders.end(),
+                     [](auto &a, auto &b) { return a.first > b.first; });
+    for (std::size_t k = 0; used < rest; ++k, ++used)
+        sizes[remainders[k % remainders.size()].second] += 1;
+    for (std::size_t i = 0; i < sizes.size(); ++i)
+        if (sizes[i] < 1) {
+            if (problem)
+                *problem =
+                    QStringLiteral("group '%1' gets no client out of clients.count %2; raise its fraction")
+                        .arg(list[qsizetype(i)].toObject().value(QStringLiteral("name")).toString())
+                        .arg(total);
+            return {};
+        }
+    return sizes;
+}
+
+} // namespace
+
+QList<ClientGroup> FederationSpec::groups() const {
+    const QJsonArray list = value(QStringLiteral("clients.groups")).toArray();
+    if (list.isEmpty()) return {ClientGroup{QStringLiteral("clients"), 0, clientCount(), 0}};
+    const std::vector<int> sizes = groupSizes(list, clientCount(), nullptr);
+    QList<ClientGroup> out;
+    int first = 0;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        const QJsonObject g = list[i].toObject();
+        const int n = sizes.empty() ? 0 : sizes[std::size_t(i)];
+        out.append({g.value(QStringLiteral("name")).toString(), first, n,
+                    g.value(QStringLiteral("epochs")).toInt(0)});
+        first += n;
+    }
+    return out;
+}
+
+int FederationSpec::groupOf(int clientId) const {
+    const QList<ClientGroup> gs = groups();
+    for (qsizetype i = 0; i < gs.size(); ++i)
+        if (clientId >= gs[i].firstClient && clientId < gs[i].firstClient + gs[i].count) return int(i);
+    return 0;
 }
 
 int FederationSpec::clientsPerRound() const {
@@ -174,16 +266,60 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
                   "%1 is more than clients.count (%2); allowed: a count in [1, %2] or a fraction in (0, 1)")
                   .arg(perRound)
                   .arg(count));
-    const QString dataset = spec.string(QStringLiteral("dataset.name"));
-    const DatasetFacts data = datasetFacts(dataset);
+    // dataset.seed and partition.seed default to run.seed.
+    for (const QString &section : {QStringLiteral("dataset"), QStringLiteral("partition")}) {
+        QJsonObject o = spec.m_json.value(section).toObject();
+        if (o.value(QStringLiteral("seed")).toInteger() < 0) {
+            o.insert(QStringLiteral("seed"), double(spec.seed()));
+            spec.m_json.insert(section, o);
+        }
+    }
+    if (const QJsonArray groups = spec.value(QStringLiteral("clients.groups")).toArray(); !groups.isEmpty()) {
+        QString problem;
+        if (groupSizes(groups, count, &problem).empty()) error(QStringLiteral("clients.groups"), problem);
+    }
+
+    // Rules between components come from what each selected component declares: a "needs-X" capability
+    // must be met by an "X" of another selected component; a component's own check runs on the workspace.
+    struct Selected {
+        QString section;
+        const ComponentSchema *component;
+    };
+    QList<Selected> selected;
+    for (const SectionSchema &sec : reg.sections())
+        if (!sec.category.isEmpty())
+            if (const ComponentSchema *c =
+                    reg.component(sec.category, spec.string(sec.key + QStringLiteral(".name"))))
+                selected.append({sec.key, c});
+    for (const Selected &s : selected) {
+        for (const QString &cap : s.component->capabilities) {
+            if (!cap.startsWith(QLatin1String("needs-"))) continue;
+            const QString wanted = cap.mid(6);
+            bool met = false;
+            for (const Selected &o : selected)
+                if (o.component != s.component && o.component->has(wanted)) met = true;
+            if (met) continue;
+            // The section whose components can provide it, and the alternatives in this section.
+            QString provider;
+            for (const Selected &o : selected)
+                for (const QString &name : reg.componentNames(o.component->category))
+                    if (o.component != s.component && reg.component(o.component->category, name)->has(wanted))
+                        provider = QStringLiteral("%1 '%2'").arg(o.section, o.component->name);
+            QStringList alternatives;
+            for (const QString &name : reg.componentNames(s.component->category))
+                if (!reg.component(s.component->category, name)->has(cap)) alternatives.append(name);
+            error(s.section + QStringLiteral(".name"),
+                  QStringLiteral("'%1' needs %2; %3 has none (allowed here: %4)")
+                      .arg(s.component->name, capabilityText(wanted),
+                           provider.isEmpty() ? QStringLiteral("the workspace") : provider,
+                           alternatives.join(QStringLiteral(", "))));
+        }
+        if (s.component->check) s.component->check(spec.m_json, out.errors);
+    }
     const QString model = spec.string(QStringLiteral("model.name"));
-    if (modelFacts(model).needsImage && !data.image)
-        error(QStringLiteral("model.name"),
-              QStringLiteral("'%1' needs image input; dataset '%2' has %3 plain features "
-                             "(allowed here: logreg, mlp-2nn)")
-                  .arg(model, dataset)
-                  .arg(data.features));
-    if (const std::int64_t perSample = activationBytesPerSample(model, data); perSample > 0) {
+    const DatasetFacts data = datasetFacts(spec.string(QStringLiteral("dataset.name")));
+    const QJsonObject modelParams = spec.section(QStringLiteral("model"));
+    if (const std::int64_t perSample = activationBytesPerSample(model, data, modelParams); perSample > 0) {
         const qint64 batch = spec.integer(QStringLiteral("training.batch_size"));
         const std::int64_t maxBatch = kActivationBudgetBytes / perSample;
         if (batch > maxBatch)
@@ -194,21 +330,6 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
                       .arg(model)
                       .arg(maxBatch));
     }
-    const QString partition = spec.string(QStringLiteral("partition.name"));
-    if (partition == QLatin1String("classes-per-client")) {
-        const qint64 k = spec.integer(QStringLiteral("partition.classes_per_client"));
-        if (k > data.numClasses)
-            error(QStringLiteral("partition.classes_per_client"),
-                  QStringLiteral("%1 is more than the %2 classes of '%3'; allowed: an integer in [1, %2]")
-                      .arg(k)
-                      .arg(data.numClasses)
-                      .arg(dataset));
-    }
-    if (partition == QLatin1String("natural") && !data.naturalClients)
-        error(QStringLiteral("partition.name"),
-              QStringLiteral(
-                  "'natural' needs a dataset whose samples carry client ids (synthetic); '%1' has none")
-                  .arg(dataset));
     if (!out.errors.isEmpty()) return out;
     out.spec = std::move(spec);
     return out;

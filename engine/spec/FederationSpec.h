@@ -1,6 +1,8 @@
 // A validated, fully defaulted federation description, read from a `.fedwb` workspace.
 #pragma once
 
+#include "spec/Schema.h"
+
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -11,10 +13,12 @@ namespace fedwb {
 
 inline constexpr int kWorkspaceFormat = 1;
 
-struct SpecIssue {
-    QString path;    // "partition.alpha"
-    QString message; // "-1 is out of range; allowed: a number in (0, 1000000]"
-    QString text() const { return path.isEmpty() ? message : path + QStringLiteral(": ") + message; }
+// A resolved client group: clients [firstClient, firstClient + count) belong to it.
+struct ClientGroup {
+    QString name;
+    int firstClient = 0;
+    int count = 0;
+    int epochs = 0; // local epochs of this group's clients; 0 = training.epochs
 };
 
 class FederationSpec {
@@ -45,6 +49,11 @@ public:
     int clientsPerRound() const; // resolves a fraction against clients.count (at least 1)
     int rounds() const { return int(integer(QStringLiteral("run.rounds"))); }
     quint64 seed() const { return quint64(integer(QStringLiteral("run.seed"))); }
+    quint64 dataSeed() const { return quint64(integer(QStringLiteral("dataset.seed"))); }        // resolved
+    quint64 partitionSeed() const { return quint64(integer(QStringLiteral("partition.seed"))); } // resolved
+    // The client groups in id order (one group "clients" holding all when clients.groups is empty).
+    QList<ClientGroup> groups() const;
+    int groupOf(int clientId) const; // index into groups()
 
 private:
     QJsonObject m_json;

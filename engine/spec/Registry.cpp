@@ -4,6 +4,7 @@
 #include "data/Partitioner.h"
 #include "model/ModelFacts.h"
 #include "strategy/Strategy.h"
+#include "train/ClientAlgorithms.h"
 
 #include <QJsonArray>
 #include <QTextStream>
@@ -101,7 +102,8 @@ namespace {
 
 void writeParams(QTextStream &out, const QList<ParamSchema> &params, const QString &prefix) {
     for (const ParamSchema &p : params) {
-        QString def = p.defaultValue.isString() ? p.defaultValue.toString()
+        QString def = p.defaultValue.isArray()    ? QStringLiteral("[]")
+                      : p.defaultValue.isString() ? p.defaultValue.toString()
                       : p.defaultValue.isBool()
                           ? (p.defaultValue.toBool() ? QStringLiteral("true") : QStringLiteral("false"))
                           : QString::number(p.defaultValue.toDouble(), 'g', 12);
@@ -132,11 +134,19 @@ QString Registry::toText() const {
 namespace {
 
 void registerSections(Registry &r) {
+    const auto seedParam = [](const QString &what) {
+        return intParam(
+            QStringLiteral("seed"), -1, -1, 4294967295,
+            QStringLiteral("Seed of %1; -1 = run.seed. Fix it to repeat training seeds over the same %1.")
+                .arg(what),
+            {}, {});
+    };
     r.addSection({QStringLiteral("dataset"),
                   QStringLiteral("dataset"),
                   QStringLiteral("The data the federation learns from."),
                   {choiceParam(QStringLiteral("name"), QStringLiteral("fashion-mnist"), {},
-                               QStringLiteral("Which dataset."))}});
+                               QStringLiteral("Which dataset.")),
+                   seedParam(QStringLiteral("the generated data"))}});
     r.addSection(
         {QStringLiteral("partition"),
          QStringLiteral("partitioner"),
@@ -150,7 +160,8 @@ void registerSections(Registry &r) {
               QStringLiteral("test_fraction"), 0.1, 0.0, 0.9,
               QStringLiteral("Share of each client's samples kept as its local test split (at least one "
                              "sample per client)."),
-              {}, true)}});
+              {}, true),
+          seedParam(QStringLiteral("the partition"))}});
     ParamSchema perRound;
     perRound.key = QStringLiteral("per_round");
     perRound.type = ParamType::CountOrFraction;
@@ -160,12 +171,23 @@ void registerSections(Registry &r) {
     perRound.help = QStringLiteral(
         "Clients selected each round: a count (>= 1), or a fraction of clients.count in (0, 1). "
         "When not set: 10, or clients.count if smaller.");
+    ParamSchema groups;
+    groups.key = QStringLiteral("groups");
+    groups.type = ParamType::GroupList;
+    groups.defaultValue = QJsonArray();
+    groups.max = 100000;
+    groups.help = QStringLiteral("Client groups in id order, each {name, count | fraction of clients.count, "
+                                 "optional epochs}; they must "
+                                 "add up to clients.count. Empty: one group 'clients' holding all.");
+    groups.explanation = QStringLiteral(
+        "A federation is rarely uniform: phones and servers, careful and careless users. Groups split the "
+        "clients into named parts that can differ (here: local epochs; later also devices and behaviour).");
     r.addSection({QStringLiteral("clients"),
                   {},
                   QStringLiteral("The client population."),
                   {intParam(QStringLiteral("count"), 10, 1, 100000, QStringLiteral("Number of clients."),
                             QStringLiteral("clients")),
-                   perRound}});
+                   perRound, groups}});
     r.addSection({QStringLiteral("model"),
                   QStringLiteral("model"),
                   QStringLiteral("The model every client trains."),
@@ -183,27 +205,44 @@ void registerSections(Registry &r) {
                       {QStringLiteral("sgd"), QStringLiteral("adam")},
                       QStringLiteral("Local optimizer (state is reset every round).")),
           realParam(QStringLiteral("lr"), 0.05, 0.0, 10.0, QStringLiteral("Learning rate."), {}, true),
+          realParam(QStringLiteral("lr_decay"), 1.0, 0.0, 1.0,
+                    QStringLiteral("Learning rate of round r = lr * lr_decay^(r-1); 1 = constant."), {},
+                    true),
           realParam(QStringLiteral("momentum"), 0.0, 0.0, 0.999, QStringLiteral("SGD momentum (sgd only).")),
+          boolParam(QStringLiteral("nesterov"), false,
+                    QStringLiteral("Nesterov momentum (sgd with momentum > 0 only).")),
           realParam(QStringLiteral("weight_decay"), 0.0, 0.0, 1.0, QStringLiteral("L2 weight decay."))}});
     r.addSection({QStringLiteral("strategy"),
                   QStringLiteral("strategy"),
                   QStringLiteral("How the server combines client updates."),
                   {choiceParam(QStringLiteral("name"), QStringLiteral("fedavg"), {},
                                QStringLiteral("Which aggregation strategy."))}});
-    r.addSection({QStringLiteral("run"),
-                  {},
-                  QStringLiteral("The round loop."),
-                  {intParam(QStringLiteral("rounds"), 10, 1, 100000,
-                            QStringLiteral("Number of federated rounds."), QStringLiteral("rounds")),
-                   intParam(QStringLiteral("seed"), 1, 0, 4294967295,
-                            QStringLiteral("Seed of every random draw in the run.")),
-                   intParam(QStringLiteral("eval_every"), 1, 1, 100000,
-                            QStringLiteral("Evaluate every N rounds (and always after the last)."),
-                            QStringLiteral("rounds")),
-                   intParam(QStringLiteral("threads"), 0, 0, 256,
-                            QStringLiteral(
-                                "Clients trained in parallel; 0 = one per CPU core. Never changes results."),
-                            QStringLiteral("threads"), QStringLiteral("one per core"))}});
+    r.addSection(
+        {QStringLiteral("run"),
+         {},
+         QStringLiteral("The round loop."),
+         {intParam(QStringLiteral("rounds"), 10, 1, 100000, QStringLiteral("Number of federated rounds."),
+                   QStringLiteral("rounds")),
+          intParam(QStringLiteral("seed"), 1, 0, 4294967295,
+                   QStringLiteral("Seed of every random draw in the run.")),
+          intParam(QStringLiteral("eval_every"), 1, 1, 100000,
+                   QStringLiteral("Evaluate every N rounds (and always after the last)."),
+                   QStringLiteral("rounds")),
+          intParam(
+              QStringLiteral("threads"), 0, 0, 256,
+              QStringLiteral("Clients trained in parallel; 0 = one per CPU core. Never changes results."),
+              QStringLiteral("threads"), QStringLiteral("one per core")),
+          intParam(QStringLiteral("checkpoint_every"), 1, 1, 100000,
+                   QStringLiteral("Store everything needed to continue the run every N rounds (and "
+                                  "after the last)."),
+                   QStringLiteral("rounds")),
+          intParam(QStringLiteral("checkpoints_kept"), 2, 1, 1000,
+                   QStringLiteral("How many of the newest checkpoints the store keeps."),
+                   QStringLiteral("checkpoints")),
+          intParam(QStringLiteral("personalize_steps"), 0, 0, 100000,
+                   QStringLiteral("Personalized accuracy: each client fine-tunes the global model for N "
+                                  "local steps before its local evaluation; 0 = off."),
+                   QStringLiteral("steps"), QStringLiteral("off"))}});
 }
 
 } // namespace
@@ -213,10 +252,11 @@ void registerBuiltins() {
     std::call_once(once, [] {
         Registry &r = Registry::global();
         registerSections(r);
-        registerDatasetSchemas();
+        registerDatasets();
         registerPartitioners();
-        registerModelSchemas();
+        registerModels();
         registerStrategies();
+        registerClientAlgorithms();
     });
 }
 

@@ -1,6 +1,7 @@
 #include "spec/Schema.h"
 
 #include <QJsonArray>
+#include <QRegularExpression>
 
 #include <cmath>
 
@@ -68,6 +69,8 @@ QString paramTypeName(ParamType type) {
         return QStringLiteral("choice");
     case ParamType::CountOrFraction:
         return QStringLiteral("count-or-fraction");
+    case ParamType::GroupList:
+        return QStringLiteral("group-list");
     }
     return {};
 }
@@ -89,6 +92,11 @@ QString ParamSchema::allowedText() const {
     case ParamType::CountOrFraction:
         return QStringLiteral("a whole count in [1, ") + number(max) +
                QStringLiteral("] or a fraction in (0, 1)");
+    case ParamType::GroupList:
+        return QStringLiteral(
+            "a list of {\"name\": text, \"count\": an integer >= 1 or \"fraction\": a number "
+            "in (0, 1], optional \"epochs\": an integer in [1, 1000]}; empty = one group "
+            "\"clients\" holding all");
     }
     return {};
 }
@@ -119,6 +127,53 @@ QString ParamSchema::check(const QJsonValue &value) const {
         return choices.contains(value.toString())
                    ? QString()
                    : shown(value) + QStringLiteral(" is unknown; allowed: ") + allowedText();
+    case ParamType::GroupList: {
+        if (!value.isArray()) return bad;
+        QStringList names;
+        const QJsonArray groups = value.toArray();
+        for (qsizetype i = 0; i < groups.size(); ++i) {
+            const QString at = QStringLiteral("group %1: ").arg(i + 1);
+            if (!groups[i].isObject())
+                return at + QStringLiteral("must be an object; allowed: ") + allowedText();
+            const QJsonObject g = groups[i].toObject();
+            for (auto it = g.constBegin(); it != g.constEnd(); ++it)
+                if (!QStringList{QStringLiteral("name"), QStringLiteral("count"), QStringLiteral("fraction"),
+                                 QStringLiteral("epochs")}
+                         .contains(it.key()))
+                    return at + QStringLiteral("unknown key '%1'; allowed: name, count, fraction, epochs")
+                                    .arg(it.key());
+            const QString name = g.value(QStringLiteral("name")).toString();
+            static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_-]{1,40}$"));
+            if (!valid.match(name).hasMatch())
+                return at +
+                       QStringLiteral("name %1 is not allowed; allowed: 1 to 40 letters, digits, '_' or '-'")
+                           .arg(shown(g.value(QStringLiteral("name"))));
+            if (names.contains(name)) return at + QStringLiteral("the name '%1' is used twice").arg(name);
+            names.append(name);
+            const bool hasCount = g.contains(QStringLiteral("count"));
+            const bool hasFraction = g.contains(QStringLiteral("fraction"));
+            if (hasCount == hasFraction)
+                return at + QStringLiteral("'%1' needs exactly one of count or fraction").arg(name);
+            if (hasCount) {
+                const QJsonValue c = g.value(QStringLiteral("count"));
+                if (!c.isDouble() || !isWhole(c.toDouble()) || c.toDouble() < 1 || c.toDouble() > max)
+                    return at + QStringLiteral("count %1 is not allowed; allowed: an integer in [1, %2]")
+                                    .arg(shown(c), number(max));
+            } else {
+                const QJsonValue f = g.value(QStringLiteral("fraction"));
+                if (!f.isDouble() || !(f.toDouble() > 0) || f.toDouble() > 1)
+                    return at + QStringLiteral("fraction %1 is not allowed; allowed: a number in (0, 1]")
+                                    .arg(shown(f));
+            }
+            if (g.contains(QStringLiteral("epochs"))) {
+                const QJsonValue e = g.value(QStringLiteral("epochs"));
+                if (!e.isDouble() || !isWhole(e.toDouble()) || e.toDouble() < 1 || e.toDouble() > 1000)
+                    return at + QStringLiteral("epochs %1 is not allowed; allowed: an integer in [1, 1000]")
+                                    .arg(shown(e));
+            }
+        }
+        return {};
+    }
     case ParamType::CountOrFraction: {
         if (!value.isDouble()) return bad;
         const double v = value.toDouble();
@@ -145,6 +200,7 @@ QJsonObject ParamSchema::toJson() const {
     if (type == ParamType::Choice) o.insert(QStringLiteral("choices"), QJsonArray::fromStringList(choices));
     if (!unit.isEmpty()) o.insert(QStringLiteral("unit"), unit);
     if (!zeroText.isEmpty()) o.insert(QStringLiteral("zero_means"), zeroText);
+    if (!explanation.isEmpty()) o.insert(QStringLiteral("explanation"), explanation);
     return o;
 }
 
@@ -156,11 +212,15 @@ QJsonObject ComponentSchema::toJson() const {
     QJsonArray ps;
     for (const ParamSchema &p : params)
         ps.append(p.toJson());
-    return {{QStringLiteral("category"), category},
-            {QStringLiteral("name"), name},
-            {QStringLiteral("title"), title},
-            {QStringLiteral("help"), help},
-            {QStringLiteral("params"), ps}};
+    QJsonObject o{{QStringLiteral("category"), category},
+                  {QStringLiteral("name"), name},
+                  {QStringLiteral("title"), title},
+                  {QStringLiteral("help"), help},
+                  {QStringLiteral("params"), ps}};
+    if (!explanation.isEmpty()) o.insert(QStringLiteral("explanation"), explanation);
+    if (!capabilities.isEmpty())
+        o.insert(QStringLiteral("capabilities"), QJsonArray::fromStringList(capabilities));
+    return o;
 }
 
 const ParamSchema *SectionSchema::param(const QString &k) const {

@@ -99,6 +99,17 @@ const std::vector<QStringList> &migrations() {
                            " parameters BLOB NOT NULL)"),
             QStringLiteral("CREATE INDEX runs_status ON runs(status)"),
         },
+        // 1 -> 2: where a run was computed, client groups, personalized accuracy, checkpoints (RunState).
+        {
+            QStringLiteral("ALTER TABLE runs ADD COLUMN environment_json TEXT NOT NULL DEFAULT '{}'"),
+            QStringLiteral("ALTER TABLE client_rounds ADD COLUMN group_name TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("ALTER TABLE client_rounds ADD COLUMN personal_accuracy REAL"),
+            QStringLiteral("CREATE TABLE checkpoints ("
+                           " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
+                           " round INTEGER NOT NULL,"
+                           " state BLOB NOT NULL,"
+                           " PRIMARY KEY (run_id, round))"),
+        },
     };
     return steps;
 }
@@ -421,7 +432,54 @@ qint64 RunStore::createRun(const QString &name, const QString &workspace, const 
     return q.lastInsertId().toLongLong();
 }
 
-bool RunStore::recordRound(qint64 runId, const RoundMetrics &m) {
+bool RunStore::setEnvironment(qint64 runId, const QJsonObject &environment) {
+    if (!d->open) return false;
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("UPDATE runs SET environment_json = ? WHERE id = ?"));
+    q.addBindValue(QString::fromUtf8(QJsonDocument(environment).toJson(QJsonDocument::Compact)));
+    q.addBindValue(runId);
+    if (!q.exec()) return d->fail(QStringLiteral("could not record the environment of run %1").arg(runId), q);
+    return true;
+}
+
+QJsonObject RunStore::environment(qint64 runId) const {
+    if (!d->open) return {};
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("SELECT environment_json FROM runs WHERE id = ?"));
+    q.addBindValue(runId);
+    if (!q.exec() || !q.next()) return {};
+    return QJsonDocument::fromJson(q.value(0).toString().toUtf8()).object();
+}
+
+std::optional<QByteArray> RunStore::latestCheckpoint(qint64 runId, int *round) const {
+    if (!d->open) return std::nullopt;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    q.prepare(
+        QStringLiteral("SELECT round, state FROM checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT 1"));
+    q.addBindValue(runId);
+    if (!q.exec()) {
+        d->fail(QStringLiteral("could not read the checkpoints of run %1").arg(runId), q);
+        return std::nullopt;
+    }
+    if (!q.next()) return std::nullopt;
+    if (round) *round = q.value(0).toInt();
+    return q.value(1).toByteArray();
+}
+
+QList<int> RunStore::checkpointRounds(qint64 runId) const {
+    QList<int> out;
+    if (!d->open) return out;
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral("SELECT round FROM checkpoints WHERE run_id = ? ORDER BY round"));
+    q.addBindValue(runId);
+    if (q.exec())
+        while (q.next())
+            out.append(q.value(0).toInt());
+    return out;
+}
+
+bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsKept) {
     if (!d->open) return false;
     const QString what = QStringLiteral("could not record round %1 of run %2").arg(m.round).arg(runId);
     if (!d->begin()) return false;
@@ -459,9 +517,10 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m) {
     }
     if (!m.clients.empty()) {
         QSqlQuery q(d->db);
-        q.prepare(QStringLiteral(
-            "INSERT INTO client_rounds (run_id, round, client_id, trained, train_loss,"
-            " accuracy, loss, train_samples, test_samples) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        q.prepare(
+            QStringLiteral("INSERT INTO client_rounds (run_id, round, client_id, trained, train_loss,"
+                           " accuracy, loss, train_samples, test_samples, group_name, personal_accuracy)"
+                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const ClientRoundMetrics &c : m.clients) {
             q.bindValue(0, runId);
             q.bindValue(1, m.round);
@@ -472,8 +531,27 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m) {
             q.bindValue(6, optionalValue(c.loss));
             q.bindValue(7, qint64(c.trainSamples));
             q.bindValue(8, qint64(c.testSamples));
+            q.bindValue(9, text(c.group));
+            q.bindValue(10, optionalValue(c.personalAccuracy));
             if (!q.exec()) return failAndRollBack(q);
         }
+    }
+    if (!m.checkpoint.isEmpty()) { // the RunState after this round, in the round's own transaction
+        QSqlQuery q(d->db);
+        q.prepare(
+            QStringLiteral("INSERT OR REPLACE INTO checkpoints (run_id, round, state) VALUES (?, ?, ?)"));
+        q.addBindValue(runId);
+        q.addBindValue(m.round);
+        q.addBindValue(m.checkpoint);
+        if (!q.exec()) return failAndRollBack(q);
+        QSqlQuery prune(d->db);
+        prune.prepare(
+            QStringLiteral("DELETE FROM checkpoints WHERE run_id = ? AND round NOT IN (SELECT round FROM "
+                           "checkpoints WHERE run_id = ? ORDER BY round DESC LIMIT ?)"));
+        prune.addBindValue(runId);
+        prune.addBindValue(runId);
+        prune.addBindValue(std::max(1, checkpointsKept));
+        if (!prune.exec()) return failAndRollBack(prune);
     }
     {
         QSqlQuery q(d->db);
@@ -601,8 +679,10 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
     }
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
-    q.prepare(QStringLiteral("SELECT round, client_id, trained, train_loss, accuracy, loss, train_samples,"
-                             " test_samples FROM client_rounds WHERE run_id = ? ORDER BY round, client_id"));
+    q.prepare(
+        QStringLiteral("SELECT round, client_id, trained, train_loss, accuracy, loss, train_samples,"
+                       " test_samples, group_name, personal_accuracy FROM client_rounds WHERE run_id = ?"
+                       " ORDER BY round, client_id"));
     q.addBindValue(runId);
     if (!q.exec()) {
         d->fail(what, q);
@@ -619,6 +699,8 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
         c.loss = optionalDouble(q.value(5));
         c.trainSamples = q.value(6).toLongLong();
         c.testSamples = q.value(7).toLongLong();
+        c.group = q.value(8).toString();
+        c.personalAccuracy = optionalDouble(q.value(9));
         result[*it].clients.push_back(c);
     }
     return result;
@@ -677,15 +759,20 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
         {QStringLiteral("wall_seconds"), r->wallSeconds},
         {QStringLiteral("message"), r->message},
         {QStringLiteral("spec"), r->spec},
+        {QStringLiteral("environment"), environment(runId)},
     };
 
     QJsonArray roundsJson;
     for (const RoundMetrics &m : rounds(runId)) {
         QJsonObject clientAccuracy;
         QJsonObject clientTrainLoss;
+        QJsonObject clientPersonal;
+        QJsonObject clientGroup;
         for (const ClientRoundMetrics &c : m.clients) {
             if (c.accuracy) clientAccuracy.insert(QString::number(c.clientId), *c.accuracy);
             if (c.trainLoss) clientTrainLoss.insert(QString::number(c.clientId), *c.trainLoss);
+            if (c.personalAccuracy) clientPersonal.insert(QString::number(c.clientId), *c.personalAccuracy);
+            clientGroup.insert(QString::number(c.clientId), c.group);
         }
         const auto ifEvaluated = [&](double v) { return m.evaluated ? QJsonValue(v) : QJsonValue(); };
         QJsonValue fairness;
@@ -703,6 +790,8 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
             {QStringLiteral("train_loss"), jsonOptional(m.trainLoss)},
             {QStringLiteral("client_accuracy"), clientAccuracy},
             {QStringLiteral("client_train_loss"), clientTrainLoss},
+            {QStringLiteral("client_personal_accuracy"), clientPersonal},
+            {QStringLiteral("client_group"), clientGroup},
             {QStringLiteral("fairness"), fairness},
             {QStringLiteral("clients_selected"), m.clientsSelected},
             {QStringLiteral("round_seconds"), m.roundSeconds},

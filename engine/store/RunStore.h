@@ -36,7 +36,7 @@ struct StoredRun {
 
 class RunStore {
 public:
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
 
     // Opens (creating and migrating as needed) the store at `path` (":memory:" for tests). Each RunStore owns
     // its own connection and must be used from one thread at a time.
@@ -53,7 +53,10 @@ public:
     // Writing (the run's thread).
     qint64 createRun(const QString &name, const QString &workspace, const QJsonObject &spec, quint64 seed,
                      int roundsPlanned);
-    bool recordRound(qint64 runId, const RoundMetrics &metrics); // one transaction
+    // One transaction: the round, its clients and (when metrics.checkpoint is set) the RunState, keeping the
+    // newest `checkpointsKept` checkpoints of the run.
+    bool recordRound(qint64 runId, const RoundMetrics &metrics, int checkpointsKept = 2);
+    bool setEnvironment(qint64 runId, const QJsonObject &environment);
     bool saveModel(qint64 runId, int round, const QByteArray &flatParameters, qint64 parameterCount);
     bool finishRun(qint64 runId, const RunSummary &summary);
 
@@ -62,6 +65,10 @@ public:
     std::optional<StoredRun> run(qint64 runId) const;
     QList<RoundMetrics> rounds(qint64 runId) const; // with per-client metrics
     std::optional<QByteArray> model(qint64 runId, int *round = nullptr) const;
+    // The newest stored RunState of a run (and its round), to continue it.
+    std::optional<QByteArray> latestCheckpoint(qint64 runId, int *round = nullptr) const;
+    QList<int> checkpointRounds(qint64 runId) const;
+    QJsonObject environment(qint64 runId) const; // torch, BLAS, CPU, kernel ISA
     bool deleteRun(qint64 runId);
 
     // Export: every round with round, test_accuracy, test_loss, train_loss, client_accuracy (id -> accuracy),

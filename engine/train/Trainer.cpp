@@ -1,5 +1,7 @@
 #include "train/trainer_p.h"
 
+#include <QElapsedTimer>
+
 #include <cmath>
 
 namespace fedwb {
@@ -10,56 +12,107 @@ torch::Tensor indexTensor(const std::int64_t *data, std::int64_t n) {
     return torch::from_blob(const_cast<std::int64_t *>(data), {n}, torch::kInt64);
 }
 
+std::unique_ptr<torch::optim::Optimizer> makeOptimizer(Net &net, const TrainingConfig &config) {
+    if (config.optimizer == QLatin1String("adam"))
+        return std::make_unique<torch::optim::Adam>(
+            net.parameters(), torch::optim::AdamOptions(config.lr).weight_decay(config.weightDecay));
+    return std::make_unique<torch::optim::SGD>(net.parameters(),
+                                               torch::optim::SGDOptions(config.lr)
+                                                   .momentum(config.momentum)
+                                                   .nesterov(config.nesterov && config.momentum > 0)
+                                                   .weight_decay(config.weightDecay));
+}
+
 } // namespace
 
-TrainResult ClientTrainer::train(const torch::Tensor &global, const torch::Tensor &x, const torch::Tensor &y,
-                                 const std::vector<std::int64_t> &indices, const TrainingConfig &config,
-                                 Rng rng, const std::atomic<bool> *stop) {
-    m_model.load(global);
+TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalData &data, Rng rng,
+                                      std::int64_t maxSteps, const std::function<void()> &afterBackward,
+                                      const std::atomic<bool> *stop) {
     Net &net = m_model.net();
     net.train();
-    std::unique_ptr<torch::optim::Optimizer> optimizer;
-    if (config.adam)
-        optimizer = std::make_unique<torch::optim::Adam>(
-            net.parameters(), torch::optim::AdamOptions(config.lr).weight_decay(config.weightDecay));
-    else
-        optimizer = std::make_unique<torch::optim::SGD>(
-            net.parameters(),
-            torch::optim::SGDOptions(config.lr).momentum(config.momentum).weight_decay(config.weightDecay));
-
-    TrainResult result;
-    double lossSum = 0;
-    std::int64_t seen = 0;
-    std::vector<std::int64_t> order = indices;
+    const auto optimizer = makeOptimizer(net, config);
+    TrainStats stats;
+    std::vector<std::int64_t> order = *data.train;
     const auto n = std::int64_t(order.size());
-    for (int epoch = 0; epoch < config.epochs; ++epoch) {
+    const int epochs = maxSteps > 0 ? std::numeric_limits<int>::max() : config.epochs;
+    for (int epoch = 0; epoch < epochs && n > 0; ++epoch) {
         rng.shuffle(order);
         for (std::int64_t start = 0; start < n; start += config.batchSize) {
+            if (maxSteps > 0 && stats.steps >= maxSteps) return stats;
             if (stop && stop->load(std::memory_order_relaxed)) {
-                result.stopped = true;
-                return result;
+                stats.stopped = true;
+                return stats;
             }
             const std::int64_t b = std::min<std::int64_t>(config.batchSize, n - start);
             const auto idx = indexTensor(order.data() + start, b);
-            const auto input = x.index_select(0, idx);
-            const auto target = y.index_select(0, idx);
+            const auto input = data.x->index_select(0, idx);
+            const auto target = data.y->index_select(0, idx);
             optimizer->zero_grad();
             auto loss = torch::nn::functional::cross_entropy(net.forward(input), target);
             loss.backward();
+            if (afterBackward) afterBackward();
             optimizer->step();
             const double value = loss.item<double>();
             if (!std::isfinite(value)) {
-                result.diverged = true;
-                return result;
+                stats.diverged = true;
+                return stats;
             }
-            lossSum += value * double(b);
-            seen += b;
-            ++result.steps;
+            stats.lossSum += value * double(b);
+            stats.seen += b;
+            ++stats.steps;
         }
     }
-    result.meanLoss = seen > 0 ? lossSum / double(seen) : 0.0;
-    result.delta = m_model.flat() - global;
+    return stats;
+}
+
+ClientResult ClientTrainer::run(const ClientTask &task, const LocalData &data,
+                                const std::atomic<bool> *stop) {
+    QElapsedTimer clock;
+    clock.start();
+    ClientResult result;
+    result.round = task.round;
+    result.clientId = task.clientId;
+    result.weight = double(data.train->size());
+    result.bytesDown = task.model.size() + task.payloadDown.size() + task.clientState.size();
+
+    const torch::Tensor global = floatTensor(task.model);
+    m_model.load(global);
+    auto algorithm = makeClientAlgorithm(task.algorithm, task.algorithmParams);
+    LocalContext ctx{task,
+                     *this,
+                     m_model,
+                     global,
+                     task.payloadDown.isEmpty() ? torch::Tensor() : floatTensor(task.payloadDown),
+                     data,
+                     stop};
+    if (task.needStartLoss) result.startLoss = meanLoss(data);
+    algorithm->begin(ctx);
+    const TrainStats stats = trainLoaded(
+        task.training, data, Rng(task.rngKey), 0, [&] { algorithm->afterBackward(ctx); }, stop);
+    result.steps = stats.steps;
+    result.trainLoss = stats.seen > 0 ? stats.lossSum / double(stats.seen) : 0.0;
+    if (stats.stopped) {
+        result.status = ClientStatus::Stopped;
+        return result;
+    }
+    if (stats.diverged) {
+        result.status = ClientStatus::Diverged;
+        return result;
+    }
+    {
+        torch::NoGradGuard noGrad;
+        result.update = tensorBytes(m_model.flat() - global);
+    }
+    algorithm->end(ctx, result);
+    if (stop && stop->load()) result.status = ClientStatus::Stopped;
+    result.bytesUp = result.update.size() + result.payloadUp.size();
+    result.computeSeconds = double(clock.nsecsElapsed()) * 1e-9;
     return result;
+}
+
+double ClientTrainer::meanLoss(const LocalData &data) {
+    const EvalResult e = evaluate(*data.x, *data.y, data.train, 0, 0);
+    return e.count > 0 ? e.lossSum / double(e.count) : 0.0;
 }
 
 EvalResult ClientTrainer::evaluate(const torch::Tensor &x, const torch::Tensor &y,

@@ -1,5 +1,6 @@
 // Partitioners and the deterministic RNG, on hand-made label vectors (no dataset, no torch).
 #include "data/Partitioner.h"
+#include "spec/Registry.h"
 #include "util/Rng.h"
 
 #include <QJsonObject>
@@ -168,6 +169,8 @@ class TestPartition : public QObject {
     Q_OBJECT
 
 private Q_SLOTS:
+    void initTestCase() { registerBuiltins(); } // the partitioners' factories live in the registry
+
     // --- invariants every partitioner keeps ---------------------------------------------------------
     void invariants_data() {
         QTest::addColumn<QString>("name");

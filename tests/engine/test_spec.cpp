@@ -115,9 +115,10 @@ private Q_SLOTS:
         row("unknown key component", R"({"format": 1, "partition": {"name": "dirichlet", "beta": 1}})",
             "partition.beta",
             {QStringLiteral("unknown key"),
-             QStringLiteral("allowed: name, min_samples, test_fraction, alpha")});
+             QStringLiteral("allowed: name, min_samples, test_fraction, seed, alpha")});
         row("unknown key dataset", R"({"format": 1, "dataset": {"folder": "/x"}})", "dataset.folder",
-            {QStringLiteral("unknown key"), QStringLiteral("allowed: name, path, train_limit, test_limit")});
+            {QStringLiteral("unknown key"),
+             QStringLiteral("allowed: name, seed, path, train_limit, test_limit, normalize")});
 
         // Wrong types.
         row("string for integer", R"({"format": 1, "run": {"rounds": "10"}})", "run.rounds",
@@ -225,8 +226,8 @@ private Q_SLOTS:
         // Cross-field constraints.
         row("cnn with synthetic (default model)", R"({"format": 1, "dataset": {"name": "synthetic"}})",
             "model.name",
-            {QStringLiteral("'cnn-lenet5' needs image input"), QStringLiteral("'synthetic'"),
-             QStringLiteral("60 plain features"), QStringLiteral("logreg, mlp-2nn")});
+            {QStringLiteral("'cnn-lenet5' needs image input"), QStringLiteral("dataset 'synthetic'"),
+             QStringLiteral("allowed here: logreg, mlp-2nn")});
         row("cnn-fedavg with synthetic",
             R"({"format": 1, "dataset": {"name": "synthetic"}, "model": {"name": "cnn-fedavg"}})",
             "model.name",
@@ -686,7 +687,8 @@ private Q_SLOTS:
         QVERIFY(modelName);
         QCOMPARE(modelName->choices,
                  (QStringList{QStringLiteral("logreg"), QStringLiteral("mlp-2nn"),
-                              QStringLiteral("cnn-lenet5"), QStringLiteral("cnn-fedavg")}));
+                              QStringLiteral("cnn-lenet5"), QStringLiteral("cnn-fedavg"),
+                              QStringLiteral("cnn-lenet5-bn"), QStringLiteral("cnn-fedavg-bn")}));
     }
 
     void registryText() {

@@ -1,0 +1,69 @@
+#include "run/RunState.h"
+
+#include <QCborArray>
+#include <QCborMap>
+#include <QCborValue>
+
+namespace fedwb {
+
+QByteArray RunState::toBytes() const {
+    QCborMap m;
+    m.insert(QStringLiteral("kind"), QStringLiteral("fedwb-run-state"));
+    m.insert(QStringLiteral("v"), version);
+    m.insert(QStringLiteral("round"), round);
+    m.insert(QStringLiteral("parameter_count"), qint64(parameterCount));
+    m.insert(QStringLiteral("model"), model);
+    m.insert(QStringLiteral("strategy"), strategy);
+    m.insert(QStringLiteral("strategy_state"), strategyState);
+    QCborArray clientList;
+    for (const auto &[id, state] : clients.all())
+        clientList.append(QCborArray{id, state});
+    m.insert(QStringLiteral("clients"), clientList);
+    m.insert(QStringLiteral("bytes_up"), qint64(bytesUp));
+    m.insert(QStringLiteral("bytes_down"), qint64(bytesDown));
+    if (lastTestAccuracy) m.insert(QStringLiteral("test_accuracy"), *lastTestAccuracy);
+    if (lastTestLoss) m.insert(QStringLiteral("test_loss"), *lastTestLoss);
+    return QCborValue(m).toCbor();
+}
+
+std::optional<RunState> RunState::fromBytes(const QByteArray &bytes, QString *error) {
+    QCborParserError parseError;
+    const QCborValue v = QCborValue::fromCbor(bytes, &parseError);
+    const auto fail = [&](const QString &why) -> std::optional<RunState> {
+        if (error) *error = why;
+        return std::nullopt;
+    };
+    if (parseError.error != QCborError::NoError)
+        return fail(QStringLiteral("not a run state: ") + parseError.errorString());
+    const QCborMap m = v.toMap();
+    if (m.value(QStringLiteral("kind")).toString() != QLatin1String("fedwb-run-state"))
+        return fail(QStringLiteral("not a run state"));
+    RunState s;
+    s.version = int(m.value(QStringLiteral("v")).toInteger());
+    if (s.version < 1 || s.version > kRunStateVersion)
+        return fail(QStringLiteral("run state version %1; this build reads 1..%2")
+                        .arg(s.version)
+                        .arg(kRunStateVersion));
+    s.round = int(m.value(QStringLiteral("round")).toInteger());
+    s.parameterCount = m.value(QStringLiteral("parameter_count")).toInteger();
+    s.model = m.value(QStringLiteral("model")).toByteArray();
+    s.strategy = m.value(QStringLiteral("strategy")).toString();
+    s.strategyState = m.value(QStringLiteral("strategy_state")).toByteArray();
+    for (const QCborValue &entry : m.value(QStringLiteral("clients")).toArray()) {
+        const QCborArray pair = entry.toArray();
+        if (pair.size() != 2 || !pair[0].isInteger())
+            return fail(QStringLiteral("run state: malformed client state"));
+        s.clients.set(int(pair[0].toInteger()), pair[1].toByteArray());
+    }
+    s.bytesUp = m.value(QStringLiteral("bytes_up")).toInteger();
+    s.bytesDown = m.value(QStringLiteral("bytes_down")).toInteger();
+    if (m.contains(QStringLiteral("test_accuracy")))
+        s.lastTestAccuracy = m.value(QStringLiteral("test_accuracy")).toDouble();
+    if (m.contains(QStringLiteral("test_loss")))
+        s.lastTestLoss = m.value(QStringLiteral("test_loss")).toDouble();
+    if (s.round < 0 || s.parameterCount < 0 || s.model.size() != s.parameterCount * qint64(sizeof(float)))
+        return fail(QStringLiteral("run state: the model does not match its parameter count"));
+    return s;
+}
+
+} // namespace fedwb

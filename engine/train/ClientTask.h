@@ -1,0 +1,84 @@
+// What the coordinator sends a client and what comes back: plain, versioned value types, serializable as
+// CBOR, so a remote worker can run a task later without new fields. Torch-free.
+#pragma once
+
+#include <QByteArray>
+#include <QCborMap>
+#include <QJsonObject>
+#include <QString>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+namespace fedwb {
+
+inline constexpr int kClientTaskVersion = 1;
+
+// float32 vectors as bytes and back (the wire and state format of every flat vector; native byte order,
+// little-endian on every machine FedWorkbench builds for).
+QByteArray floatBytes(std::span<const float> values);
+inline std::span<const float> floatsOf(const QByteArray &bytes) {
+    return {reinterpret_cast<const float *>(bytes.constData()), std::size_t(bytes.size()) / sizeof(float)};
+}
+
+// Local training settings for one client in one round (after per-group overrides and lr decay).
+struct TrainingConfig {
+    int epochs = 1;
+    int batchSize = 32;
+    QString optimizer = QStringLiteral("sgd"); // "sgd" | "adam"
+    double lr = 0.05;
+    double momentum = 0;
+    bool nesterov = false;
+    double weightDecay = 0;
+    bool operator==(const TrainingConfig &) const = default;
+};
+
+struct ClientTask {
+    int version = kClientTaskVersion;
+    qint64 runId = -1;
+    int round = 0;
+    int clientId = -1;
+    QString group;
+    QByteArray model; // global parameters, float32 little-endian, flat (QByteArray: copies share the data)
+    TrainingConfig training;
+    QString algorithm = QStringLiteral("sgd"); // registered client algorithm
+    QJsonObject algorithmParams;
+    QByteArray payloadDown;     // strategy payload (float32), e.g. SCAFFOLD's server control variate
+    QByteArray clientState;     // this client's state from earlier rounds (empty: none yet)
+    std::uint64_t rngKey = 0;   // the client's batch-order generator for this round
+    bool needStartLoss = false; // also report the global model's mean loss on the local data
+    QJsonObject spec;           // the validated workspace: lets a remote worker rebuild data and model
+    bool operator==(const ClientTask &) const = default;
+
+    QCborMap toCbor() const;
+    // nullopt (and *error) for a map that is not a task of a version this build reads.
+    static std::optional<ClientTask> fromCbor(const QCborMap &map, QString *error = nullptr);
+};
+
+enum class ClientStatus { Ok, Diverged, Dropped, Straggler, Stopped };
+QString clientStatusName(ClientStatus status);
+
+struct ClientResult {
+    int version = kClientTaskVersion;
+    int round = 0;
+    int clientId = -1;
+    ClientStatus status = ClientStatus::Ok;
+    QByteArray update; // delta = local - global, float32 little-endian, flat
+    double weight = 0; // training samples
+    double trainLoss = 0;
+    double startLoss = 0; // when the task asked for it
+    std::int64_t steps = 0;
+    QByteArray payloadUp;     // client algorithm payload (float32), e.g. SCAFFOLD's change of c_i
+    bool hasNewState = false; // newState replaces the client's stored state
+    QByteArray newState;
+    double computeSeconds = 0;
+    std::int64_t bytesUp = 0;
+    std::int64_t bytesDown = 0;
+    bool operator==(const ClientResult &) const = default;
+
+    QCborMap toCbor() const;
+    static std::optional<ClientResult> fromCbor(const QCborMap &map, QString *error = nullptr);
+};
+
+} // namespace fedwb
