@@ -1,6 +1,8 @@
 // A validated, fully defaulted federation description, read from a `.fedwb` workspace.
 #pragma once
 
+#include "spec/Schema.h" // SpecIssue
+
 #include <QJsonObject>
 #include <QList>
 #include <QString>
@@ -10,12 +12,6 @@
 namespace fedwb {
 
 inline constexpr int kWorkspaceFormat = 1;
-
-struct SpecIssue {
-    QString path;    // "partition.alpha"
-    QString message; // "-1 is out of range; allowed: a number in (0, 1000000]"
-    QString text() const { return path.isEmpty() ? message : path + QStringLiteral(": ") + message; }
-};
 
 class FederationSpec {
 public:

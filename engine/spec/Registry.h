@@ -16,6 +16,16 @@ public:
     void addSection(SectionSchema schema);
 
     const ComponentSchema *component(const QString &category, const QString &name) const;
+    // The factory of a registered component, or null when the name is unknown or has no factory of type F.
+    template <typename F> const F *factory(const QString &category, const QString &name) const {
+        const ComponentSchema *c = component(category, name);
+        return c ? std::any_cast<F>(&c->factory) : nullptr;
+    }
+    // The descriptor of a registered component, or null.
+    template <typename T> const T *facts(const QString &category, const QString &name) const {
+        const ComponentSchema *c = component(category, name);
+        return c ? std::any_cast<T>(&c->facts) : nullptr;
+    }
     QStringList componentNames(const QString &category) const;
     QStringList categories() const;
     const QList<SectionSchema> &sections() const { return m_sections; }

@@ -145,6 +145,7 @@ QJsonObject ParamSchema::toJson() const {
     if (type == ParamType::Choice) o.insert(QStringLiteral("choices"), QJsonArray::fromStringList(choices));
     if (!unit.isEmpty()) o.insert(QStringLiteral("unit"), unit);
     if (!zeroText.isEmpty()) o.insert(QStringLiteral("zero_means"), zeroText);
+    if (!explanation.isEmpty()) o.insert(QStringLiteral("explanation"), explanation);
     return o;
 }
 
@@ -156,11 +157,15 @@ QJsonObject ComponentSchema::toJson() const {
     QJsonArray ps;
     for (const ParamSchema &p : params)
         ps.append(p.toJson());
-    return {{QStringLiteral("category"), category},
-            {QStringLiteral("name"), name},
-            {QStringLiteral("title"), title},
-            {QStringLiteral("help"), help},
-            {QStringLiteral("params"), ps}};
+    QJsonObject o{{QStringLiteral("category"), category},
+                  {QStringLiteral("name"), name},
+                  {QStringLiteral("title"), title},
+                  {QStringLiteral("help"), help},
+                  {QStringLiteral("params"), ps}};
+    if (!explanation.isEmpty()) o.insert(QStringLiteral("explanation"), explanation);
+    if (!capabilities.isEmpty())
+        o.insert(QStringLiteral("capabilities"), QJsonArray::fromStringList(capabilities));
+    return o;
 }
 
 const ParamSchema *SectionSchema::param(const QString &k) const {

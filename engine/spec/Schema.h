@@ -8,6 +8,8 @@
 #include <QString>
 #include <QStringList>
 
+#include <any>
+#include <functional>
 #include <limits>
 
 namespace fedwb {
@@ -23,6 +25,15 @@ enum class ParamType {
 
 QString paramTypeName(ParamType type);
 
+struct SpecIssue {
+    QString path;    // "partition.alpha"
+    QString message; // "-1 is out of range; allowed: a number in (0, 1000000]"
+    QString text() const { return path.isEmpty() ? message : path + QStringLiteral(": ") + message; }
+};
+
+// A component's own cross-field rule, run on the normalized workspace when the component is selected.
+using ComponentCheck = std::function<void(const QJsonObject &workspace, QList<SpecIssue> &errors)>;
+
 struct ParamSchema {
     QString key;
     ParamType type = ParamType::Real;
@@ -34,6 +45,7 @@ struct ParamSchema {
     QString unit;
     QString help;
     QString zeroText; // what 0 means when it is special ("all", "one per core")
+    QString explanation; // longer plain-language text for a non-expert (optional)
 
     // Empty when `value` is acceptable, otherwise the problem in words (without the key path).
     QString check(const QJsonValue &value) const;
@@ -42,14 +54,21 @@ struct ParamSchema {
     QJsonObject toJson() const;
 };
 
-// A registered component (dataset, partitioner, model, optimizer, strategy ...): its name and parameters.
+// A registered component (dataset, partitioner, model, strategy ...): ONE entry holds its name, parameters,
+// capabilities and the factory that builds it; it is the only place a name is mapped to code.
 struct ComponentSchema {
     QString category;
     QString name;
     QString title;
     QString help;
     QList<ParamSchema> params;
+    QString explanation;      // longer plain-language text for a non-expert
+    QStringList capabilities; // what validation and the round loop read, e.g. "needs-image", "has-batch-norm"
+    std::any factory;         // category-specific callable (see the category's header), empty for none
+    std::any facts;           // category-specific descriptor (DatasetFacts, ModelInfo ...), empty for none
+    ComponentCheck check;     // cross-field rules of this component (optional)
 
+    bool has(const QString &capability) const { return capabilities.contains(capability); }
     const ParamSchema *param(const QString &key) const;
     QJsonObject toJson() const;
 };
