@@ -47,7 +47,7 @@ QString difference(const std::vector<float> &actual, const std::vector<double> &
 // Runs FedAvg on `global` and returns how the result differs from `expected` (empty when within `tol`).
 QString fedAvgDifference(std::vector<float> global, const std::vector<ClientUpdate> &updates,
                          const std::vector<double> &expected, double tol = 1e-6) {
-    FedAvgStrategy().aggregate(global, updates);
+    FedAvgStrategy().aggregate(global, updates, RoundContext{});
     return difference(global, expected, tol);
 }
 
@@ -134,14 +134,15 @@ private Q_SLOTS:
         const std::vector<float> ok{1.f, 1.f, 1.f};
         const std::vector<float> shortDelta{1.f, 1.f};
         FedAvgStrategy fedavg;
-        QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                                 fedavg.aggregate(global, {update(0, ok, 1.0), update(1, shortDelta, 1.0)}));
+        QVERIFY_THROWS_EXCEPTION(
+            std::invalid_argument,
+            fedavg.aggregate(global, {update(0, ok, 1.0), update(1, shortDelta, 1.0)}, RoundContext{}));
         // The check happens before anything is written: the global parameters are untouched.
         const QString diff = difference(global, {1.0, 2.0, 3.0}, 0.0);
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
         const std::vector<float> longDelta{1.f, 1.f, 1.f, 1.f};
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                                 fedavg.aggregate(global, {update(0, longDelta, 1.0)}));
+                                 fedavg.aggregate(global, {update(0, longDelta, 1.0)}, RoundContext{}));
     }
 
     void fedAvgNoUpdatesLeavesGlobalUnchanged() {
@@ -171,7 +172,7 @@ private Q_SLOTS:
             for (int c : order)
                 updates.push_back(update(c, deltas[std::size_t(c)], weights[std::size_t(c)]));
             std::vector<float> global = start;
-            FedAvgStrategy().aggregate(global, updates);
+            FedAvgStrategy().aggregate(global, updates, RoundContext{});
             if (reference.empty()) {
                 reference = global;
             } else {
