@@ -409,6 +409,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             auto &c = clients[std::size_t(r.clientId)];
             c.trained = true;
             c.trainLoss = r.trainLoss;
+            c.steps = r.steps;
         }
         if (round % evalEvery == 0 || round == rounds) {
             evaluate(round, m, clients);

@@ -28,6 +28,7 @@ struct ClientRoundMetrics {
     std::int64_t testSamples = 0;
     QString group;                          // the client's group (clients.groups)
     std::optional<double> personalAccuracy; // after personalization (run.personalize_steps, personal layers)
+    std::int64_t steps = 0;                 // local optimizer steps (when trained)
 };
 
 struct RoundMetrics {

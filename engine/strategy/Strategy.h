@@ -63,11 +63,26 @@ public:
     virtual void loadState(const QByteArray &state);
 };
 
+// FedAvg (McMahan et al. 2017): global += sum_k w_k delta_k / sum_k w_k with w_k = the client's sample
+// count, or w_k = 1 with uniform weighting. The strategy "fedavg"; also usable directly.
+class FedAvgStrategy : public Strategy {
+public:
+    explicit FedAvgStrategy(bool uniform = false)
+        : m_uniform(uniform) {}
+    void aggregate(std::span<float> global, const std::vector<ClientUpdate> &updates,
+                   const RoundContext &context) override;
+
+protected:
+    bool m_uniform;
+};
+
 // A strategy's factory as registered in its ComponentSchema (category "strategy"): the validated
 // `strategy` section in, the strategy out.
 using StrategyFactory = std::function<std::unique_ptr<Strategy>(const QJsonObject &params)>;
 
-// The registered strategy `name` (category "strategy"); throws std::invalid_argument for an unknown name.
+// The registered strategy `name` (category "strategy") built from `params` (the `strategy` section; missing
+// keys take the schema's defaults, present ones are range-checked). Throws std::invalid_argument for an
+// unknown name (the message names strategy.name and lists the registered names) or a bad parameter.
 std::unique_ptr<Strategy> makeStrategy(const QString &name, const QJsonObject &params);
 void registerStrategies();
 

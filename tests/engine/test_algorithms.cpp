@@ -1,7 +1,6 @@
 // FedAvg aggregation and the fairness metrics, checked against values computed by hand (never against the
 // code's own output).
 #include "metrics/Fairness.h"
-#include "spec/Registry.h"
 #include "strategy/Strategy.h"
 
 #include <QTest>
@@ -22,11 +21,6 @@ ClientUpdate update(int id, const std::vector<float> &delta, double weight) {
     u.delta = std::span<const float>(delta.data(), delta.size());
     u.weight = weight;
     return u;
-}
-
-std::unique_ptr<Strategy> fedAvg() {
-    registerBuiltins();
-    return makeStrategy(QStringLiteral("fedavg"), {});
 }
 
 QString describe(const std::vector<float> &v) {
@@ -53,7 +47,7 @@ QString difference(const std::vector<float> &actual, const std::vector<double> &
 // Runs FedAvg on `global` and returns how the result differs from `expected` (empty when within `tol`).
 QString fedAvgDifference(std::vector<float> global, const std::vector<ClientUpdate> &updates,
                          const std::vector<double> &expected, double tol = 1e-6) {
-    fedAvg()->aggregate(global, updates, {});
+    FedAvgStrategy().aggregate(global, updates, RoundContext{});
     return difference(global, expected, tol);
 }
 
@@ -139,16 +133,16 @@ private Q_SLOTS:
         std::vector<float> global{1.f, 2.f, 3.f};
         const std::vector<float> ok{1.f, 1.f, 1.f};
         const std::vector<float> shortDelta{1.f, 1.f};
-        const auto fedavg = fedAvg();
+        FedAvgStrategy fedavg;
         QVERIFY_THROWS_EXCEPTION(
             std::invalid_argument,
-            fedavg->aggregate(global, {update(0, ok, 1.0), update(1, shortDelta, 1.0)}, {}));
+            fedavg.aggregate(global, {update(0, ok, 1.0), update(1, shortDelta, 1.0)}, RoundContext{}));
         // The check happens before anything is written: the global parameters are untouched.
         const QString diff = difference(global, {1.0, 2.0, 3.0}, 0.0);
         QVERIFY2(diff.isEmpty(), qPrintable(diff));
         const std::vector<float> longDelta{1.f, 1.f, 1.f, 1.f};
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument,
-                                 fedavg->aggregate(global, {update(0, longDelta, 1.0)}, {}));
+                                 fedavg.aggregate(global, {update(0, longDelta, 1.0)}, RoundContext{}));
     }
 
     void fedAvgNoUpdatesLeavesGlobalUnchanged() {
@@ -178,7 +172,7 @@ private Q_SLOTS:
             for (int c : order)
                 updates.push_back(update(c, deltas[std::size_t(c)], weights[std::size_t(c)]));
             std::vector<float> global = start;
-            fedAvg()->aggregate(global, updates, {});
+            FedAvgStrategy().aggregate(global, updates, RoundContext{});
             if (reference.empty()) {
                 reference = global;
             } else {

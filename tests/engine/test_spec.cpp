@@ -203,8 +203,12 @@ private Q_SLOTS:
         row("partition random", R"({"format": 1, "partition": {"name": "random"}})", "partition.name",
             {QStringLiteral("\"random\" is unknown"),
              QStringLiteral("one of: iid, dirichlet, classes-per-client, shards, quantity-skew, natural")});
-        row("strategy fedprox", R"({"format": 1, "strategy": {"name": "fedprox"}})", "strategy.name",
-            {QStringLiteral("\"fedprox\" is unknown"), QStringLiteral("one of: fedavg")});
+        row("strategy fedsgd", R"({"format": 1, "strategy": {"name": "fedsgd"}})", "strategy.name",
+            {QStringLiteral("\"fedsgd\" is unknown"),
+             QStringLiteral(
+                 "one of: fedavg, fedavgm, fedadagrad, fedadam, fedyogi, qfedavg, krum, multi-krum, "
+                 "median, trimmed-mean, bulyan, norm-bounded, fedprox, scaffold, fednova, fedbn, "
+                 "fedper, ditto")});
         // An unknown component name is the only error even when other components' keys are present.
         row("partition bogus with alpha", R"({"format": 1, "partition": {"name": "bogus", "alpha": 1}})",
             "partition.name", {QStringLiteral("\"bogus\" is unknown")});
