@@ -11,6 +11,7 @@ struct DatasetFacts {
     int features = 0;                        // flattened input size
     bool image = false;
     bool naturalClients = false; // samples carry an owner id (partition "natural")
+    bool regression = false;     // a real-valued target (squared loss, no accuracy); numClasses is 1
 };
 
 // Facts of a registered dataset (the descriptor in its registry entry); numClasses == 0 for an unknown name.

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace fedwb {
 
@@ -282,23 +283,29 @@ void Run::Impl::evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetr
             personal.push_back(std::move(t));
         }
     const Evaluation e = executor->evaluate(global, personal, steps);
+    const bool regression = data->facts.regression; // squared loss only: accuracy is absent, never 0
+    const auto accuracy = [&](const EvalResult &r) {
+        return regression ? std::numeric_limits<double>::quiet_NaN() : double(r.correct) / double(r.count);
+    };
     m.evaluated = true;
-    m.testAccuracy = e.global.count ? double(e.global.correct) / double(e.global.count) : 0;
+    m.testAccuracy = e.global.count ? accuracy(e.global) : std::numeric_limits<double>::quiet_NaN();
     m.testLoss = e.global.count ? e.global.lossSum / double(e.global.count) : 0;
     std::vector<double> accuracies;
     for (int id = 0; id < spec.clientCount(); ++id) {
         auto &c = clients[std::size_t(id)];
         if (const auto &r = e.clients[std::size_t(id)]; r && r->count > 0) {
-            c.accuracy = double(r->correct) / double(r->count);
             c.loss = r->lossSum / double(r->count);
-            accuracies.push_back(*c.accuracy);
+            if (!regression) {
+                c.accuracy = accuracy(*r);
+                accuracies.push_back(*c.accuracy);
+            }
         }
-        if (!e.personal.empty())
+        if (!e.personal.empty() && !regression)
             if (const auto &r = e.personal[std::size_t(id)]; r && r->count > 0)
-                c.personalAccuracy = double(r->correct) / double(r->count);
+                c.personalAccuracy = accuracy(*r);
     }
     m.fairness = computeFairness(accuracies);
-    lastAccuracy = m.testAccuracy;
+    lastAccuracy = regression ? std::nullopt : std::optional<double>(m.testAccuracy);
     lastLoss = m.testLoss;
     lastEvaluated = round;
 }
@@ -413,7 +420,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         }
         if (round % evalEvery == 0 || round == rounds) {
             evaluate(round, m, clients);
-            summary.finalTestAccuracy = m.testAccuracy;
+            summary.finalTestAccuracy = lastAccuracy;
             summary.finalTestLoss = m.testLoss;
         }
         for (auto &c : clients)
@@ -429,7 +436,8 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     if (summary.status == RunStatus::Stopped && roundsDone > 0 && lastEvaluated != roundsDone) {
         const Evaluation e = executor->evaluate(global, {}, 0);
         if (e.global.count > 0) {
-            summary.finalTestAccuracy = double(e.global.correct) / double(e.global.count);
+            if (!data->facts.regression)
+                summary.finalTestAccuracy = double(e.global.correct) / double(e.global.count);
             summary.finalTestLoss = e.global.lossSum / double(e.global.count);
         }
     }

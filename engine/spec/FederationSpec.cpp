@@ -295,7 +295,12 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
         for (const QString &cap : s.component->capabilities) {
             if (!cap.startsWith(QLatin1String("needs-"))) continue;
             const QString wanted = cap.mid(6);
-            bool met = false;
+            // What the round loop itself gives every strategy (a secure-aggregation stage, say, will take
+            // "individual-updates" away by declaring it withdrawn).
+            static const QStringList roundLoopProvides{
+                QStringLiteral("individual-updates"), QStringLiteral("client-payload"),
+                QStringLiteral("local-steps"), QStringLiteral("start-loss")};
+            bool met = roundLoopProvides.contains(wanted);
             for (const Selected &o : selected)
                 if (o.component != s.component && o.component->has(wanted)) met = true;
             if (met) continue;

@@ -25,6 +25,11 @@ std::unique_ptr<torch::optim::Optimizer> makeOptimizer(Net &net, const TrainingC
 
 } // namespace
 
+torch::Tensor ClientTrainer::batchLoss(const torch::Tensor &output, const torch::Tensor &target) const {
+    if (m_regression) return 0.5 * (output.squeeze(1) - target).square().mean();
+    return torch::nn::functional::cross_entropy(output, target);
+}
+
 TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalData &data, Rng rng,
                                       std::int64_t maxSteps, const std::function<void()> &afterBackward,
                                       const std::atomic<bool> *stop) {
@@ -48,7 +53,7 @@ TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalD
             const auto input = data.x->index_select(0, idx);
             const auto target = data.y->index_select(0, idx);
             optimizer->zero_grad();
-            auto loss = torch::nn::functional::cross_entropy(net.forward(input), target);
+            auto loss = batchLoss(net.forward(input), target);
             loss.backward();
             if (afterBackward) afterBackward();
             optimizer->step();
@@ -135,12 +140,16 @@ EvalResult ClientTrainer::evaluate(const torch::Tensor &x, const torch::Tensor &
             target = y.narrow(0, begin + start, b);
         }
         const auto logits = net.forward(input);
+        r.count += b;
+        if (m_regression) { // no accuracy: correct stays 0 and the caller reports none
+            r.lossSum += 0.5 * (logits.squeeze(1) - target).square().sum().item<double>();
+            continue;
+        }
         r.lossSum +=
             torch::nn::functional::cross_entropy(
                 logits, target, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
                 .item<double>();
         r.correct += logits.argmax(1).eq(target).sum().item<std::int64_t>();
-        r.count += b;
     }
     return r;
 }

@@ -77,7 +77,8 @@ inline constexpr std::int64_t kEvalChunk = 1000;
 class ClientTrainer {
 public:
     ClientTrainer(const QString &modelName, const DatasetFacts &facts, const QJsonObject &modelParams = {})
-        : m_model(modelName, facts, modelParams) {}
+        : m_model(modelName, facts, modelParams)
+        , m_regression(facts.regression) {}
 
     FlatModel &model() { return m_model; }
 
@@ -99,7 +100,11 @@ public:
                         const std::vector<std::int64_t> *indices, std::int64_t begin, std::int64_t end);
 
 private:
+    // Mean loss of a batch: cross-entropy, or half the squared error for a regression dataset.
+    torch::Tensor batchLoss(const torch::Tensor &output, const torch::Tensor &target) const;
+
     FlatModel m_model;
+    bool m_regression = false;
 };
 
 // A tensor over a byte array's float32 data (no copy; the bytes must outlive the tensor).
