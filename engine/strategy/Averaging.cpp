@@ -117,13 +117,15 @@ public:
     }
 };
 
-// q-FedAvg (Li et al. 2020, "Fair Resource Allocation in Federated Learning"). With L = 1 / lr and
+// q-FedAvg (Li et al. 2020, "Fair Resource Allocation in Federated Learning"). With L (see below, or the
+// `lipschitz` parameter) and
 // dw_k = -L delta_k: D_k = F_k^q dw_k, h_k = q F_k^(q-1) ||dw_k||^2 + L F_k^q, x -= sum D_k / sum h_k.
 // Clients with a higher loss F_k (measured before training) weigh more; q = 0 is the plain (uniform) mean.
 class QFedAvgStrategy : public Strategy {
 public:
-    explicit QFedAvgStrategy(double q)
-        : m_q(q) {}
+    QFedAvgStrategy(double q, double lipschitz)
+        : m_q(q)
+        , m_lipschitz(lipschitz) {}
 
     void aggregate(std::span<float> global, const std::vector<ClientUpdate> &updates,
                    const RoundContext &context) override {
@@ -135,7 +137,14 @@ public:
                 throw error("qfedavg", "client " + std::to_string(u.clientId) +
                                            " has no valid start loss (a finite value >= 0 is needed)");
         if (updates.empty()) return;
-        const double L = 1.0 / context.clientLr;
+        // L = 1 / (the distance one unit of gradient moves a client): 1 / lr for one local SGD step (the
+        // paper's setting), 1 / (lr_eff * K) for K local steps with momentum beta (lr_eff = lr / (1 - beta)),
+        // so that dw_k = L (w - w_k) estimates the client's gradient and q = 0 stays FedAvg's step.
+        const double momentum = std::clamp(context.clientMomentum, 0.0, 0.999);
+        double meanSteps = 0;
+        for (const ClientUpdate &u : updates)
+            meanSteps += double(std::max<std::int64_t>(1, u.steps)) / double(updates.size());
+        const double L = m_lipschitz > 0 ? m_lipschitz : (1.0 - momentum) / (context.clientLr * meanSteps);
         std::vector<double> sumD(global.size(), 0.0);
         double sumH = 0;
         for (const ClientUpdate &u : updates) {
@@ -157,6 +166,7 @@ public:
 
 private:
     double m_q;
+    double m_lipschitz; // 0: from the local learning rate
 };
 
 // SCAFFOLD (Karimireddy et al. 2020, option II). The server keeps a control variate c (sent down to every
@@ -237,8 +247,8 @@ std::unique_ptr<Strategy> makePersonalSegments(PersonalSegments segments) {
 std::unique_ptr<Strategy> makeFedNova() {
     return std::make_unique<FedNovaStrategy>();
 }
-std::unique_ptr<Strategy> makeQFedAvg(double q) {
-    return std::make_unique<QFedAvgStrategy>(q);
+std::unique_ptr<Strategy> makeQFedAvg(double q, double lipschitz) {
+    return std::make_unique<QFedAvgStrategy>(q, lipschitz);
 }
 std::unique_ptr<Strategy> makeScaffold(double serverLr) {
     return std::make_unique<ScaffoldStrategy>(serverLr);

@@ -267,7 +267,7 @@ QList<Entry> entries() {
              "The server treats the average client change as a gradient and applies Adagrad: each "
              "parameter gets its own step size, which shrinks where updates have been large. Useful "
              "when some parameters receive much larger updates than others; tune server_lr."),
-         {serverLrParam(0.01), tauParam(), beta1Param()},
+         {serverLrParam(0.1), tauParam(), beta1Param()},
          {kServerState},
          adaptive(AdaptiveKind::Adagrad)},
         {"fedadam",
@@ -299,9 +299,13 @@ QList<Entry> entries() {
              "q is fairer. Each client measures its loss before training, which costs one extra pass."),
          {realParam(QStringLiteral("q"), 1.0, 0.0, 100.0,
                     QStringLiteral("Fairness: 0 = plain equal-weight mean, larger = more weight to high-loss "
-                                   "clients."))},
+                                   "clients.")),
+          realParam(
+              QStringLiteral("lipschitz"), 0.0, 0.0, 1e6,
+              QStringLiteral("L of the step size 1/L; 0 = from local training: (1 - momentum) / (lr x local "
+                             "steps), which is the paper's 1 / lr for one local SGD step."))},
          {QStringLiteral("needs-start-loss")},
-         [](const QJsonObject &p) { return makeQFedAvg(real(p, "q")); }},
+         [](const QJsonObject &p) { return makeQFedAvg(real(p, "q"), real(p, "lipschitz")); }},
         {"krum",
          QStringLiteral("Krum"),
          QStringLiteral("Byzantine-robust selection (Blanchard et al. 2017): apply the one update closest to "

@@ -46,7 +46,7 @@ std::unique_ptr<Strategy> makeFedAvgWithClientAlgorithm(const ClientAlgorithmRef
 enum class PersonalSegments { BatchNorm, Head };
 std::unique_ptr<Strategy> makePersonalSegments(PersonalSegments segments);
 std::unique_ptr<Strategy> makeFedNova();
-std::unique_ptr<Strategy> makeQFedAvg(double q);
+std::unique_ptr<Strategy> makeQFedAvg(double q, double lipschitz = 0);
 std::unique_ptr<Strategy> makeScaffold(double serverLr);
 
 std::unique_ptr<Strategy> makeFedAvgM(double serverLr, double momentum);

@@ -3,6 +3,7 @@
 #include "spec/Registry.h"
 #include "train/trainer_p.h"
 
+#include <cmath>
 #include <stdexcept>
 
 namespace fedwb {
@@ -63,7 +64,14 @@ public:
         if (result.steps == 0) return;
         torch::NoGradGuard noGrad;
         const torch::Tensor delta = floatTensor(result.update); // y_i - x
-        torch::Tensor next = m_ci - m_c - delta / (double(result.steps) * ctx.task.training.lr);
+        // K steps of plain SGD move the model by lr * K gradients; with momentum beta the k-th gradient is
+        // applied with weight (1 - beta^(K-k+1)) / (1 - beta), in total ||a||_1 = [K - beta (1 - beta^K) /
+        // (1 - beta)] / (1 - beta) (Wang et al. 2020): the exact normalizer for a constant gradient.
+        const TrainingConfig &t = ctx.task.training;
+        const double k = double(result.steps);
+        const double beta = t.optimizer == QLatin1String("sgd") ? t.momentum : 0.0;
+        const double steps = beta > 0 ? (k - beta * (1 - std::pow(beta, k)) / (1 - beta)) / (1 - beta) : k;
+        torch::Tensor next = m_ci - m_c - delta / (steps * t.lr);
         result.payloadUp = tensorBytes(next - m_ci);
         result.newState = tensorBytes(next);
         result.hasNewState = true;

@@ -49,6 +49,8 @@ TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalD
                 return stats;
             }
             const std::int64_t b = std::min<std::int64_t>(config.batchSize, n - start);
+            // Batch norm cannot normalize a batch of one sample: such a last batch is skipped.
+            if (b == 1 && m_model.layout().hasBatchNorm() && n > 1) continue;
             const auto idx = indexTensor(order.data() + start, b);
             const auto input = data.x->index_select(0, idx);
             const auto target = data.y->index_select(0, idx);

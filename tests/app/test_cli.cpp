@@ -232,6 +232,10 @@ private Q_SLOTS:
                  QStringLiteral("--set"), QStringLiteral("run.threads=2")});
         const QJsonObject oa = QJsonDocument::fromJson(lastLine(a.out).toUtf8()).object();
         const QJsonObject ob = QJsonDocument::fromJson(lastLine(b.out).toUtf8()).object();
+        // Both runs must have finished: two failed runs would agree too.
+        QCOMPARE(oa.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
+        QCOMPARE(ob.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
+        QCOMPARE(oa.value(QStringLiteral("rounds")).toInt(), 3);
         QCOMPARE(oa.value(QStringLiteral("final_test_loss")).toDouble(),
                  ob.value(QStringLiteral("final_test_loss")).toDouble());
         QCOMPARE(oa.value(QStringLiteral("final_test_accuracy")).toDouble(),
@@ -282,6 +286,47 @@ private Q_SLOTS:
         QCOMPARE(impossible.exitCode, 2);
         QVERIFY2(impossible.err.startsWith(QStringLiteral("partition.min_samples: ")),
                  qPrintable(impossible.err));
+    }
+
+    // Every registered strategy (read from the registry, so a new one is covered too) runs two rounds of the
+    // quickstart from the command line and learns: above the 10% of chance on 10 classes.
+    void everyStrategyLearnsOnTheQuickstart() {
+        const Result schema = cli({QStringLiteral("schema"), QStringLiteral("--json")});
+        QCOMPARE(schema.exitCode, 0);
+        const QJsonArray strategies = QJsonDocument::fromJson(schema.out.toUtf8())
+                                          .object()
+                                          .value(QStringLiteral("components"))
+                                          .toObject()
+                                          .value(QStringLiteral("strategy"))
+                                          .toArray();
+        QVERIFY(strategies.size() >= 18);
+        const QString db = m_dir.filePath(QStringLiteral("strategies.sqlite"));
+        for (const QJsonValue &v : strategies) {
+            const QJsonObject entry = v.toObject();
+            const QString name = entry.value(QStringLiteral("name")).toString();
+            QStringList args{QStringLiteral("run"),
+                             kQuickstart,
+                             QStringLiteral("--db"),
+                             db,
+                             QStringLiteral("--json"),
+                             QStringLiteral("--set"),
+                             QStringLiteral("strategy.name=") + name,
+                             QStringLiteral("--set"),
+                             QStringLiteral("run.rounds=2")};
+            if (entry.value(QStringLiteral("capabilities"))
+                    .toArray()
+                    .contains(QStringLiteral("needs-batch-norm")))
+                args << QStringLiteral("--set") << QStringLiteral("model.name=cnn-lenet5-bn");
+            if (name == QLatin1String("bulyan")) // n >= 4f + 3 with f = 1
+                args << QStringLiteral("--set") << QStringLiteral("clients.per_round=7");
+            const Result r = cli(args, 300000);
+            QVERIFY2(r.exitCode == 0, qPrintable(name + QStringLiteral(": ") + r.err + r.out.right(300)));
+            const QJsonObject o = QJsonDocument::fromJson(lastLine(r.out).toUtf8()).object();
+            QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
+            const double acc = o.value(QStringLiteral("final_test_accuracy")).toDouble();
+            qInfo("%s: %.4f after 2 rounds", qPrintable(name), acc);
+            QVERIFY2(acc > 0.15, qPrintable(QStringLiteral("%1 reached only %2").arg(name).arg(acc)));
+        }
     }
 
     // The sample workspace meets its promise: at least 82% test accuracy within its 20 rounds

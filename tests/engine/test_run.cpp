@@ -217,6 +217,19 @@ private Q_SLOTS:
         QTest::newRow("fedavg lenet5") << QStringList{};
         QTest::newRow("eval every 3")
             << QStringList{QStringLiteral("run.eval_every=3"), QStringLiteral("model.name=logreg")};
+        // Strategies with server state and client state: all of it must travel in the RunState.
+        QTest::newRow("scaffold") << QStringList{QStringLiteral("strategy.name=scaffold")};
+        QTest::newRow("fedadam") << QStringList{QStringLiteral("strategy.name=fedadam"),
+                                                QStringLiteral("model.name=logreg")};
+        QTest::newRow("fedavgm") << QStringList{QStringLiteral("strategy.name=fedavgm"),
+                                                QStringLiteral("model.name=logreg")};
+        QTest::newRow("ditto personalized")
+            << QStringList{QStringLiteral("strategy.name=ditto"), QStringLiteral("model.name=logreg"),
+                           QStringLiteral("run.personalize_steps=2")};
+        QTest::newRow("fedbn lenet5-bn")
+            << QStringList{QStringLiteral("strategy.name=fedbn"), QStringLiteral("model.name=cnn-lenet5-bn")};
+        QTest::newRow("fedper") << QStringList{QStringLiteral("strategy.name=fedper"),
+                                               QStringLiteral("model.name=mlp-2nn")};
     }
     void resumeIsBitwiseEqual() {
         QFETCH(QStringList, sets);
@@ -249,8 +262,15 @@ private Q_SLOTS:
         QCOMPARE(rest.collected.rounds.back().testAccuracy, whole.collected.rounds.back().testAccuracy);
         QCOMPARE(rest.collected.rounds.back().trainLoss, whole.collected.rounds.back().trainLoss);
         QCOMPARE(*rest.summary.finalTestAccuracy, *whole.summary.finalTestAccuracy);
+        for (std::size_t i = 0; i < rest.collected.rounds.back().clients.size(); ++i) {
+            const auto &a = rest.collected.rounds.back().clients[i];
+            const auto &b = whole.collected.rounds.back().clients[i];
+            QCOMPARE(a.clientId, b.clientId);
+            QCOMPARE(a.accuracy, b.accuracy);
+            QCOMPARE(a.personalAccuracy, b.personalAccuracy);
+        }
         // A state that does not fit is refused with a reason.
-        Run other(specWith({QStringLiteral("run.rounds=2")}));
+        Run other(specWith(sets + QStringList{QStringLiteral("run.rounds=2")}));
         QString error;
         QVERIFY(!other.resumeFrom(state, &error));
         QVERIFY2(error.contains(QStringLiteral("nothing to continue")), qPrintable(error));

@@ -390,6 +390,28 @@ private Q_SLOTS:
         c[0].startLoss = 0;
         EXPECT_VECTOR(aggregated(QStringLiteral("qfedavg"), {{QStringLiteral("q"), 1.0}}, {0.f, 0.f}, c, ctx),
                       {0.0, -2.0 / 21.0});
+        // Local momentum 0.5 halves L: the effective local step is lr / (1 - 0.5) = 1, so L = 1.
+        // dw_A = [-1, 0] (||.||^2 = 1), dw_B = [0, 2] (||.||^2 = 4); F_A = 2, F_B = 0.5, q = 1:
+        // D_A = [-2, 0], h_A = 1 + 2 = 3; D_B = [0, 1], h_B = 4 + 0.5 = 4.5; x -= [-2, 1] / 7.5
+        c[0].startLoss = 2;
+        RoundContext withMomentum = ctx;
+        withMomentum.clientMomentum = 0.5;
+        EXPECT_VECTOR(
+            aggregated(QStringLiteral("qfedavg"), {{QStringLiteral("q"), 1.0}}, {0.f, 0.f}, c, withMomentum),
+            {2.0 / 7.5, -1.0 / 7.5});
+        // Four local steps each (no momentum): L = 1 / (0.5 * 4) = 0.5. dw_A = [-0.5, 0] (||.||^2 = 0.25),
+        // dw_B = [0, 1] (||.||^2 = 1); q = 1: D_A = [-1, 0], h_A = 0.25 + 0.5 * 2 = 1.25;
+        // D_B = [0, 0.5], h_B = 1 + 0.5 * 0.5 = 1.25; x -= [-1, 0.5] / 2.5  ->  x = [0.4, -0.2]
+        std::vector<Client> four = c;
+        four[0].steps = four[1].steps = 4;
+        EXPECT_VECTOR(
+            aggregated(QStringLiteral("qfedavg"), {{QStringLiteral("q"), 1.0}}, {0.f, 0.f}, four, ctx),
+            {0.4, -0.2});
+        // An explicit lipschitz = 1 gives the same numbers whatever the local settings.
+        EXPECT_VECTOR(aggregated(QStringLiteral("qfedavg"),
+                                 {{QStringLiteral("q"), 1.0}, {QStringLiteral("lipschitz"), 1.0}}, {0.f, 0.f},
+                                 c, ctx),
+                      {2.0 / 7.5, -1.0 / 7.5});
     }
 
     void scaffoldTwoRounds() {
