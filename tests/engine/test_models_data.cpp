@@ -90,6 +90,92 @@ private Q_SLOTS:
         for (const auto &p : m.net().parameters())
             sum += p.numel();
         QCOMPARE(qint64(sum), expected);
+        QCOMPARE(qint64(m.layout().parameterCount()), expected);
+    }
+
+    // LeNet-5 without padding: conv1 156, conv2 2,416, fc1 16*4*4*120+120 = 30,840, fc2 10,164, fc3 850
+    // = 44,426. Batch-norm models add, per normalized feature, a weight and a bias (trainable) and a running
+    // mean and variance (statistics), all in the flat vector.
+    void variantCounts_data() {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<int>("padding");
+        QTest::addColumn<qint64>("trainable");
+        QTest::addColumn<qint64>("flat");
+        QTest::newRow("lenet5 pad 0") << "cnn-lenet5" << 0 << qint64(44426) << qint64(44426);
+        // Padding 1: 30 -> conv 26 -> pool 13 -> conv 9 -> pool 4 (floor): the same 16x4x4 as padding 0.
+        QTest::newRow("lenet5 pad 1") << "cnn-lenet5" << 1 << qint64(44426) << qint64(44426);
+        // bn over 6 + 16 + 120 + 84 = 226 features: 452 trainable, 452 statistics.
+        QTest::newRow("lenet5-bn") << "cnn-lenet5-bn" << 2 << qint64(61706 + 452) << qint64(61706 + 904);
+        QTest::newRow("lenet5-bn pad 0")
+            << "cnn-lenet5-bn" << 0 << qint64(44426 + 452) << qint64(44426 + 904);
+        // bn over 32 + 64 + 512 = 608 features.
+        QTest::newRow("fedavg-bn") << "cnn-fedavg-bn" << 2 << qint64(1663370 + 1216)
+                                   << qint64(1663370 + 2432);
+    }
+    void variantCounts() {
+        QFETCH(QString, model);
+        QFETCH(int, padding);
+        QFETCH(qint64, trainable);
+        QFETCH(qint64, flat);
+        const QJsonObject params{{QStringLiteral("padding"), padding}};
+        const DatasetFacts facts = datasetFacts(QStringLiteral("fashion-mnist"));
+        FlatModel m(model, facts, params);
+        std::int64_t sum = 0;
+        for (const auto &p : m.net().parameters())
+            sum += p.numel();
+        QCOMPARE(qint64(sum), trainable);
+        QCOMPARE(qint64(m.parameterCount()), flat);
+        QCOMPARE(qint64(modelParameterCount(model, facts, params)), flat);
+        QCOMPARE(m.net().forward(torch::zeros({2, 1, 28, 28})).sizes().vec(),
+                 (std::vector<std::int64_t>{2, 10}));
+    }
+
+    // Initialization comes from the keyed generator: the same seed gives the same model whatever torch's
+    // global generator holds; another seed another model; torch's default distributions
+    // (U(+-1/sqrt(fan_in))).
+    void keyedInitialization() {
+        const DatasetFacts facts = datasetFacts(QStringLiteral("fashion-mnist"));
+        torch::manual_seed(1);
+        FlatModel a(QStringLiteral("cnn-lenet5-bn"), facts, {}, 42);
+        torch::manual_seed(999);
+        FlatModel b(QStringLiteral("cnn-lenet5-bn"), facts, {}, 42);
+        FlatModel c(QStringLiteral("cnn-lenet5-bn"), facts, {}, 43);
+        QVERIFY(torch::equal(a.flat(), b.flat()));
+        QVERIFY(!torch::equal(a.flat(), c.flat()));
+        const float *w = a.flat().data_ptr<float>();
+        int bnWeights = 0, heads = 0;
+        std::int64_t covered = 0;
+        for (const ModelSegment &s : a.layout().segments) {
+            QCOMPARE(s.offset, covered); // segments tile the flat vector
+            covered += s.size;
+            heads += s.head;
+            if (s.name == QLatin1String("conv1.weight") || s.name == QLatin1String("conv1.bias")) {
+                const double bound = 1.0 / std::sqrt(1.0 * 5 * 5); // fan_in of conv1: 1 channel x 5 x 5
+                double maxAbs = 0;
+                for (std::int64_t i = 0; i < s.size; ++i)
+                    maxAbs = std::max(maxAbs, std::abs(double(w[s.offset + i])));
+                QVERIFY2(maxAbs <= bound && maxAbs > 0.5 * bound, qPrintable(QString::number(maxAbs)));
+            }
+            if (s.name == QLatin1String("fc1.weight")) { // fan_in 400
+                for (std::int64_t i = 0; i < s.size; ++i)
+                    QVERIFY(std::abs(w[s.offset + i]) <= 1.0 / 20.0);
+            }
+            if (s.kind == SegmentKind::BnWeight) {
+                ++bnWeights;
+                for (std::int64_t i = 0; i < s.size; ++i)
+                    QCOMPARE(w[s.offset + i], 1.0f);
+            }
+            if (s.name.endsWith(QLatin1String("running_var")))
+                for (std::int64_t i = 0; i < s.size; ++i)
+                    QCOMPARE(w[s.offset + i], 1.0f);
+            if (s.name.endsWith(QLatin1String("running_mean")) || s.kind == SegmentKind::BnBias)
+                for (std::int64_t i = 0; i < s.size; ++i)
+                    QCOMPARE(w[s.offset + i], 0.0f);
+        }
+        QCOMPARE(covered, a.parameterCount());
+        QCOMPARE(bnWeights, 4);
+        QCOMPARE(heads, 2); // fc3.weight, fc3.bias
+        QVERIFY(a.layout().hasBatchNorm());
     }
 
     void forwardShapes() {
