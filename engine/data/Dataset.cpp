@@ -327,10 +327,8 @@ std::shared_ptr<const LoadedDataset> cachedFashionMnist(const FederationSpec &sp
 
 void registerDatasets() {
     Registry &r = Registry::global();
-    ComponentSchema fashion{
-        QStringLiteral("dataset"),
-        QStringLiteral("fashion-mnist"),
-        QStringLiteral("Fashion-MNIST"),
+    auto fashion = ComponentSchema::make(
+        QStringLiteral("dataset"), QStringLiteral("fashion-mnist"), QStringLiteral("Fashion-MNIST"),
         QStringLiteral("70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its "
                        "IDX gzip files."),
         {stringParam(QStringLiteral("path"), QStringLiteral("/usr/share/datasets/fashion-mnist"),
@@ -345,7 +343,7 @@ void registerDatasets() {
          choiceParam(QStringLiteral("normalize"), QStringLiteral("standardize"),
                      {QStringLiteral("standardize"), QStringLiteral("unit")},
                      QStringLiteral("standardize: (pixel/255 - 0.2860) / 0.3530; unit: pixel/255 in [0, 1] "
-                                    "(what many FL papers use)."))}};
+                                    "(what many FL papers use)."))});
     fashion.explanation = QStringLiteral("Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: "
                                          "60,000 for training, split over the "
                                          "clients, and 10,000 kept by the server to test the global model.");
@@ -354,10 +352,8 @@ void registerDatasets() {
     fashion.factory = DatasetLoader(cachedFashionMnist);
     r.addComponent(std::move(fashion));
 
-    ComponentSchema synthetic{
-        QStringLiteral("dataset"),
-        QStringLiteral("synthetic"),
-        QStringLiteral("Synthetic(alpha, beta)"),
+    auto synthetic = ComponentSchema::make(
+        QStringLiteral("dataset"), QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
         QStringLiteral(
             "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
             "clients.count, per-client model shift (alpha) and feature shift (beta), lognormal sizes."),
@@ -367,7 +363,7 @@ void registerDatasets() {
                    QStringLiteral("How much the clients' feature distributions differ.")),
          intParam(QStringLiteral("max_samples"), 5000, 10, 1000000,
                   QStringLiteral("Cap on one client's generated samples (lognormal sizes have a long tail)."),
-                  QStringLiteral("samples"))}};
+                  QStringLiteral("samples"))});
     synthetic.explanation = QStringLiteral(
         "Generated data where every client has its own rule for labelling points: alpha makes the rules "
         "differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is strongly non-IID.");
@@ -378,10 +374,8 @@ void registerDatasets() {
     });
     r.addComponent(std::move(synthetic));
 
-    ComponentSchema quadratic{
-        QStringLiteral("dataset"),
-        QStringLiteral("quadratic"),
-        QStringLiteral("Federated least squares"),
+    auto quadratic = ComponentSchema::make(
+        QStringLiteral("dataset"), QStringLiteral("quadratic"), QStringLiteral("Federated least squares"),
         QStringLiteral(
             "Linear regression with a known optimum: client k's targets follow its own w_k; per-client "
             "feature scales make the clients' curvatures differ. Squared loss, no accuracy."),
@@ -396,7 +390,7 @@ void registerDatasets() {
              QStringLiteral("Per-client feature scales exp(skew * U(-1, 1)): 0 = every client has the same "
                             "curvature.")),
          realParam(QStringLiteral("noise"), 0.0, 0.0, 100.0,
-                   QStringLiteral("Standard deviation of target noise."))}};
+                   QStringLiteral("Standard deviation of target noise."))});
     quadratic.explanation = QStringLiteral(
         "A small regression problem whose best global model can be computed exactly. It shows client drift: "
         "with "

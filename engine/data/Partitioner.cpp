@@ -315,7 +315,7 @@ void registerPartitioners() {
     auto add = [&](const QString &name, const QString &title, const QString &help, const QString &explanation,
                    QList<ParamSchema> params, PartitionerFactory factory, QStringList capabilities = {},
                    ComponentCheck check = {}) {
-        ComponentSchema c{QStringLiteral("partitioner"), name, title, help, std::move(params)};
+        auto c = ComponentSchema::make(QStringLiteral("partitioner"), name, title, help, std::move(params));
         c.explanation = explanation;
         c.capabilities = std::move(capabilities);
         c.factory = std::move(factory);

@@ -30,6 +30,8 @@ struct Run::Impl {
     std::unique_ptr<LocalExecutor> executor;
     std::unique_ptr<Strategy> strategy;
     ClientAlgorithmRef algorithm;
+    QList<StageRef> clientStages;
+    UpdatePipeline serverStages;
     bool needStartLoss = false;
     bool personalState = false; // the client algorithm keeps personal layers or a personal model
     ModelLayout layout;
@@ -191,6 +193,7 @@ ClientTask Run::Impl::taskFor(int clientId, int round) const {
     t.training = trainingFor(clientId, round);
     t.algorithm = algorithm.name;
     t.algorithmParams = algorithm.params;
+    t.stages = clientStages;
     t.payloadDown = strategy->payloadDown();
     t.clientState = clientStates.get(clientId);
     t.rngKey = deriveSeed(spec.seed(), "local-batches", round, clientId);
@@ -246,6 +249,14 @@ void Run::Impl::prepare() {
     const ComponentSchema *entry = Registry::global().component(QStringLiteral("strategy"), strategyName);
     needStartLoss = entry && entry->has(QStringLiteral("needs-start-loss"));
     algorithm = strategy->clientAlgorithm();
+    try {
+        clientStages = strategy->clientStages();
+        for (const StageRef &st : clientStages)
+            makeUpdateStage(st); // fail now, naming the strategy, rather than inside the first task
+        serverStages = UpdatePipeline(strategy->serverStages());
+    } catch (const std::invalid_argument &e) {
+        throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
+    }
     personalState =
         algorithm.name == QLatin1String("ditto") || algorithm.name == QLatin1String("personal-segments");
 
@@ -390,9 +401,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.layout = &layout;
         QByteArray next = global;
         try {
-            strategy->aggregate(std::span<float>(reinterpret_cast<float *>(next.data()),
-                                                 std::size_t(next.size()) / sizeof(float)),
-                                updates, context);
+            aggregateRound(*strategy, serverStages,
+                           std::span<float>(reinterpret_cast<float *>(next.data()),
+                                            std::size_t(next.size()) / sizeof(float)),
+                           updates, context);
         } catch (const std::invalid_argument &e) {
             throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
         }

@@ -4,6 +4,7 @@
 #include "data/Partitioner.h"
 #include "model/ModelFacts.h"
 #include "strategy/Strategy.h"
+#include "strategy/UpdateStage.h"
 #include "train/ClientAlgorithms.h"
 
 #include <QJsonArray>
@@ -256,6 +257,7 @@ void registerBuiltins() {
         registerPartitioners();
         registerModels();
         registerStrategies();
+        registerUpdateStages();
         registerClientAlgorithms();
     });
 }

@@ -69,6 +69,17 @@ struct ComponentSchema {
     std::any facts;           // category-specific descriptor (DatasetFacts, ModelInfo ...), empty for none
     ComponentCheck check;     // cross-field rules of this component (optional)
 
+    // The first five fields; the rest are set by the caller.
+    static ComponentSchema make(QString category, QString name, QString title, QString help,
+                                QList<ParamSchema> params = {}) {
+        ComponentSchema c;
+        c.category = std::move(category);
+        c.name = std::move(name);
+        c.title = std::move(title);
+        c.help = std::move(help);
+        c.params = std::move(params);
+        return c;
+    }
     bool has(const QString &capability) const { return capabilities.contains(capability); }
     const ParamSchema *param(const QString &key) const;
     QJsonObject toJson() const;

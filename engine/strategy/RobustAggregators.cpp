@@ -234,30 +234,20 @@ private:
     int m_byzantine;
 };
 
-// Norm-bounded averaging (Sun et al. 2019): every update is clipped to an L2 norm of at most max_norm, then
-// the clipped updates are averaged by sample count.
-class NormBoundedStrategy : public Strategy {
+// Norm-bounded averaging (Sun et al. 2019): every update is clipped to an L2 norm of at most max_norm by the
+// norm-clip server stage, then the clipped updates are averaged by sample count.
+class NormBoundedStrategy : public FedAvgStrategy {
 public:
     explicit NormBoundedStrategy(double maxNorm)
-        : m_clip(maxNorm) {}
-
-    void aggregate(std::span<float> global, const std::vector<ClientUpdate> &updates,
-                   const RoundContext &) override {
-        checkUpdates("norm-bounded", global.size(), updates);
-        std::vector<std::vector<float>> clipped;
-        clipped.reserve(updates.size());
-        std::vector<ClientUpdate> bounded = updates;
-        for (ClientUpdate &u : bounded) {
-            clipped.emplace_back(u.delta.begin(), u.delta.end());
-            m_clip.apply(clipped.back());
-            u.delta = clipped.back();
-        }
-        const std::vector<double> mean = weightedMean(bounded, global.size(), false);
-        if (!mean.empty()) addToGlobal(global, mean);
+        : m_maxNorm(maxNorm) {
+        NormClipStage check(maxNorm); // refuses a bound that is not > 0 now, not at the first round
+    }
+    QList<StageRef> serverStages() const override {
+        return {{QStringLiteral("norm-clip"), QJsonObject{{QStringLiteral("max_norm"), m_maxNorm}}}};
     }
 
 private:
-    NormClipStage m_clip;
+    double m_maxNorm;
 };
 
 } // namespace

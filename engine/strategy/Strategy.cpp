@@ -16,6 +16,23 @@
 
 namespace fedwb {
 
+void aggregateRound(Strategy &strategy, const UpdatePipeline &serverStages, std::span<float> global,
+                    const std::vector<ClientUpdate> &updates, const RoundContext &context) {
+    if (serverStages.empty()) {
+        strategy.aggregate(global, updates, context);
+        return;
+    }
+    std::vector<std::vector<float>> staged;
+    staged.reserve(updates.size());
+    std::vector<ClientUpdate> processed = updates;
+    for (ClientUpdate &u : processed) {
+        staged.emplace_back(u.delta.begin(), u.delta.end());
+        serverStages.apply(staged.back(), {context.round, u.clientId, 0});
+        u.delta = staged.back();
+    }
+    strategy.aggregate(global, processed, context);
+}
+
 void Strategy::loadState(const QByteArray &state) {
     if (!state.isEmpty())
         throw std::invalid_argument("this strategy keeps no server state, but a state blob was given");

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "model/ModelLayout.h"
+#include "strategy/UpdateStage.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -55,6 +56,10 @@ public:
                            const RoundContext &context) = 0;
     // Which client algorithm the selected clients run.
     virtual ClientAlgorithmRef clientAlgorithm() const { return {}; }
+    // The stages this strategy needs on each side: client stages run inside every task after local training;
+    // server stages run on every update before aggregate() (see aggregateRound).
+    virtual QList<StageRef> clientStages() const { return {}; }
+    virtual QList<StageRef> serverStages() const { return {}; }
     // Sent with every task of the next round (float32 little-endian), e.g. SCAFFOLD's server control variate.
     virtual QByteArray payloadDown() const { return {}; }
     // The server state (empty for a stateless strategy) and its restoration; loadState throws
@@ -75,6 +80,11 @@ public:
 protected:
     bool m_uniform;
 };
+
+// The server side of one round: every update through the strategy's server stages (in the given order, on
+// copies), then aggregate(). The round loop and the tests use this one path.
+void aggregateRound(Strategy &strategy, const UpdatePipeline &serverStages, std::span<float> global,
+                    const std::vector<ClientUpdate> &updates, const RoundContext &context);
 
 // A strategy's factory as registered in its ComponentSchema (category "strategy"): the validated
 // `strategy` section in, the strategy out.

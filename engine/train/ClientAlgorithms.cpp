@@ -158,7 +158,8 @@ void registerClientAlgorithms() {
     Registry &r = Registry::global();
     auto add = [&](const QString &name, const QString &help, QList<ParamSchema> params,
                    ClientAlgorithmFactory factory) {
-        ComponentSchema c{QStringLiteral("client-algorithm"), name, name, help, std::move(params)};
+        auto c =
+            ComponentSchema::make(QStringLiteral("client-algorithm"), name, name, help, std::move(params));
         c.factory = std::move(factory);
         r.addComponent(std::move(c));
     };

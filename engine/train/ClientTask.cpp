@@ -1,5 +1,6 @@
 #include "train/ClientTask.h"
 
+#include <QCborArray>
 #include <QCborValue>
 
 namespace fedwb {
@@ -83,6 +84,11 @@ QCborMap ClientTask::toCbor() const {
     m.insert(QStringLiteral("training"), trainingToCbor(training));
     m.insert(QStringLiteral("algorithm"), algorithm);
     m.insert(QStringLiteral("algorithm_params"), QCborValue::fromJsonValue(algorithmParams));
+    QCborArray stageList;
+    for (const StageRef &st : stages)
+        stageList.append(QCborMap{{QStringLiteral("name"), st.name},
+                                  {QStringLiteral("params"), QCborValue::fromJsonValue(st.params)}});
+    m.insert(QStringLiteral("stages"), stageList);
     m.insert(QStringLiteral("payload_down"), payloadDown);
     m.insert(QStringLiteral("client_state"), clientState);
     m.insert(QStringLiteral("rng_key"), QCborValue(qint64(rngKey))); // bit pattern kept; read back unsigned
@@ -107,6 +113,9 @@ std::optional<ClientTask> ClientTask::fromCbor(const QCborMap &m, QString *error
     t.training = trainingFromCbor(m.value(QStringLiteral("training")).toMap());
     t.algorithm = m.value(QStringLiteral("algorithm")).toString(t.algorithm);
     t.algorithmParams = m.value(QStringLiteral("algorithm_params")).toMap().toJsonObject();
+    for (const QCborValue &st : m.value(QStringLiteral("stages")).toArray())
+        t.stages.append({st.toMap().value(QStringLiteral("name")).toString(),
+                         st.toMap().value(QStringLiteral("params")).toMap().toJsonObject()});
     t.payloadDown = m.value(QStringLiteral("payload_down")).toByteArray();
     t.clientState = m.value(QStringLiteral("client_state")).toByteArray();
     t.rngKey = std::uint64_t(m.value(QStringLiteral("rng_key")).toInteger());

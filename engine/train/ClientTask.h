@@ -2,6 +2,8 @@
 // CBOR, so a remote worker can run a task later without new fields. Torch-free.
 #pragma once
 
+#include "strategy/UpdateStage.h"
+
 #include <QByteArray>
 #include <QCborMap>
 #include <QJsonObject>
@@ -44,6 +46,7 @@ struct ClientTask {
     TrainingConfig training;
     QString algorithm = QStringLiteral("sgd"); // registered client algorithm
     QJsonObject algorithmParams;
+    QList<StageRef> stages;     // client-side update stages, applied in order to the update after training
     QByteArray payloadDown;     // strategy payload (float32), e.g. SCAFFOLD's server control variate
     QByteArray clientState;     // this client's state from earlier rounds (empty: none yet)
     std::uint64_t rngKey = 0;   // the client's batch-order generator for this round

@@ -111,6 +111,12 @@ ClientResult ClientTrainer::run(const ClientTask &task, const LocalData &data,
         result.update = tensorBytes(m_model.flat() - global);
     }
     algorithm->end(ctx, result);
+    if (!task.stages.isEmpty()) { // the client side of the update pipeline
+        const UpdatePipeline stages(task.stages);
+        stages.apply(std::span<float>(reinterpret_cast<float *>(result.update.data()),
+                                      std::size_t(result.update.size()) / sizeof(float)),
+                     {task.round, task.clientId, deriveSeed(task.rngKey, "client-stages")});
+    }
     if (stop && stop->load()) result.status = ClientStatus::Stopped;
     result.bytesUp = result.update.size() + result.payloadUp.size();
     result.computeSeconds = double(clock.nsecsElapsed()) * 1e-9;

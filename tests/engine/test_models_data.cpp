@@ -4,11 +4,15 @@
 #include "model/model_p.h"
 #include "run/Experiment.h"
 #include "spec/Registry.h"
+#include "strategy/UpdateStage.h"
+#include "train/trainer_p.h"
 
 #include <QTemporaryDir>
 #include <QtTest>
 
 #include <zlib.h>
+
+#include <numeric>
 
 using namespace fedwb;
 
@@ -202,6 +206,35 @@ private Q_SLOTS:
         sgd.step();
         // d(sum of logits)/d(weight) = 1 for every weight and bias: each parameter moves from 0.5 to -0.5.
         QVERIFY(torch::allclose(m.flat(), torch::full({m.parameterCount()}, -0.5f)));
+    }
+
+    // The client side of the update pipeline: a task's stages run on its update after local training.
+    void clientStagesApplyToTheUpdate() {
+        const DatasetFacts facts = datasetFacts(QStringLiteral("synthetic"));
+        const torch::Tensor x = torch::randn({64, 60}, torch::TensorOptions().dtype(torch::kFloat32));
+        const torch::Tensor y = torch::arange(64, torch::kInt64).remainder(10);
+        std::vector<std::int64_t> train(64), test;
+        std::iota(train.begin(), train.end(), 0);
+        const LocalData data{&x, &y, &train, &test};
+        ClientTrainer trainer(QStringLiteral("logreg"), facts);
+        ClientTask task;
+        task.round = 1;
+        task.clientId = 0;
+        task.model = QByteArray(qsizetype(610 * sizeof(float)), '\0');
+        task.training.lr = 0.5;
+        task.training.batchSize = 8;
+        const ClientResult free = trainer.run(task, data, nullptr);
+        QVERIFY(l2Norm(floatsOf(free.update)) > 0.05);
+        task.stages = {{QStringLiteral("norm-clip"), QJsonObject{{QStringLiteral("max_norm"), 0.05}}}};
+        const ClientResult clipped = trainer.run(task, data, nullptr);
+        QVERIFY(std::abs(l2Norm(floatsOf(clipped.update)) - 0.05) < 1e-6);
+        // Clipping scales: the clipped update points the same way as the free one.
+        const auto a = floatsOf(free.update), b = floatsOf(clipped.update);
+        const double scale = 0.05 / l2Norm(a);
+        for (std::size_t i = 0; i < a.size(); ++i)
+            QVERIFY(std::abs(double(b[i]) - scale * double(a[i])) < 1e-6);
+        task.stages = {{QStringLiteral("no-such-stage"), {}}};
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, trainer.run(task, data, nullptr));
     }
 
     void unknownModelIsSpecError() {

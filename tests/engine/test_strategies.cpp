@@ -65,7 +65,9 @@ RoundContext contextWith(int population = 100) {
 std::vector<float> aggregated(const QString &name, const QJsonObject &params, std::vector<float> global,
                               const std::vector<Client> &clients,
                               const RoundContext &context = contextWith()) {
-    make(name, params)->aggregate(global, updatesOf(clients), context);
+    // The round loop's server side: the strategy's own server stages, then aggregate.
+    const auto strategy = make(name, params);
+    aggregateRound(*strategy, UpdatePipeline(strategy->serverStages()), global, updatesOf(clients), context);
     return global;
 }
 
@@ -727,10 +729,10 @@ private Q_SLOTS:
         NormClipStage clip(2.0);
         QCOMPARE(clip.name(), QStringLiteral("norm-clip"));
         std::vector<float> big{3.f, 4.f}; // norm 5 -> scaled by 2 / 5: [1.2, 1.6]
-        clip.apply(big);
+        clip.clip(big);
         EXPECT_VECTOR(big, {1.2, 1.6});
         std::vector<float> small{0.5f, -1.f}; // norm sqrt(1.25) < 2: unchanged, bit for bit
-        clip.apply(small);
+        clip.clip(small);
         QVERIFY(bitwiseEqual(small, {0.5f, -1.f}));
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, NormClipStage(0.0));
     }

@@ -34,6 +34,8 @@ ClientTask sampleTask() {
     t.training.weightDecay = 1e-4;
     t.algorithm = QStringLiteral("fedprox");
     t.algorithmParams = QJsonObject{{QStringLiteral("mu"), 0.01}};
+    t.stages = {{QStringLiteral("norm-clip"), QJsonObject{{QStringLiteral("max_norm"), 2.0}}},
+                {QStringLiteral("other"), {}}};
     t.payloadDown = floats({0.5f, 0.25f});
     t.clientState = QByteArray("\x00\x01\xff", 3);
     t.rngKey = 0xfedcba9876543210ull; // above 2^63: the bit pattern must survive a signed CBOR integer
@@ -80,6 +82,8 @@ private Q_SLOTS:
         QVERIFY(*back == t);
         QCOMPARE(back->rngKey, 0xfedcba9876543210ull);
         QCOMPARE(floatsOf(back->model)[1], -2.25f);
+        QCOMPARE(back->stages.size(), 2);
+        QCOMPARE(back->stages[0].params.value(QStringLiteral("max_norm")).toDouble(), 2.0);
     }
 
     void resultRoundTrip() {
