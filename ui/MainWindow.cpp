@@ -714,13 +714,19 @@ void MainWindow::fillDesignTree(const QJsonObject &values, const QJsonObject &ra
             if (parent && path.count(QLatin1Char('.')) == 1)
                 schema = paramSchema(section, key, values.value(section).toObject());
             QString text = jsonText(value);
-            if (schema && !schema->zeroText.isEmpty() && value.isDouble() && value.toDouble() == 0) {
+            if (schema && schema->type == ParamType::GroupList && value.isArray() &&
+                value.toArray().isEmpty()) {
+                text = tr("[] (one group \"clients\" holding all)");
+            } else if (schema && !schema->zeroText.isEmpty() && value.isDouble() && value.toDouble() == 0) {
                 text = QStringLiteral("0 (%1)").arg(schema->zeroText);
             } else if (schema && !schema->unit.isEmpty()) {
                 QString unit = schema->unit;
                 if (text == QStringLiteral("1") && unit.endsWith(QLatin1Char('s'))) unit.chop(1); // "1 epoch"
                 text += QLatin1Char(' ') + unit;
             }
+            if (schema && !explicitValue && key == QLatin1String("seed") &&
+                schema->defaultValue.toDouble() == -1)
+                text += tr(" (= run.seed)"); // dataset.seed and partition.seed follow run.seed unless set
             item->setText(1, text);
             item->setToolTip(1, text);
             if (schema) {

@@ -126,6 +126,7 @@ QString Registry::toText() const {
         if (s.category.isEmpty()) continue;
         for (const ComponentSchema &c : m_components.value(s.category)) {
             out << "\n  " << s.key << ".name = " << c.name << ": " << c.title << " - " << c.help << "\n";
+            if (!c.explanation.isEmpty()) out << "      " << c.explanation << "\n";
             writeParams(out, c.params, QStringLiteral("  ") + s.key + QLatin1Char('.'));
         }
     }

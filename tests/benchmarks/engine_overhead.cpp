@@ -1,7 +1,8 @@
 // engine_overhead: the SGD work of one quickstart round (5 clients of the quickstart partition, 1 epoch,
-// batch 32, LeNet-5), once through the engine (ClientTrainer + FedAvg, as the round loop runs it) and once as
-// a bare LibTorch loop over the same batches, in one process on one intra-op thread. Prints the ratio.
-// Also prints the round loop's speed-up from training clients in parallel (run.threads 1 vs 2).
+// batch 32, LeNet-5), once through the engine (ClientTask -> ClientTrainer::run -> aggregateRound, as the
+// round loop runs it) and once as a bare LibTorch loop over the same batches, in one process on one intra-op
+// thread. Prints the ratio. Also prints the round loop's speed-up from training clients in parallel
+// (run.threads 1 vs 2).
 #include "data/dataset_p.h"
 #include "model/model_p.h"
 #include "run/Run.h"
@@ -48,8 +49,7 @@ int main(int argc, char **argv) {
     for (int c : clients)
         samples += std::int64_t(shards[std::size_t(c)].train.size());
 
-    torch::manual_seed(1);
-    FlatModel init(QStringLiteral("cnn-lenet5"), data->facts);
+    FlatModel init(QStringLiteral("cnn-lenet5"), data->facts, {}, 1);
     const torch::Tensor global0 = init.flat().clone();
     TrainingConfig config;
     config.lr = spec.real(QStringLiteral("training.lr"));
@@ -63,22 +63,34 @@ int main(int argc, char **argv) {
         return order;
     };
 
+    // The engine's path, as the round loop runs it: a ClientTask per client through ClientTrainer::run (with
+    // the client algorithm's hooks and the update-stage chain), then the server side (aggregateRound).
+    const auto fedavg = makeStrategy(QStringLiteral("fedavg"), {});
     auto engineRound = [&] {
         ClientTrainer trainer(QStringLiteral("cnn-lenet5"), data->facts);
-        torch::Tensor global = global0.clone();
-        std::vector<TrainResult> results;
+        QByteArray global = tensorBytes(global0);
+        std::vector<ClientResult> results;
         QElapsedTimer t;
         t.start();
-        for (int c : clients)
-            results.push_back(trainer.train(global, data->trainX, data->trainY, shards[std::size_t(c)].train,
-                                            config, Rng(1, "local-batches", 1, c), nullptr));
+        for (int c : clients) {
+            ClientTask task;
+            task.round = 1;
+            task.clientId = c;
+            task.model = global;
+            task.training = config;
+            task.rngKey = deriveSeed(1, "local-batches", 1, c);
+            const LocalData local{&data->trainX, &data->trainY, &shards[std::size_t(c)].train,
+                                  &shards[std::size_t(c)].test};
+            results.push_back(trainer.run(task, local, nullptr));
+        }
         std::vector<ClientUpdate> updates;
-        for (std::size_t i = 0; i < clients.size(); ++i)
-            updates.push_back({clients[i],
-                               {results[i].delta.data_ptr<float>(), std::size_t(results[i].delta.numel())},
-                               double(shards[std::size_t(clients[i])].train.size())});
-        FedAvgStrategy().aggregate({global.data_ptr<float>(), std::size_t(global.numel())}, updates);
-        return std::pair{seconds(t), global};
+        for (const ClientResult &r : results)
+            updates.push_back({r.clientId, floatsOf(r.update), r.weight, r.steps, 0.0, {}});
+        aggregateRound(*fedavg, UpdatePipeline(),
+                       {reinterpret_cast<float *>(global.data()), std::size_t(global.size()) / 4}, updates,
+                       RoundContext{});
+        const double elapsed = seconds(t);
+        return std::pair{elapsed, floatTensor(global).clone()};
     };
 
     auto bareRound = [&] {
