@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QTextStream>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <unistd.h>
@@ -200,13 +201,22 @@ public:
                            .arg(m.round)
                            .arg(m_total)
                            .arg(m.trainLoss, 0, 'f', 4);
-        if (m.evaluated)
+        if (m.evaluated && std::isfinite(m.testAccuracy))
             line += QStringLiteral("  test_acc %1  test_loss %2  clients mean %3 worst10 %4 jain %5")
                         .arg(m.testAccuracy, 0, 'f', 4)
                         .arg(m.testLoss, 0, 'f', 4)
                         .arg(m.fairness.mean, 0, 'f', 3)
                         .arg(m.fairness.worst10, 0, 'f', 3)
                         .arg(m.fairness.jain, 0, 'f', 3);
+        else if (m.evaluated) // a regression dataset: loss only
+            line += QStringLiteral("  test_loss %1").arg(m.testLoss, 0, 'g', 6);
+        // Personalized accuracy (run.personalize_steps, FedBN / FedPer / Ditto): the mean over clients.
+        double personal = 0;
+        int personalCount = 0;
+        for (const ClientRoundMetrics &c : m.clients)
+            if (c.personalAccuracy) personal += *c.personalAccuracy, ++personalCount;
+        if (personalCount > 0)
+            line += QStringLiteral("  personalized mean %1").arg(personal / personalCount, 0, 'f', 3);
         line += QStringLiteral("  %1 s").arg(m.wallSeconds, 0, 'f', 1);
         if (m_tty) std::fprintf(m_stream, "\r\033[K");
         std::fprintf(m_stream, "%s\n", qPrintable(line));

@@ -35,68 +35,68 @@ struct Mlp2nn : Net {
     std::string headName() const override { return "fc3"; }
 };
 
-// LeNet-5; `padding` 2 keeps 28x28 after conv1 (classic LeNet on MNIST), 0 is the smaller variant many FL
-// benchmarks use. With batch norm after every conv and hidden fc layer when `bn`.
-struct LeNet5 : Net {
-    nn::Conv2d conv1{nullptr}, conv2{nullptr};
-    nn::Linear fc1{nullptr}, fc2{nullptr}, fc3{nullptr};
-    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-    nn::BatchNorm1d bn3{nullptr}, bn4{nullptr};
-    LeNet5(std::int64_t channels, std::int64_t k, int padding, bool bn) {
-        const std::int64_t side = ((28 + 2 * padding - 4) / 2 - 4) / 2;
-        conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(channels, 6, 5).padding(padding)));
-        if (bn) bn1 = register_module("bn1", nn::BatchNorm2d(6));
-        conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(6, 16, 5)));
-        if (bn) bn2 = register_module("bn2", nn::BatchNorm2d(16));
-        fc1 = register_module("fc1", nn::Linear(16 * side * side, 120));
-        if (bn) bn3 = register_module("bn3", nn::BatchNorm1d(120));
-        fc2 = register_module("fc2", nn::Linear(120, 84));
-        if (bn) bn4 = register_module("bn4", nn::BatchNorm1d(84));
-        fc3 = register_module("fc3", nn::Linear(84, k));
+// Two convolution blocks (conv 5x5 -> [batch norm] -> ReLU -> max-pool 2), then fully connected layers (each
+// hidden one -> [batch norm] -> ReLU). Modules are named conv1, conv2, bn1, ..., fc1, ...: the ModelLayout's
+// segment names, batch-norm kinds and head come from them.
+struct ConvNet : Net {
+    struct Shape {
+        std::int64_t conv1, conv2;        // output channels
+        int padding1, padding2;           // zero padding of each convolution
+        std::vector<std::int64_t> hidden; // hidden fully connected widths
+        std::int64_t side;                // spatial side after the second pool
+    };
+    std::vector<nn::Conv2d> convs;
+    std::vector<nn::BatchNorm2d> convNorms;
+    std::vector<nn::Linear> fcs;
+    std::vector<nn::BatchNorm1d> fcNorms;
+    std::string head;
+
+    ConvNet(std::int64_t channels, std::int64_t k, const Shape &shape, bool bn) {
+        int norm = 0;
+        const std::int64_t in[2] = {channels, shape.conv1}, out[2] = {shape.conv1, shape.conv2};
+        const int pad[2] = {shape.padding1, shape.padding2};
+        for (int i = 0; i < 2; ++i) {
+            convs.push_back(register_module("conv" + std::to_string(i + 1),
+                                            nn::Conv2d(nn::Conv2dOptions(in[i], out[i], 5).padding(pad[i]))));
+            if (bn)
+                convNorms.push_back(register_module("bn" + std::to_string(++norm), nn::BatchNorm2d(out[i])));
+        }
+        std::int64_t width = shape.conv2 * shape.side * shape.side;
+        for (std::size_t i = 0; i <= shape.hidden.size(); ++i) {
+            const std::int64_t next = i < shape.hidden.size() ? shape.hidden[i] : k;
+            head = "fc" + std::to_string(i + 1);
+            fcs.push_back(register_module(head, nn::Linear(width, next)));
+            if (bn && i < shape.hidden.size())
+                fcNorms.push_back(register_module("bn" + std::to_string(++norm), nn::BatchNorm1d(next)));
+            width = next;
+        }
     }
     torch::Tensor forward(torch::Tensor x) override {
-        x = conv1(x);
-        if (bn1) x = bn1(x);
-        x = torch::max_pool2d(torch::relu(x), 2);
-        x = conv2(x);
-        if (bn2) x = bn2(x);
-        x = torch::max_pool2d(torch::relu(x), 2);
-        x = fc1(x.flatten(1));
-        if (bn3) x = bn3(x);
-        x = fc2(torch::relu(x));
-        if (bn4) x = bn4(x);
-        return fc3(torch::relu(x));
+        for (std::size_t i = 0; i < convs.size(); ++i) {
+            x = convs[i](x);
+            if (!convNorms.empty()) x = convNorms[i](x);
+            x = torch::max_pool2d(torch::relu(x), 2);
+        }
+        x = x.flatten(1);
+        for (std::size_t i = 0; i + 1 < fcs.size(); ++i) {
+            x = fcs[i](x);
+            if (!fcNorms.empty()) x = fcNorms[i](x);
+            x = torch::relu(x);
+        }
+        return fcs.back()(x);
     }
-    std::string headName() const override { return "fc3"; }
+    std::string headName() const override { return head; }
 };
 
-struct FedAvgCnn : Net {
-    nn::Conv2d conv1{nullptr}, conv2{nullptr};
-    nn::Linear fc1{nullptr}, fc2{nullptr};
-    nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
-    nn::BatchNorm1d bn3{nullptr};
-    FedAvgCnn(std::int64_t channels, std::int64_t k, bool bn) {
-        conv1 = register_module("conv1", nn::Conv2d(nn::Conv2dOptions(channels, 32, 5).padding(2)));
-        if (bn) bn1 = register_module("bn1", nn::BatchNorm2d(32));
-        conv2 = register_module("conv2", nn::Conv2d(nn::Conv2dOptions(32, 64, 5).padding(2)));
-        if (bn) bn2 = register_module("bn2", nn::BatchNorm2d(64));
-        fc1 = register_module("fc1", nn::Linear(64 * 7 * 7, 512));
-        if (bn) bn3 = register_module("bn3", nn::BatchNorm1d(512));
-        fc2 = register_module("fc2", nn::Linear(512, k));
-    }
-    torch::Tensor forward(torch::Tensor x) override {
-        x = conv1(x);
-        if (bn1) x = bn1(x);
-        x = torch::max_pool2d(torch::relu(x), 2);
-        x = conv2(x);
-        if (bn2) x = bn2(x);
-        x = torch::max_pool2d(torch::relu(x), 2);
-        x = fc1(x.flatten(1));
-        if (bn3) x = bn3(x);
-        return fc2(torch::relu(x));
-    }
-    std::string headName() const override { return "fc2"; }
-};
+// LeNet-5: conv 6, conv 16, fc 120, fc 84; `padding` 2 keeps 28x28 after conv1 (classic LeNet on MNIST), 0 is
+// the smaller variant many FL benchmarks use.
+ConvNet::Shape lenetShape(int padding) {
+    return {6, 16, padding, 0, {120, 84}, ((28 + 2 * padding - 4) / 2 - 4) / 2};
+}
+// The CNN of McMahan et al. 2017: conv 32 and 64 with "same" padding, fc 512.
+ConvNet::Shape fedAvgCnnShape() {
+    return {32, 64, 2, 2, {512}, 7};
+}
 
 std::int64_t fc(std::int64_t a, std::int64_t b) {
     return a * b + b;
@@ -111,12 +111,9 @@ std::int64_t bnCount(std::int64_t c) {
 int paddingOf(const QJsonObject &params) {
     return params.value(QStringLiteral("padding")).toInt(2);
 }
-std::int64_t lenetSide(int padding) {
-    return ((28 + 2 * padding - 4) / 2 - 4) / 2;
-}
 
 std::int64_t lenetCount(const DatasetFacts &d, const QJsonObject &params, bool bn) {
-    const std::int64_t side = lenetSide(paddingOf(params));
+    const std::int64_t side = lenetShape(paddingOf(params)).side;
     std::int64_t n = conv(d.channels, 6, 5) + conv(6, 16, 5) + fc(16 * side * side, 120) + fc(120, 84) +
                      fc(84, d.numClasses);
     if (bn) n += bnCount(6) + bnCount(16) + bnCount(120) + bnCount(84);
@@ -291,7 +288,7 @@ void registerModels() {
                            "Fashion-MNIST in seconds per round."),
             {paddingParam()}, bn ? QStringList{kNeedsImage, kHasBatchNorm} : QStringList{kNeedsImage},
             [bn](const DatasetFacts &d, const QJsonObject &p) {
-                return std::make_shared<LeNet5>(d.channels, d.numClasses, paddingOf(p), bn);
+                return std::make_shared<ConvNet>(d.channels, d.numClasses, lenetShape(paddingOf(p)), bn);
             },
             {[bn](const DatasetFacts &d, const QJsonObject &p) { return lenetCount(d, p, bn); },
              [bn](const DatasetFacts &d, const QJsonObject &p) { return lenetActivations(d, p, bn); }});
@@ -306,7 +303,7 @@ void registerModels() {
                 "The CNN of the original FedAvg paper: 1.7 million parameters, slower but stronger."),
             {}, bn ? QStringList{kNeedsImage, kHasBatchNorm} : QStringList{kNeedsImage},
             [bn](const DatasetFacts &d, const QJsonObject &) {
-                return std::make_shared<FedAvgCnn>(d.channels, d.numClasses, bn);
+                return std::make_shared<ConvNet>(d.channels, d.numClasses, fedAvgCnnShape(), bn);
             },
             {[bn](const DatasetFacts &d, const QJsonObject &) { return fedAvgCnnCount(d, bn); },
              [bn](const DatasetFacts &d, const QJsonObject &) { return fedAvgCnnActivations(d, bn); }});

@@ -257,8 +257,10 @@ void Run::Impl::prepare() {
     } catch (const std::invalid_argument &e) {
         throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
     }
-    personalState =
-        algorithm.name == QLatin1String("ditto") || algorithm.name == QLatin1String("personal-segments");
+    // Personal layers or a personal model: the client algorithm's entry says so.
+    const ComponentSchema *clientEntry =
+        Registry::global().component(QStringLiteral("client-algorithm"), algorithm.name);
+    personalState = clientEntry && clientEntry->has(QStringLiteral("personal-state"));
 
     if (resume) {
         if (resume->parameterCount != std::int64_t(global.size() / qsizetype(sizeof(float))))

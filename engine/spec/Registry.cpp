@@ -139,7 +139,7 @@ void registerSections(Registry &r) {
     const auto seedParam = [](const QString &what) {
         return intParam(
             QStringLiteral("seed"), -1, -1, 4294967295,
-            QStringLiteral("Seed of %1; -1 = run.seed. Fix it to repeat training seeds over the same %1.")
+            QStringLiteral("Seed of the %1; -1 = run.seed. Fix it to repeat training seeds over the same %1.")
                 .arg(what),
             {}, {});
     };
@@ -148,7 +148,7 @@ void registerSections(Registry &r) {
                   QStringLiteral("The data the federation learns from."),
                   {choiceParam(QStringLiteral("name"), QStringLiteral("fashion-mnist"), {},
                                QStringLiteral("Which dataset.")),
-                   seedParam(QStringLiteral("the generated data"))}});
+                   seedParam(QStringLiteral("generated data"))}});
     r.addSection(
         {QStringLiteral("partition"),
          QStringLiteral("partitioner"),
@@ -163,7 +163,7 @@ void registerSections(Registry &r) {
               QStringLiteral("Share of each client's samples kept as its local test split (at least one "
                              "sample per client)."),
               {}, true),
-          seedParam(QStringLiteral("the partition"))}});
+          seedParam(QStringLiteral("partition"))}});
     ParamSchema perRound;
     perRound.key = QStringLiteral("per_round");
     perRound.type = ParamType::CountOrFraction;

@@ -812,13 +812,22 @@ QString RunStore::exportCsv(qint64 runId) const {
     QString out =
         QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,fairness_std,"
                        "fairness_worst10,fairness_best10,fairness_jain,clients_selected,round_seconds,"
-                       "wall_seconds,bytes_up,bytes_down,client_accuracy\n");
+                       "wall_seconds,bytes_up,bytes_down,client_accuracy,client_personal_accuracy\n");
     for (const RoundMetrics &m : rounds(runId)) {
         const auto ifEvaluated = [&](double v) { return m.evaluated ? numberText(v) : QString(); };
-        QStringList accuracies;
-        for (const ClientRoundMetrics &c : m.clients)
+        QStringList accuracies, personal;
+        for (const ClientRoundMetrics &c : m.clients) {
             if (c.accuracy)
                 accuracies.append(QString::number(c.clientId) + QLatin1Char(':') + numberText(*c.accuracy));
+            if (c.personalAccuracy)
+                personal.append(QString::number(c.clientId) + QLatin1Char(':') +
+                                numberText(*c.personalAccuracy));
+        }
+        const auto quoted = [](const QStringList &items) {
+            return items.isEmpty()
+                       ? QString()
+                       : QString(QLatin1Char('"') + items.join(QLatin1Char(';')) + QLatin1Char('"'));
+        };
         const QStringList fields{
             QString::number(m.round),
             m.evaluated ? QStringLiteral("1") : QStringLiteral("0"),
@@ -835,9 +844,8 @@ QString RunStore::exportCsv(qint64 runId) const {
             numberText(m.wallSeconds),
             QString::number(m.bytesUp),
             QString::number(m.bytesDown),
-            accuracies.isEmpty()
-                ? QString()
-                : QString(QLatin1Char('"') + accuracies.join(QLatin1Char(';')) + QLatin1Char('"')),
+            quoted(accuracies),
+            quoted(personal),
         };
         out += fields.join(QLatin1Char(',')) + QLatin1Char('\n');
     }

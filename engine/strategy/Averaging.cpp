@@ -222,13 +222,10 @@ public:
     }
 
     QByteArray saveState() const override {
-        QCborMap state = newState(QStringLiteral("scaffold"), 1);
-        state.insert(QStringLiteral("c"), packDoubles(m_c));
-        return state.toCborValue().toCbor();
+        return saveVectorState(QStringLiteral("scaffold"), QStringLiteral("c"), m_c);
     }
     void loadState(const QByteArray &blob) override {
-        const QCborMap state = openState(blob, QStringLiteral("scaffold"), 1);
-        m_c = unpackDoubles(state, QStringLiteral("c"), QStringLiteral("scaffold"));
+        m_c = loadVectorState(blob, QStringLiteral("scaffold"), QStringLiteral("c"));
     }
 
 private:

@@ -31,13 +31,10 @@ public:
     }
 
     QByteArray saveState() const override {
-        QCborMap state = newState(QStringLiteral("fedavgm"), 1);
-        state.insert(QStringLiteral("v"), packDoubles(m_v));
-        return state.toCborValue().toCbor();
+        return saveVectorState(QStringLiteral("fedavgm"), QStringLiteral("v"), m_v);
     }
     void loadState(const QByteArray &blob) override {
-        const QCborMap state = openState(blob, QStringLiteral("fedavgm"), 1);
-        m_v = unpackDoubles(state, QStringLiteral("v"), QStringLiteral("fedavgm"));
+        m_v = loadVectorState(blob, QStringLiteral("fedavgm"), QStringLiteral("v"));
     }
 
 private:

@@ -72,6 +72,16 @@ void addToGlobal(std::span<float> global, const std::vector<double> &delta, cons
         if (keep.empty() || !keep[i]) global[i] = float(double(global[i]) + delta[i]);
 }
 
+QByteArray saveVectorState(const QString &kind, const QString &key, const std::vector<double> &values) {
+    QCborMap state = newState(kind, 1);
+    state.insert(key, packDoubles(values));
+    return state.toCborValue().toCbor();
+}
+
+std::vector<double> loadVectorState(const QByteArray &blob, const QString &kind, const QString &key) {
+    return unpackDoubles(openState(blob, kind, 1), key, kind);
+}
+
 QCborMap newState(const QString &kind, int version) {
     QCborMap state;
     state.insert(QStringLiteral("kind"), kind);
@@ -439,7 +449,9 @@ QList<Entry> entries() {
          QStringLiteral(
              "Everything is averaged as in FedAvg except the batch-normalization layers, which each "
              "client keeps for itself. This lets every client adapt to its own kind of input data "
-             "(different cameras, scanners, styles). Needs a model with batch-norm layers."),
+             "(different cameras, scanners, styles). Needs a model with batch-norm layers. The server's "
+             "own model keeps untrained batch-norm layers, so judge FedBN by the personalized accuracy "
+             "(each client with its own layers), not by the global test accuracy."),
          {},
          {QStringLiteral("needs-batch-norm"), kPersonalized},
          [](const QJsonObject &) { return makePersonalSegments(PersonalSegments::BatchNorm); }},
@@ -449,7 +461,8 @@ QList<Entry> entries() {
          QStringLiteral(
              "The shared layers are averaged as in FedAvg, while the last (classifier) layer stays "
              "personal to each client. Useful when clients see different label mixes: the body "
-             "learns common features, each head its client's labels."),
+             "learns common features, each head its client's labels. The server's own head is never "
+             "trained, so judge FedPer by the personalized accuracy, not by the global test accuracy."),
          {},
          {kPersonalized},
          [](const QJsonObject &) { return makePersonalSegments(PersonalSegments::Head); }},

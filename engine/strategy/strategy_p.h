@@ -34,6 +34,9 @@ QCborMap openState(const QByteArray &blob, const QString &kind, int version);
 QByteArray packDoubles(const std::vector<double> &values);
 // The doubles stored under `key`; throws std::invalid_argument when absent or malformed.
 std::vector<double> unpackDoubles(const QCborMap &state, const QString &key, const QString &kind);
+// The state of a strategy that keeps one vector (FedAvgM's momentum, SCAFFOLD's control variate).
+QByteArray saveVectorState(const QString &kind, const QString &key, const std::vector<double> &values);
+std::vector<double> loadVectorState(const QByteArray &blob, const QString &kind, const QString &key);
 // Throws std::invalid_argument when a (non-empty) state vector does not match the model's size.
 void checkStateSize(const char *who, const std::vector<double> &state, std::size_t size);
 

@@ -156,11 +156,13 @@ std::unique_ptr<ClientAlgorithm> makeClientAlgorithm(const QString &name, const 
 
 void registerClientAlgorithms() {
     Registry &r = Registry::global();
+    // "personal-state": the client keeps layers or a model of its own, which personalized evaluation uses.
     auto add = [&](const QString &name, const QString &help, QList<ParamSchema> params,
-                   ClientAlgorithmFactory factory) {
+                   ClientAlgorithmFactory factory, QStringList capabilities = {}) {
         auto c =
             ComponentSchema::make(QStringLiteral("client-algorithm"), name, name, help, std::move(params));
         c.factory = std::move(factory);
+        c.capabilities = std::move(capabilities);
         r.addComponent(std::move(c));
     };
     add(QStringLiteral("sgd"), QStringLiteral("Plain local training."), {},
@@ -176,14 +178,16 @@ void registerClientAlgorithms() {
         {realParam(QStringLiteral("lambda"), 0.1, 0, 100, QStringLiteral("Pull towards the global model."))},
         [](const QJsonObject &p) {
             return std::make_unique<DittoClient>(p.value(QStringLiteral("lambda")).toDouble());
-        });
+        },
+        {QStringLiteral("personal-state")});
     add(QStringLiteral("personal-segments"), QStringLiteral("Some layers stay on the client."),
         {choiceParam(QStringLiteral("segments"), QStringLiteral("batch-norm"),
                      {QStringLiteral("batch-norm"), QStringLiteral("head")},
                      QStringLiteral("Which layers."))},
         [](const QJsonObject &p) {
             return std::make_unique<PersonalSegmentsClient>(p.value(QStringLiteral("segments")).toString());
-        });
+        },
+        {QStringLiteral("personal-state")});
 }
 
 } // namespace fedwb

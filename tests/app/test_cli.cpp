@@ -1,4 +1,5 @@
 // fedwb-cli as a user runs it: exit codes, messages, JSON/CSV output, and a run killed with SIGKILL mid-way.
+#include <QDirIterator>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -286,6 +287,20 @@ private Q_SLOTS:
         QCOMPARE(impossible.exitCode, 2);
         QVERIFY2(impossible.err.startsWith(QStringLiteral("partition.min_samples: ")),
                  qPrintable(impossible.err));
+    }
+
+    // Every shipped workspace (sample and examples) validates, data and partition included.
+    void shippedWorkspacesValidate() {
+        QStringList files;
+        QDirIterator it(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces"), {QStringLiteral("*.fedwb")},
+                        QDir::Files, QDirIterator::Subdirectories);
+        while (it.hasNext())
+            files.append(it.next());
+        QVERIFY2(files.size() >= 4, qPrintable(files.join(QLatin1Char(' '))));
+        for (const QString &f : std::as_const(files)) {
+            const Result r = cli({QStringLiteral("validate"), f});
+            QVERIFY2(r.exitCode == 0, qPrintable(f + QStringLiteral(": ") + r.out + r.err));
+        }
     }
 
     // Every registered strategy (read from the registry, so a new one is covered too) runs two rounds of the

@@ -7,8 +7,9 @@
 // aggregation (and each strategy's client-side correction) differs.
 //
 // Prints, per partition x strategy: final test accuracy, best test accuracy (and its round), the mean local
-// test accuracy of the worst 10% of clients and Jain's index after the last round, and wall seconds; then
-// each strategy relative to FedAvg on the same partition.
+// test accuracy of the worst 10% of clients (with 10 clients: the worst one) and Jain's index after the last
+// round, and wall seconds; then each strategy relative to FedAvg on the same partition. A run that does not
+// finish (e.g. 'training diverged') is reported and makes the exit status 1; the other cells still run.
 //
 // usage: niid_comparison [ROUNDS] [--train-limit N] [--threads N] [--data DIR] [--set KEY=VALUE]...
 //   ROUNDS          federated rounds (default 20)

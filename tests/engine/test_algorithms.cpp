@@ -3,6 +3,8 @@
 #include "metrics/Fairness.h"
 #include "strategy/Strategy.h"
 
+#include "test_support.h"
+
 #include <QTest>
 
 #include <algorithm>
@@ -12,6 +14,8 @@
 #include <vector>
 
 using namespace fedwb;
+using fedwb::test::describe;
+using fedwb::test::difference;
 
 namespace {
 
@@ -21,27 +25,6 @@ ClientUpdate update(int id, const std::vector<float> &delta, double weight) {
     u.delta = std::span<const float>(delta.data(), delta.size());
     u.weight = weight;
     return u;
-}
-
-QString describe(const std::vector<float> &v) {
-    QStringList parts;
-    for (float x : v)
-        parts.append(QString::number(double(x), 'g', 9));
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
-// Element-wise |a - b| <= tol; returns a description of the first difference, or an empty string.
-QString difference(const std::vector<float> &actual, const std::vector<double> &expected, double tol) {
-    if (actual.size() != expected.size())
-        return QStringLiteral("size %1, expected %2").arg(actual.size()).arg(expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i)
-        if (std::abs(double(actual[i]) - expected[i]) > tol)
-            return QStringLiteral("element %1 is %2, expected %3 (all: %4)")
-                .arg(i)
-                .arg(double(actual[i]), 0, 'g', 9)
-                .arg(expected[i], 0, 'g', 9)
-                .arg(describe(actual));
-    return {};
 }
 
 // Runs FedAvg on `global` and returns how the result differs from `expected` (empty when within `tol`).

@@ -6,6 +6,8 @@
 #include "run/Run.h"
 #include "spec/Registry.h"
 
+#include "test_support.h"
+
 #include <QJsonArray>
 #include <QtTest>
 
@@ -34,13 +36,7 @@ FederationSpec spec(const QStringList &sets) {
                                             {QStringLiteral("eval_every"), 1000},
                                             {QStringLiteral("threads"), 2},
                                             {QStringLiteral("seed"), 11}}}};
-    for (const QString &s : sets) {
-        QString error;
-        if (!FederationSpec::applyOverride(raw, s, &error)) qFatal("%s", qPrintable(error));
-    }
-    auto parsed = FederationSpec::parse(raw);
-    if (!parsed.ok()) qFatal("%s", qPrintable(parsed.errorText()));
-    return *parsed.spec;
+    return test::specWith(raw, sets);
 }
 
 // The least-squares optimum [w_1 .. w_F, b] over every client's training rows (sample-weighted global
@@ -148,9 +144,7 @@ private Q_SLOTS:
                                                   {QStringLiteral("count"), 3},
                                                   {QStringLiteral("epochs"), 8}}});
             raw.insert(QStringLiteral("clients"), clients);
-            auto parsed = FederationSpec::parse(raw);
-            if (!parsed.ok()) qFatal("%s", qPrintable(parsed.errorText()));
-            return *parsed.spec;
+            return test::specWith(raw, {});
         };
         const auto target = optimum(spec(common));
         const double fedavg = distanceAfterRun(withGroups({}), target);
@@ -207,19 +201,14 @@ private Q_SLOTS:
                                                     {QStringLiteral("eval_every"), 100},
                                                     {QStringLiteral("threads"), 2},
                                                     {QStringLiteral("seed"), 1}}}};
-            for (const QString &set : sets) {
-                QString error;
-                if (!FederationSpec::applyOverride(raw, set, &error)) qFatal("%s", qPrintable(error));
-            }
-            const auto parsed = FederationSpec::parse(raw);
-            if (!parsed.ok()) qFatal("%s", qPrintable(parsed.errorText()));
+            const FederationSpec spec = test::specWith(raw, sets);
             struct Last : RunObserver {
                 Fairness fairness;
                 void roundFinished(const RoundMetrics &m) override {
                     if (m.evaluated) fairness = m.fairness;
                 }
             } last;
-            Run run(*parsed.spec);
+            Run run(spec);
             run.addObserver(&last);
             if (run.exec().status != RunStatus::Finished) qFatal("run failed");
             return last.fairness.worst10;

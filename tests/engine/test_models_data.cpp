@@ -237,6 +237,27 @@ private Q_SLOTS:
         QVERIFY_THROWS_EXCEPTION(std::invalid_argument, trainer.run(task, data, nullptr));
     }
 
+    // dataset.normalize: "unit" keeps pixel / 255 in [0, 1] (a pixel of 255 is exactly 1); "standardize"
+    // maps a 0 pixel to (0 - 0.2860) / 0.3530 = -0.81019...
+    void normalization() {
+        auto load = [](const char *mode) {
+            return loadDataset(specFrom(
+                QJsonObject{{QStringLiteral("dataset"),
+                             QJsonObject{{QStringLiteral("name"), QStringLiteral("fashion-mnist")},
+                                         {QStringLiteral("train_limit"), 200},
+                                         {QStringLiteral("test_limit"), 10},
+                                         {QStringLiteral("normalize"), QLatin1String(mode)}}},
+                            {QStringLiteral("clients"), QJsonObject{{QStringLiteral("count"), 2}}}}));
+        };
+        const auto unit = load("unit");
+        const auto standard = load("standardize");
+        QCOMPARE(unit->trainX.min().item<float>(), 0.0f);
+        QCOMPARE(unit->trainX.max().item<float>(), 1.0f);
+        QVERIFY(std::abs(standard->trainX.min().item<double>() - (0.0 - 0.2860) / 0.3530) < 1e-6);
+        // Same images, the standardized ones are an affine map of the unit ones.
+        QVERIFY(torch::allclose(standard->trainX, (unit->trainX - 0.2860f) / 0.3530f, 1e-5, 1e-6));
+    }
+
     void unknownModelIsSpecError() {
         try {
             makeNet(QStringLiteral("resnet"), datasetFacts(QStringLiteral("fashion-mnist")));

@@ -6,6 +6,8 @@
 #include "spec/Registry.h"
 #include "store/RunStore.h"
 
+#include "test_support.h"
+
 #include <QJsonArray>
 #include <QtTest>
 
@@ -34,14 +36,7 @@ QJsonObject baseWorkspace() {
 }
 
 FederationSpec specWith(const QStringList &sets) {
-    QJsonObject raw = baseWorkspace();
-    for (const QString &s : sets) {
-        QString error;
-        if (!FederationSpec::applyOverride(raw, s, &error)) qFatal("%s", qPrintable(error));
-    }
-    auto parsed = FederationSpec::parse(raw);
-    if (!parsed.ok()) qFatal("%s", qPrintable(parsed.errorText()));
-    return *parsed.spec;
+    return test::specWith(baseWorkspace(), sets);
 }
 
 struct Collector : RunObserver {

@@ -73,6 +73,9 @@ QList<RoundMetrics> sampleRounds() {
     r1.clients = {client(0, true, 1.5, 0.8125, 0.5, 120, 30),
                   client(1, false, std::nullopt, 0.5, 0.75, 100, 25),
                   client(3, true, 1.25, 0.9, 0.25, 80, 20)};
+    r1.clients[0].group = QStringLiteral("phones");
+    r1.clients[0].personalAccuracy = 0.9375;
+    r1.clients[2].group = QStringLiteral("servers");
     r1.clientsSelected = 2;
     r1.roundSeconds = 1.5;
     r1.wallSeconds = 1.5;
@@ -144,6 +147,8 @@ void compareClient(const ClientRoundMetrics &a, const ClientRoundMetrics &b) {
     QCOMPARE(a.loss, b.loss);
     QCOMPARE(a.trainSamples, b.trainSamples);
     QCOMPARE(a.testSamples, b.testSamples);
+    QCOMPARE(a.group, b.group);
+    QCOMPARE(a.personalAccuracy, b.personalAccuracy);
 }
 
 void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
@@ -206,6 +211,7 @@ private Q_SLOTS:
     void nonFiniteValuesAreKept();
     void schemaVersion();
     void newerSchemaRefused();
+    void migratesVersion1Store();
     void interruptedRunDetected();
     void aliveOwnerStaysRunning();
     void reusedPidIsInterrupted();
@@ -371,6 +377,41 @@ void TestStore::schemaVersion() {
     RunStore again(path);
     QVERIFY2(again.isOpen(), qPrintable(again.lastError()));
     QCOMPARE(again.schemaVersion(), RunStore::kSchemaVersion);
+}
+
+// A store written by the previous schema (version 1: no environment, groups, personalized accuracy or
+// checkpoints) opens, migrates to the current version and keeps every run and round.
+void TestStore::migratesVersion1Store() {
+    const QString path = storePath(QStringLiteral("v1.sqlite"));
+    QString error;
+    const qint64 id = createSampleRunFile(path, error);
+    QVERIFY2(id > 0, qPrintable(error));
+    // Take the file back to version 1 exactly: the columns and table that migration 1 -> 2 adds are dropped.
+    for (const char *sql :
+         {"DROP TABLE checkpoints", "ALTER TABLE runs DROP COLUMN environment_json",
+          "ALTER TABLE client_rounds DROP COLUMN group_name",
+          "ALTER TABLE client_rounds DROP COLUMN personal_accuracy", "PRAGMA user_version = 1"})
+        QVERIFY2(tamper(path, QString::fromLatin1(sql)), sql);
+    RunStore store(path);
+    QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
+    QCOMPARE(store.schemaVersion(), RunStore::kSchemaVersion);
+    const auto run = store.run(id);
+    QVERIFY(run);
+    QCOMPARE(run->name, QStringLiteral("baseline"));
+    const QList<RoundMetrics> rounds = store.rounds(id);
+    QCOMPARE(rounds.size(), 3);
+    QCOMPARE(rounds[0].clients.size(), std::size_t(3));
+    QCOMPARE(rounds[0].clients[0].accuracy, std::optional<double>(0.8125));
+    QVERIFY(rounds[0].clients[0].group.isEmpty()); // not known for an old run
+    QVERIFY(!rounds[0].clients[0].personalAccuracy);
+    QVERIFY(store.environment(id).isEmpty());
+    QVERIFY(store.checkpointRounds(id).isEmpty());
+    // And the migrated store takes new data.
+    RoundMetrics more;
+    more.round = 4;
+    more.checkpoint = QByteArray("state");
+    QVERIFY2(store.recordRound(id, more), qPrintable(store.lastError()));
+    QCOMPARE(store.checkpointRounds(id), (QList<int>{4}));
 }
 
 void TestStore::newerSchemaRefused() {
@@ -619,15 +660,15 @@ void TestStore::exportCsv() {
     QCOMPARE(lines[0], QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,"
                                       "fairness_std,fairness_worst10,fairness_best10,fairness_jain,"
                                       "clients_selected,round_seconds,wall_seconds,bytes_up,bytes_down,"
-                                      "client_accuracy"));
+                                      "client_accuracy,client_personal_accuracy"));
     QCOMPARE(lines[1], QStringLiteral("1,1,0.625,1.25,1.5,0.7,0.05,0.6,0.8,0.99,2,1.5,1.5,4096,8192,"
-                                      "\"0:0.8125;1:0.5;3:0.9\""));
-    QCOMPARE(lines[2], QStringLiteral("2,0,,,1.125,,,,,,2,0.75,2.25,5000000000,6000,"));
+                                      "\"0:0.8125;1:0.5;3:0.9\",\"0:0.9375\""));
+    QCOMPARE(lines[2], QStringLiteral("2,0,,,1.125,,,,,,2,0.75,2.25,5000000000,6000,,"));
     QCOMPARE(lines[3], QStringLiteral("3,1,0.875,0.375,0.5,0.85,0.1,0.7,0.95,0.98,1,0.5,2.75,100,200,"
-                                      "\"0:0.9;2:0.8\""));
-    // Every line has as many fields as the header (the quoted field holds no commas).
+                                      "\"0:0.9;2:0.8\","));
+    // Every line has as many fields as the header (the quoted fields hold no commas).
     for (const QString &line : lines)
-        QCOMPARE(line.count(QLatin1Char(',')), 15);
+        QCOMPARE(line.count(QLatin1Char(',')), 16);
 
     QVERIFY(store.exportCsv(id + 1000).isEmpty());
 }

@@ -5,7 +5,9 @@
 #include "strategy/Strategy.h"
 #include "strategy/UpdateStage.h"
 
+#include "test_support.h"
 #include <QMap>
+
 #include <QTest>
 
 #include <cmath>
@@ -14,6 +16,8 @@
 #include <vector>
 
 using namespace fedwb;
+using fedwb::test::describe;
+using fedwb::test::difference;
 
 namespace {
 
@@ -69,27 +73,6 @@ std::vector<float> aggregated(const QString &name, const QJsonObject &params, st
     const auto strategy = make(name, params);
     aggregateRound(*strategy, UpdatePipeline(strategy->serverStages()), global, updatesOf(clients), context);
     return global;
-}
-
-QString describe(const std::vector<float> &v) {
-    QStringList parts;
-    for (float x : v)
-        parts.append(QString::number(double(x), 'g', 9));
-    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
-}
-
-// Element-wise |a - b| <= tol; a description of the first difference, or an empty string.
-QString difference(const std::vector<float> &actual, const std::vector<double> &expected, double tol = 1e-6) {
-    if (actual.size() != expected.size())
-        return QStringLiteral("size %1, expected %2").arg(actual.size()).arg(expected.size());
-    for (std::size_t i = 0; i < actual.size(); ++i)
-        if (!(std::abs(double(actual[i]) - expected[i]) <= tol))
-            return QStringLiteral("element %1 is %2, expected %3 (all: %4)")
-                .arg(i)
-                .arg(double(actual[i]), 0, 'g', 9)
-                .arg(expected[i], 0, 'g', 9)
-                .arg(describe(actual));
-    return {};
 }
 
 #define EXPECT_VECTOR(actual, ...)                                                                           \
