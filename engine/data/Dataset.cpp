@@ -327,10 +327,20 @@ std::shared_ptr<const LoadedDataset> cachedFashionMnist(const FederationSpec &sp
 
 void registerDatasets() {
     Registry &r = Registry::global();
-    auto fashion = ComponentSchema::make(
-        QStringLiteral("dataset"), QStringLiteral("fashion-mnist"), QStringLiteral("Fashion-MNIST"),
-        QStringLiteral("70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its "
-                       "IDX gzip files."),
+    auto add = [&](const QString &name, const QString &title, const QString &help, QList<ParamSchema> params,
+                   const QString &explanation, QStringList capabilities, DatasetFacts facts,
+                   DatasetLoader loader) {
+        auto c = ComponentSchema::make(QStringLiteral("dataset"), name, title, help, std::move(params));
+        c.explanation = explanation;
+        c.capabilities = std::move(capabilities);
+        c.facts = facts;
+        c.factory = std::move(loader);
+        r.addComponent(std::move(c));
+    };
+    add(QStringLiteral("fashion-mnist"), QStringLiteral("Fashion-MNIST"),
+        QStringLiteral(
+            "70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its IDX gzip "
+            "files."),
         {stringParam(QStringLiteral("path"), QStringLiteral("/usr/share/datasets/fashion-mnist"),
                      QStringLiteral("Folder with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
                                     "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.")),
@@ -340,20 +350,16 @@ void registerDatasets() {
          intParam(QStringLiteral("test_limit"), 0, 0, 10000,
                   QStringLiteral("Use only the first N test images (0 = all 10,000)."),
                   QStringLiteral("samples"), QStringLiteral("all")),
-         choiceParam(QStringLiteral("normalize"), QStringLiteral("standardize"),
-                     {QStringLiteral("standardize"), QStringLiteral("unit")},
-                     QStringLiteral("standardize: (pixel/255 - 0.2860) / 0.3530; unit: pixel/255 in [0, 1] "
-                                    "(what many FL papers use)."))});
-    fashion.explanation = QStringLiteral("Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: "
-                                         "60,000 for training, split over the "
-                                         "clients, and 10,000 kept by the server to test the global model.");
-    fashion.capabilities = {QStringLiteral("image")};
-    fashion.facts = DatasetFacts{10, 1, 28, 28, 784, true, false};
-    fashion.factory = DatasetLoader(cachedFashionMnist);
-    r.addComponent(std::move(fashion));
-
-    auto synthetic = ComponentSchema::make(
-        QStringLiteral("dataset"), QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
+         choiceParam(
+             QStringLiteral("normalize"), QStringLiteral("standardize"),
+             {QStringLiteral("standardize"), QStringLiteral("unit")},
+             QStringLiteral("standardize: (pixel/255 - 0.2860) / 0.3530; unit: pixel/255 in [0, 1] (what "
+                            "many FL papers use)."))},
+        QStringLiteral(
+            "Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: 60,000 for training, split "
+            "over the clients, and 10,000 kept by the server to test the global model."),
+        {QStringLiteral("image")}, DatasetFacts{10, 1, 28, 28, 784, true, false, false}, cachedFashionMnist);
+    add(QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
         QStringLiteral(
             "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
             "clients.count, per-client model shift (alpha) and feature shift (beta), lognormal sizes."),
@@ -363,19 +369,16 @@ void registerDatasets() {
                    QStringLiteral("How much the clients' feature distributions differ.")),
          intParam(QStringLiteral("max_samples"), 5000, 10, 1000000,
                   QStringLiteral("Cap on one client's generated samples (lognormal sizes have a long tail)."),
-                  QStringLiteral("samples"))});
-    synthetic.explanation = QStringLiteral(
-        "Generated data where every client has its own rule for labelling points: alpha makes the rules "
-        "differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is strongly non-IID.");
-    synthetic.capabilities = {QStringLiteral("natural-clients")};
-    synthetic.facts = DatasetFacts{10, 0, 0, 0, 60, false, true};
-    synthetic.factory = DatasetLoader([](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
-        return makeSynthetic(spec);
-    });
-    r.addComponent(std::move(synthetic));
-
-    auto quadratic = ComponentSchema::make(
-        QStringLiteral("dataset"), QStringLiteral("quadratic"), QStringLiteral("Federated least squares"),
+                  QStringLiteral("samples"))},
+        QStringLiteral(
+            "Generated data where every client has its own rule for labelling points: alpha makes the "
+            "rules differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is "
+            "strongly non-IID."),
+        {QStringLiteral("natural-clients")}, DatasetFacts{10, 0, 0, 0, 60, false, true, false},
+        [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
+            return makeSynthetic(spec);
+        });
+    add(QStringLiteral("quadratic"), QStringLiteral("Federated least squares"),
         QStringLiteral(
             "Linear regression with a known optimum: client k's targets follow its own w_k; per-client "
             "feature scales make the clients' curvatures differ. Squared loss, no accuracy."),
@@ -390,22 +393,16 @@ void registerDatasets() {
              QStringLiteral("Per-client feature scales exp(skew * U(-1, 1)): 0 = every client has the same "
                             "curvature.")),
          realParam(QStringLiteral("noise"), 0.0, 0.0, 100.0,
-                   QStringLiteral("Standard deviation of target noise."))});
-    quadratic.explanation = QStringLiteral(
-        "A small regression problem whose best global model can be computed exactly. It shows client drift: "
-        "with "
-        "many local steps, plain FedAvg settles next to the optimum, while SCAFFOLD and FedNova reach it.");
-    quadratic.capabilities = {QStringLiteral("natural-clients"), QStringLiteral("regression")};
-    DatasetFacts qf;
-    qf.numClasses = 1;
-    qf.features = 10;
-    qf.naturalClients = true;
-    qf.regression = true;
-    quadratic.facts = qf;
-    quadratic.factory = DatasetLoader([](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
-        return makeQuadratic(spec);
-    });
-    r.addComponent(std::move(quadratic));
+                   QStringLiteral("Standard deviation of target noise."))},
+        QStringLiteral(
+            "A small regression problem whose best global model can be computed exactly. It shows client "
+            "drift: with many local steps, plain FedAvg settles next to the optimum, while SCAFFOLD and "
+            "FedNova reach it."),
+        {QStringLiteral("natural-clients"), QStringLiteral("regression")},
+        DatasetFacts{1, 0, 0, 0, 10, false, true, true},
+        [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
+            return makeQuadratic(spec);
+        });
 }
 
 } // namespace fedwb

@@ -490,12 +490,8 @@ QList<Entry> entries() {
 void registerStrategies() {
     Registry &registry = Registry::global();
     for (Entry &e : entries()) {
-        ComponentSchema schema;
-        schema.category = QStringLiteral("strategy");
-        schema.name = QLatin1String(e.name);
-        schema.title = e.title;
-        schema.help = e.help;
-        schema.params = e.params;
+        auto schema = ComponentSchema::make(QStringLiteral("strategy"), QLatin1String(e.name), e.title,
+                                            e.help, e.params);
         schema.explanation = e.explanation;
         schema.capabilities = e.capabilities;
         schema.factory = e.factory;

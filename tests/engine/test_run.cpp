@@ -39,6 +39,8 @@ FederationSpec specWith(const QStringList &sets) {
     return test::specWith(baseWorkspace(), sets);
 }
 
+const QStringList kOneLogregRound{QStringLiteral("model.name=logreg"), QStringLiteral("run.rounds=1")};
+
 struct Collector : RunObserver {
     std::vector<RoundMetrics> rounds;
     QByteArray model;
@@ -314,14 +316,9 @@ private Q_SLOTS:
                                               {QStringLiteral("count"), 3},
                                               {QStringLiteral("epochs"), 2}}});
         raw.insert(QStringLiteral("clients"), clients);
-        raw.insert(QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}});
-        QJsonObject run = raw.value(QStringLiteral("run")).toObject();
-        run.insert(QStringLiteral("rounds"), 1);
-        raw.insert(QStringLiteral("run"), run);
-        const auto parsed = FederationSpec::parse(raw);
-        QVERIFY2(parsed.ok(), qPrintable(parsed.errorText()));
-        StoreRecorder recorder(store, *parsed.spec, QStringLiteral("g"), QString());
-        const Outcome o = runSpec(*parsed.spec, [&](Run &r, Collector &) { r.addObserver(&recorder); });
+        const FederationSpec spec = test::specWith(raw, kOneLogregRound);
+        StoreRecorder recorder(store, spec, QStringLiteral("g"), QString());
+        const Outcome o = runSpec(spec, [&](Run &r, Collector &) { r.addObserver(&recorder); });
         QCOMPARE(runStatusName(o.summary.status), QStringLiteral("finished"));
         // 0.7 of 10 = clients 0..6 are phones, 7..9 servers.
         const RoundMetrics &m = o.collected.rounds.front();
@@ -355,13 +352,7 @@ private Q_SLOTS:
                                            QJsonObject{{QStringLiteral("name"), QStringLiteral("b")},
                                                        {QStringLiteral("count"), 2},
                                                        {QStringLiteral("epochs"), 3}}}}});
-        raw.insert(QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}});
-        QJsonObject run = raw.value(QStringLiteral("run")).toObject();
-        run.insert(QStringLiteral("rounds"), 1);
-        raw.insert(QStringLiteral("run"), run);
-        const auto parsed = FederationSpec::parse(raw);
-        QVERIFY2(parsed.ok(), qPrintable(parsed.errorText()));
-        const Outcome o = runSpec(*parsed.spec);
+        const Outcome o = runSpec(test::specWith(raw, kOneLogregRound));
         QCOMPARE(runStatusName(o.summary.status), QStringLiteral("finished"));
         const RoundMetrics &m = o.collected.rounds.front();
         QCOMPARE(int(m.clients.size()), 4);
