@@ -13,6 +13,7 @@
 #include <QJsonObject>
 #include <QTextStream>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -352,6 +353,7 @@ int cmdPartition(const Args &a) {
             for (auto v : c.labelHistogram)
                 h.append(qint64(v));
             clients.append(QJsonObject{{QStringLiteral("id"), c.id},
+                                       {QStringLiteral("group"), c.group},
                                        {QStringLiteral("train_samples"), qint64(c.trainSamples)},
                                        {QStringLiteral("test_samples"), qint64(c.testSamples)},
                                        {QStringLiteral("label_histogram"), h}});
@@ -378,12 +380,17 @@ int cmdPartition(const Args &a) {
                  .arg(QStringLiteral("test"), 6);
     for (int k = 0; k < p.numClasses; ++k)
         out() << QStringLiteral("%1").arg(k, 6);
-    out() << "\n";
+    // The group column only when the workspace has groups of its own.
+    const bool grouped = std::any_of(p.clients.begin(), p.clients.end(), [&](const ClientSummary &c) {
+        return c.group != p.clients.front().group;
+    });
+    out() << (grouped ? "  group\n" : "\n");
     for (const ClientSummary &c : p.clients) {
         out() << QStringLiteral("%1 %2 %3  ").arg(c.id, 6).arg(c.trainSamples, 7).arg(c.testSamples, 6)
               << "      ";
         for (auto v : c.labelHistogram)
             out() << QStringLiteral("%1").arg(v, 6);
+        if (grouped) out() << "  " << c.group;
         out() << "\n";
     }
     return kExitOk;

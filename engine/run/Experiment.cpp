@@ -12,9 +12,11 @@ PartitionSummary summarizePartition(const FederationSpec &spec) {
     s.numClasses = data->facts.numClasses;
     s.trainPool = data->trainY.size(0);
     s.testSet = data->testY.size(0);
+    const QList<ClientGroup> groups = spec.groups();
     for (std::size_t c = 0; c < shards.size(); ++c) {
         ClientSummary cs;
         cs.id = int(c);
+        cs.group = groups.value(spec.groupOf(int(c))).name;
         cs.trainSamples = std::int64_t(shards[c].train.size());
         cs.testSamples = std::int64_t(shards[c].test.size());
         cs.labelHistogram = labelHistogram(data->trainLabels, s.numClasses, shards[c].train);

@@ -282,6 +282,30 @@ private Q_SLOTS:
                                   QStringLiteral("dataset.train_limit=2000")});
         QCOMPARE(table.exitCode, 0);
         QCOMPARE(table.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts).size(), 2 + 20);
+        // Groups (set as JSON on the command line): each client's group, in the table and the JSON.
+        const QStringList grouped{
+            QStringLiteral("partition"),
+            kQuickstart,
+            QStringLiteral("--set"),
+            QStringLiteral("dataset.train_limit=2000"),
+            QStringLiteral("--set"),
+            QStringLiteral(
+                R"(clients.groups=[{"name":"phones","fraction":0.75},{"name":"servers","count":5}])")};
+        const Result groupTable = cli(grouped);
+        QCOMPARE(groupTable.exitCode, 0);
+        const QStringList lines = groupTable.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QVERIFY2(lines[1].endsWith(QStringLiteral("group")), qPrintable(lines[1]));
+        QVERIFY2(lines[2].endsWith(QStringLiteral("phones")), qPrintable(lines[2]));    // client 0
+        QVERIFY2(lines[21].endsWith(QStringLiteral("servers")), qPrintable(lines[21])); // client 19
+        const Result groupJson = cli(grouped + QStringList{QStringLiteral("--json")});
+        const QJsonArray groupClients = QJsonDocument::fromJson(groupJson.out.toUtf8())
+                                            .object()
+                                            .value(QStringLiteral("clients"))
+                                            .toArray();
+        QCOMPARE(groupClients.at(14).toObject().value(QStringLiteral("group")).toString(),
+                 QStringLiteral("phones"));
+        QCOMPARE(groupClients.at(15).toObject().value(QStringLiteral("group")).toString(),
+                 QStringLiteral("servers"));
         const Result impossible = cli({QStringLiteral("partition"), kQuickstart, QStringLiteral("--set"),
                                        QStringLiteral("dataset.train_limit=500")});
         QCOMPARE(impossible.exitCode, 2);
