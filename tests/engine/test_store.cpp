@@ -58,7 +58,15 @@ private:
 ClientRoundMetrics client(int id, bool trained, std::optional<double> trainLoss,
                           std::optional<double> accuracy, std::optional<double> loss,
                           std::int64_t trainSamples, std::int64_t testSamples) {
-    return ClientRoundMetrics{id, trained, trainLoss, accuracy, loss, trainSamples, testSamples};
+    ClientRoundMetrics c;
+    c.clientId = id;
+    c.trained = trained;
+    c.trainLoss = trainLoss;
+    c.accuracy = accuracy;
+    c.loss = loss;
+    c.trainSamples = trainSamples;
+    c.testSamples = testSamples;
+    return c;
 }
 
 // Three rounds: 1 and 3 evaluated (with per-client test metrics), 2 training only.
