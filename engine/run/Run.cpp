@@ -318,6 +318,10 @@ void Run::Impl::evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetr
                 c.personalAccuracy = accuracy(*r);
     }
     m.fairness = computeFairness(accuracies);
+    if (accuracies.empty()) { // nothing measured (a regression dataset): absent, not 0
+        const double none = std::numeric_limits<double>::quiet_NaN();
+        m.fairness = Fairness{none, none, none, none, none};
+    }
     lastAccuracy = regression ? std::nullopt : std::optional<double>(m.testAccuracy);
     lastLoss = m.testLoss;
     lastEvaluated = round;

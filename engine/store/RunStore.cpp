@@ -660,14 +660,19 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             RoundMetrics m;
             m.round = q.value(0).toInt();
             m.evaluated = q.value(1).toInt() != 0;
-            m.testAccuracy = q.value(2).toDouble(); // NULL reads as 0
-            m.testLoss = q.value(3).toDouble();
-            m.trainLoss = q.value(4).isNull() ? std::nan("") : q.value(4).toDouble();
-            m.fairness.mean = q.value(5).toDouble();
-            m.fairness.std = q.value(6).toDouble();
-            m.fairness.worst10 = q.value(7).toDouble();
-            m.fairness.best10 = q.value(8).toDouble();
-            m.fairness.jain = q.value(9).toDouble();
+            // NULL (not evaluated, not finite, or not measured: a regression run has no accuracy) reads as
+            // NaN, never as a 0 that looks measured.
+            const auto real = [&](int column) {
+                return q.value(column).isNull() ? std::nan("") : q.value(column).toDouble();
+            };
+            m.testAccuracy = real(2);
+            m.testLoss = real(3);
+            m.trainLoss = real(4);
+            m.fairness.mean = real(5);
+            m.fairness.std = real(6);
+            m.fairness.worst10 = real(7);
+            m.fairness.best10 = real(8);
+            m.fairness.jain = real(9);
             m.clientsSelected = q.value(10).toInt();
             m.roundSeconds = q.value(11).toDouble();
             m.wallSeconds = q.value(12).toDouble();

@@ -182,6 +182,29 @@ private Q_SLOTS:
             qPrintable(QStringLiteral("fedprox moved %1, fedavg %2").arg(describe(prox), describe(fedavg))));
     }
 
+    // A regression run measures loss only: accuracy and fairness are absent (NaN / nullopt), never 0.
+    void regressionHasNoAccuracy() {
+        struct Rounds : RunObserver {
+            std::vector<RoundMetrics> all;
+            void roundFinished(const RoundMetrics &m) override { all.push_back(m); }
+        } rounds;
+        Run run(spec({QStringLiteral("run.rounds=2"), QStringLiteral("run.eval_every=1")}));
+        run.addObserver(&rounds);
+        const RunSummary summary = run.exec();
+        QCOMPARE(summary.status, RunStatus::Finished);
+        QVERIFY(!summary.finalTestAccuracy);
+        QVERIFY(summary.finalTestLoss && std::isfinite(*summary.finalTestLoss));
+        for (const RoundMetrics &m : rounds.all) {
+            QVERIFY(m.evaluated);
+            QVERIFY(std::isnan(m.testAccuracy) && std::isnan(m.fairness.mean) && std::isnan(m.fairness.jain));
+            QVERIFY(std::isfinite(m.testLoss));
+            for (const auto &c : m.clients) {
+                QVERIFY(!c.accuracy);
+                QVERIFY(c.loss);
+            }
+        }
+    }
+
     // q-FedAvg (q = 1) raises the worst-10% client accuracy over FedAvg on a skewed federation: Synthetic(1,
     // 1) with lognormal client sizes, where sample-weighted FedAvg serves the few big clients.
     void qFedAvgRaisesTheWorstClients() {
