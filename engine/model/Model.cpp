@@ -248,6 +248,19 @@ void registerModels() {
         c.capabilities = std::move(capabilities);
         c.factory = std::move(factory);
         c.facts = std::move(info);
+        if (c.has(kHasBatchNorm)) // batch norm cannot normalize a batch of one sample
+            c.check = [](const QJsonObject &workspace, QList<SpecIssue> &errors) {
+                const int batch = workspace.value(QStringLiteral("training"))
+                                      .toObject()
+                                      .value(QStringLiteral("batch_size"))
+                                      .toInt();
+                if (batch < 2)
+                    errors.append(
+                        {QStringLiteral("training.batch_size"),
+                         QStringLiteral("%1 is too small for a model with batch norm; allowed: an integer "
+                                        ">= 2")
+                             .arg(batch)});
+            };
         r.addComponent(std::move(c));
     };
     add(QStringLiteral("logreg"), QStringLiteral("Logistic regression"),
@@ -266,7 +279,7 @@ void registerModels() {
         QStringLiteral(
             "Multilayer perceptron with two hidden layers of 200 ReLU units (McMahan et al. 2017)."),
         QStringLiteral("A small fully connected network: works on images (flattened) and plain features."),
-        {}, {},
+        {}, {kHiddenLayers},
         [](const DatasetFacts &d, const QJsonObject &) {
             return std::make_shared<Mlp2nn>(d.features, d.numClasses);
         },
@@ -286,7 +299,9 @@ void registerModels() {
                                 "fc 10, ReLU. Images only."),
             QStringLiteral("A classic small convolutional network for 28x28 images: good accuracy on "
                            "Fashion-MNIST in seconds per round."),
-            {paddingParam()}, bn ? QStringList{kNeedsImage, kHasBatchNorm} : QStringList{kNeedsImage},
+            {paddingParam()},
+            bn ? QStringList{kNeedsImage, kHasBatchNorm, kHiddenLayers}
+               : QStringList{kNeedsImage, kHiddenLayers},
             [bn](const DatasetFacts &d, const QJsonObject &p) {
                 return std::make_shared<ConvNet>(d.channels, d.numClasses, lenetShape(paddingOf(p)), bn);
             },
@@ -301,7 +316,9 @@ void registerModels() {
                                 "(McMahan et al. 2017). Images only."),
             QStringLiteral(
                 "The CNN of the original FedAvg paper: 1.7 million parameters, slower but stronger."),
-            {}, bn ? QStringList{kNeedsImage, kHasBatchNorm} : QStringList{kNeedsImage},
+            {},
+            bn ? QStringList{kNeedsImage, kHasBatchNorm, kHiddenLayers}
+               : QStringList{kNeedsImage, kHiddenLayers},
             [bn](const DatasetFacts &d, const QJsonObject &) {
                 return std::make_shared<ConvNet>(d.channels, d.numClasses, fedAvgCnnShape(), bn);
             },

@@ -22,6 +22,8 @@ struct ModelInfo {
 // Capabilities a model entry may declare.
 inline const QString kNeedsImage = QStringLiteral("needs-image");
 inline const QString kHasBatchNorm = QStringLiteral("batch-norm");
+inline const QString kHiddenLayers =
+    QStringLiteral("hidden-layers"); // layers before the head (FedPer's body)
 
 // Parameter count of a registered model for a dataset; -1 for an unknown name.
 std::int64_t modelParameterCount(const QString &name, const DatasetFacts &data,

@@ -92,9 +92,10 @@ Evaluation LocalExecutor::evaluate(const QByteArray &global, const std::vector<C
         // Personalization changes the replica: reload the global model afterwards.
         const ClientTask &pt = personalTasks[std::size_t(id)];
         auto algorithm = makeClientAlgorithm(pt.algorithm, pt.algorithmParams);
-        LocalContext ctx{pt, t, t.model(), globalTensor, torch::Tensor(), data, m_stop};
+        LocalContext ctx{pt, t, t.model(), globalTensor, torch::Tensor(), data, nullptr};
         algorithm->personalize(ctx);
-        if (steps > 0) t.trainLoaded(pt.training, data, Rng(pt.rngKey), steps, {}, m_stop);
+        // Bounded by `steps` and never interrupted: a stop request must not leave half-personalized metrics.
+        if (steps > 0) t.trainLoaded(pt.training, data, Rng(pt.rngKey), steps, {}, nullptr);
         if (!data.test->empty())
             out.personal[std::size_t(id)] = t.evaluate(m_data->trainX, m_data->trainY, data.test, 0, 0);
         t.model().load(globalTensor);

@@ -85,6 +85,13 @@ bool Run::resumeFrom(const QByteArray &runState, QString *error) {
                          .arg(s->strategy, strategy);
         return false;
     }
+    if (const QStringList changed = resultChangingDifferences(s->spec, d->spec.json()); !changed.isEmpty()) {
+        if (error)
+            *error = QStringLiteral("the state belongs to a workspace that differs in %1; only run.rounds, "
+                                    "run.threads, run.eval_every and the checkpoint keys may change")
+                         .arg(changed.join(QStringLiteral(", ")));
+        return false;
+    }
     if (s->round >= d->spec.rounds()) {
         if (error)
             *error = QStringLiteral("the state is after round %1; run.rounds is %2: nothing to continue")
@@ -208,6 +215,7 @@ RunState Run::Impl::state() const {
     s.parameterCount = global.size() / qsizetype(sizeof(float));
     s.model = global;
     s.strategy = spec.string(QStringLiteral("strategy.name"));
+    s.spec = spec.json();
     s.strategyState = strategy->saveState();
     s.clients = clientStates;
     s.bytesUp = bytesUp;
@@ -401,9 +409,9 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.round = round;
         context.populationSize = clientCount;
         context.clientLr = m.clientLr;
-        context.clientMomentum = spec.string(QStringLiteral("training.optimizer")) == QLatin1String("sgd")
-                                     ? spec.real(QStringLiteral("training.momentum"))
-                                     : 0.0;
+        const bool sgd = spec.string(QStringLiteral("training.optimizer")) == QLatin1String("sgd");
+        context.clientMomentum = sgd ? spec.real(QStringLiteral("training.momentum")) : 0.0;
+        context.clientNesterov = sgd && spec.boolean(QStringLiteral("training.nesterov"));
         context.layout = &layout;
         QByteArray next = global;
         try {

@@ -15,6 +15,7 @@ QByteArray RunState::toBytes() const {
     m.insert(QStringLiteral("model"), model);
     m.insert(QStringLiteral("strategy"), strategy);
     m.insert(QStringLiteral("strategy_state"), strategyState);
+    m.insert(QStringLiteral("spec"), QCborValue::fromJsonValue(spec));
     QCborArray clientList;
     for (const auto &[id, state] : clients.all())
         clientList.append(QCborArray{id, state});
@@ -49,6 +50,7 @@ std::optional<RunState> RunState::fromBytes(const QByteArray &bytes, QString *er
     s.model = m.value(QStringLiteral("model")).toByteArray();
     s.strategy = m.value(QStringLiteral("strategy")).toString();
     s.strategyState = m.value(QStringLiteral("strategy_state")).toByteArray();
+    s.spec = m.value(QStringLiteral("spec")).toMap().toJsonObject();
     for (const QCborValue &entry : m.value(QStringLiteral("clients")).toArray()) {
         const QCborArray pair = entry.toArray();
         if (pair.size() != 2 || !pair[0].isInteger())
@@ -64,6 +66,36 @@ std::optional<RunState> RunState::fromBytes(const QByteArray &bytes, QString *er
     if (s.round < 0 || s.parameterCount < 0 || s.model.size() != s.parameterCount * qint64(sizeof(float)))
         return fail(QStringLiteral("run state: the model does not match its parameter count"));
     return s;
+}
+
+QStringList resultChangingDifferences(const QJsonObject &a, const QJsonObject &b) {
+    static const QStringList free{QStringLiteral("name"),
+                                  QStringLiteral("description"),
+                                  QStringLiteral("run.rounds"),
+                                  QStringLiteral("run.threads"),
+                                  QStringLiteral("run.eval_every"),
+                                  QStringLiteral("run.checkpoint_every"),
+                                  QStringLiteral("run.checkpoints_kept")};
+    QStringList differences;
+    QStringList sections = a.keys();
+    for (const QString &k : b.keys())
+        if (!sections.contains(k)) sections.append(k);
+    for (const QString &section : std::as_const(sections)) {
+        const QJsonValue va = a.value(section), vb = b.value(section);
+        if (!va.isObject() || !vb.isObject()) {
+            if (va != vb && !free.contains(section)) differences.append(section);
+            continue;
+        }
+        const QJsonObject oa = va.toObject(), ob = vb.toObject();
+        QStringList keys = oa.keys();
+        for (const QString &k : ob.keys())
+            if (!keys.contains(k)) keys.append(k);
+        for (const QString &k : std::as_const(keys)) {
+            const QString path = section + QLatin1Char('.') + k;
+            if (oa.value(k) != ob.value(k) && !free.contains(path)) differences.append(path);
+        }
+    }
+    return differences;
 }
 
 } // namespace fedwb

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <QByteArray>
+#include <QJsonObject>
 #include <QString>
+#include <QStringList>
 
 #include <cstdint>
 #include <map>
@@ -36,6 +38,8 @@ struct RunState {
     std::int64_t parameterCount = 0;
     QByteArray model; // global parameters, float32 flat
     QString strategy; // strategy.name, so a state is never loaded into another strategy
+    QJsonObject
+        spec; // the validated workspace the state belongs to (a run continues only under the same one)
     QByteArray strategyState;
     ClientStateStore clients;
     std::int64_t bytesUp = 0, bytesDown = 0; // totals so far
@@ -45,5 +49,10 @@ struct RunState {
     // nullopt (and *error) for bytes that are not a RunState this build reads.
     static std::optional<RunState> fromBytes(const QByteArray &bytes, QString *error = nullptr);
 };
+
+// The keys in which `a` and `b` (validated workspaces) differ in a way that changes what a run computes:
+// everything but run.rounds, run.threads, run.eval_every, run.checkpoint_every, run.checkpoints_kept, name
+// and description. Empty: a state of one may continue under the other.
+QStringList resultChangingDifferences(const QJsonObject &a, const QJsonObject &b);
 
 } // namespace fedwb

@@ -60,9 +60,16 @@ inline void runParallel(int tasks, int threads, const std::function<void(int, in
             const int now = done;
             if (now > reported && progress && !failure) {
                 lock.unlock();
-                for (int k = reported + 1; k <= now; ++k)
-                    progress(k);
+                std::exception_ptr error;
+                try {
+                    for (int k = reported + 1; k <= now; ++k)
+                        progress(k);
+                } catch (...) { // the workers must be joined before the exception may leave
+                    error = std::current_exception();
+                    next.store(tasks);
+                }
                 lock.lock();
+                if (error && !failure) failure = error;
             }
             reported = now;
             if (exited == threads && reported == done) break;

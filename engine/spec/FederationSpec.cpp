@@ -28,6 +28,7 @@ QString capabilityText(const QString &capability) {
     if (capability == QLatin1String("natural-clients"))
         return QStringLiteral("samples that carry client ids");
     if (capability == QLatin1String("batch-norm")) return QStringLiteral("batch-norm layers");
+    if (capability == QLatin1String("hidden-layers")) return QStringLiteral("layers before its output layer");
     return QString(capability).replace(QLatin1Char('-'), QLatin1Char(' '));
 }
 
@@ -304,20 +305,29 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
             for (const Selected &o : selected)
                 if (o.component != s.component && o.component->has(wanted)) met = true;
             if (met) continue;
-            // The section whose components can provide it, and the alternatives in this section.
+            // The section whose components can provide it (and which of them do), and the alternatives here.
             QString provider;
-            for (const Selected &o : selected)
+            QStringList providers;
+            for (const Selected &o : selected) {
+                if (o.component == s.component) continue;
+                QStringList names;
                 for (const QString &name : reg.componentNames(o.component->category))
-                    if (o.component != s.component && reg.component(o.component->category, name)->has(wanted))
-                        provider = QStringLiteral("%1 '%2'").arg(o.section, o.component->name);
+                    if (reg.component(o.component->category, name)->has(wanted)) names.append(name);
+                if (names.isEmpty()) continue;
+                provider = QStringLiteral("%1 '%2'").arg(o.section, o.component->name);
+                providers = names;
+            }
             QStringList alternatives;
             for (const QString &name : reg.componentNames(s.component->category))
                 if (!reg.component(s.component->category, name)->has(cap)) alternatives.append(name);
             error(s.section + QStringLiteral(".name"),
-                  QStringLiteral("'%1' needs %2; %3 has none (allowed here: %4)")
+                  QStringLiteral("'%1' needs %2; %3 has none (allowed here: %4%5)")
                       .arg(s.component->name, capabilityText(wanted),
                            provider.isEmpty() ? QStringLiteral("the workspace") : provider,
-                           alternatives.join(QStringLiteral(", "))));
+                           alternatives.join(QStringLiteral(", ")),
+                           providers.isEmpty()
+                               ? QString()
+                               : QStringLiteral("; or with: ") + providers.join(QStringLiteral(", "))));
         }
         if (s.component->check) s.component->check(spec.m_json, out.errors);
     }

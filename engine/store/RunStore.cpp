@@ -104,6 +104,8 @@ const std::vector<QStringList> &migrations() {
             QStringLiteral("ALTER TABLE runs ADD COLUMN environment_json TEXT NOT NULL DEFAULT '{}'"),
             QStringLiteral("ALTER TABLE client_rounds ADD COLUMN group_name TEXT NOT NULL DEFAULT ''"),
             QStringLiteral("ALTER TABLE client_rounds ADD COLUMN personal_accuracy REAL"),
+            QStringLiteral("ALTER TABLE client_rounds ADD COLUMN steps INTEGER NOT NULL DEFAULT 0"),
+            QStringLiteral("ALTER TABLE rounds ADD COLUMN client_lr REAL"),
             QStringLiteral("CREATE TABLE checkpoints ("
                            " run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,"
                            " round INTEGER NOT NULL,"
@@ -495,7 +497,8 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             "fairness_mean,"
             " fairness_std, fairness_worst10, fairness_best10, fairness_jain, clients_selected, "
             "round_seconds,"
-            " wall_seconds, bytes_up, bytes_down) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            " wall_seconds, bytes_up, bytes_down, client_lr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?)"));
         const auto ifEvaluated = [&](double v) { return m.evaluated ? finiteValue(v) : QVariant(); };
         q.addBindValue(runId);
         q.addBindValue(m.round);
@@ -513,14 +516,15 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         q.addBindValue(m.wallSeconds);
         q.addBindValue(qint64(m.bytesUp));
         q.addBindValue(qint64(m.bytesDown));
+        q.addBindValue(finiteValue(m.clientLr));
         if (!q.exec()) return failAndRollBack(q);
     }
     if (!m.clients.empty()) {
         QSqlQuery q(d->db);
-        q.prepare(
-            QStringLiteral("INSERT INTO client_rounds (run_id, round, client_id, trained, train_loss,"
-                           " accuracy, loss, train_samples, test_samples, group_name, personal_accuracy)"
-                           " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        q.prepare(QStringLiteral(
+            "INSERT INTO client_rounds (run_id, round, client_id, trained, train_loss,"
+            " accuracy, loss, train_samples, test_samples, group_name, personal_accuracy, steps)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const ClientRoundMetrics &c : m.clients) {
             q.bindValue(0, runId);
             q.bindValue(1, m.round);
@@ -533,6 +537,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             q.bindValue(8, qint64(c.testSamples));
             q.bindValue(9, text(c.group));
             q.bindValue(10, optionalValue(c.personalAccuracy));
+            q.bindValue(11, qint64(c.steps));
             if (!q.exec()) return failAndRollBack(q);
         }
     }
@@ -650,7 +655,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             "SELECT round, evaluated, test_accuracy, test_loss, train_loss, fairness_mean, fairness_std,"
             " fairness_worst10, fairness_best10, fairness_jain, clients_selected, round_seconds, "
             "wall_seconds,"
-            " bytes_up, bytes_down FROM rounds WHERE run_id = ? ORDER BY round"));
+            " bytes_up, bytes_down, client_lr FROM rounds WHERE run_id = ? ORDER BY round"));
         q.addBindValue(runId);
         if (!q.exec()) {
             d->fail(what, q);
@@ -678,16 +683,17 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             m.wallSeconds = q.value(12).toDouble();
             m.bytesUp = q.value(13).toLongLong();
             m.bytesDown = q.value(14).toLongLong();
+            m.clientLr = q.value(15).toDouble();
             indexOfRound.insert(m.round, result.size());
             result.append(std::move(m));
         }
     }
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
-    q.prepare(
-        QStringLiteral("SELECT round, client_id, trained, train_loss, accuracy, loss, train_samples,"
-                       " test_samples, group_name, personal_accuracy FROM client_rounds WHERE run_id = ?"
-                       " ORDER BY round, client_id"));
+    q.prepare(QStringLiteral(
+        "SELECT round, client_id, trained, train_loss, accuracy, loss, train_samples,"
+        " test_samples, group_name, personal_accuracy, steps FROM client_rounds WHERE run_id = ?"
+        " ORDER BY round, client_id"));
     q.addBindValue(runId);
     if (!q.exec()) {
         d->fail(what, q);
@@ -706,6 +712,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
         c.testSamples = q.value(7).toLongLong();
         c.group = q.value(8).toString();
         c.personalAccuracy = optionalDouble(q.value(9));
+        c.steps = q.value(10).toLongLong();
         result[*it].clients.push_back(c);
     }
     return result;

@@ -1,6 +1,7 @@
 // The averaging strategies: FedAvg and the algorithms whose server step is a (re-weighted, masked or
 // normalized) mean of the updates: FedProx, Ditto, FedBN, FedPer, FedNova, q-FedAvg and SCAFFOLD.
 #include "strategy/strategy_p.h"
+#include "train/ClientTask.h"
 
 #include <QtEndian>
 
@@ -92,18 +93,18 @@ public:
         std::vector<double> norms; // ||a_i||_1
         double total = 0;
         for (const ClientUpdate &u : updates) {
-            if (u.steps < 1)
+            if (u.steps < 0)
                 throw error("fednova", "client " + std::to_string(u.clientId) + " reported " +
-                                           std::to_string(u.steps) + " local steps (at least 1 needed)");
-            const double tau = double(u.steps);
-            // SGD with momentum rho: a_i = sum_{k=1..tau} (1 - rho^k) / (1 - rho).
-            norms.push_back(rho > 0 ? (tau - rho * (1 - std::pow(rho, tau)) / (1 - rho)) / (1 - rho) : tau);
-            total += u.weight;
+                                           std::to_string(u.steps) + " local steps");
+            // ||a_i||_1 (effectiveLocalSteps); a client that took no step moved nothing and is left out.
+            norms.push_back(effectiveLocalSteps(u.steps, rho, context.clientNesterov));
+            if (u.steps > 0) total += u.weight;
         }
         if (updates.empty() || total <= 0) return;
         double tauEff = 0;
         std::vector<double> acc(global.size(), 0.0);
         for (std::size_t k = 0; k < updates.size(); ++k) {
+            if (updates[k].steps == 0) continue;
             const double p = updates[k].weight / total;
             tauEff += p * norms[k];
             const double scale = p / norms[k];

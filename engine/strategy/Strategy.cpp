@@ -241,12 +241,18 @@ ComponentCheck byzantineBound(int factor) {
                                .arg(factor)
                                .arg(need)
                                .arg(n)});
+        // Multi-Krum averages at most the n - f best-scored updates (Blanchard et al.): more would take in
+        // the byzantine ones.
         const int selected = int(strategy.value(QLatin1String("selected")).toDouble());
-        if (selected > n)
-            errors.append({QStringLiteral("strategy.selected"),
-                           QStringLiteral("%1 is more than the %2 clients per round (clients.per_round)")
-                               .arg(selected)
-                               .arg(n)});
+        if (selected > n - f)
+            errors.append(
+                {QStringLiteral("strategy.selected"),
+                 QStringLiteral("%1 is more than clients per round minus byzantine (%2 - %3); allowed: 0 "
+                                "(= n - f) or an integer in [1, %4]")
+                     .arg(selected)
+                     .arg(n)
+                     .arg(f)
+                     .arg(std::max(1, n - f))});
     };
 }
 
@@ -464,7 +470,7 @@ QList<Entry> entries() {
              "learns common features, each head its client's labels. The server's own head is never "
              "trained, so judge FedPer by the personalized accuracy, not by the global test accuracy."),
          {},
-         {kPersonalized},
+         {kPersonalized, QStringLiteral("needs-hidden-layers")},
          [](const QJsonObject &) { return makePersonalSegments(PersonalSegments::Head); }},
         {"ditto",
          QStringLiteral("Ditto"),

@@ -35,6 +35,7 @@ struct RoundContext {
     int populationSize = 0;              // clients.count (SCAFFOLD's |S| / N)
     double clientLr = 0.05;              // local learning rate this round (q-FedAvg's L = 1 / lr)
     double clientMomentum = 0;           // local SGD momentum (FedNova's normalizer)
+    bool clientNesterov = false;         // the local momentum is Nesterov's
     const ModelLayout *layout = nullptr; // segments of the flat vector (FedBN, FedPer)
 };
 

@@ -48,7 +48,8 @@ private:
 };
 
 // SCAFFOLD (Karimireddy et al. 2020), option II: every gradient is corrected by c - c_i; after K local steps
-// with learning rate lr, c_i+ = c_i - c + (x - y_i) / (K lr). Sends c_i+ - c_i up; keeps c_i+ as its state.
+// with learning rate lr, c_i+ = c_i - c + (x - y_i) / (K lr), K the momentum-effective steps
+// (effectiveLocalSteps). Sends c_i+ - c_i up; keeps c_i+ as its state.
 class ScaffoldClient : public ClientAlgorithm {
 public:
     void begin(LocalContext &ctx) override {
@@ -61,16 +62,15 @@ public:
     }
     void afterBackward(LocalContext &ctx) override { addToGradients(ctx.model, m_correction); }
     void end(LocalContext &ctx, ClientResult &result) override {
-        if (result.steps == 0) return;
         torch::NoGradGuard noGrad;
-        const torch::Tensor delta = floatTensor(result.update); // y_i - x
-        // K steps of plain SGD move the model by lr * K gradients; with momentum beta the k-th gradient is
-        // applied with weight (1 - beta^(K-k+1)) / (1 - beta), in total ||a||_1 = [K - beta (1 - beta^K) /
-        // (1 - beta)] / (1 - beta) (Wang et al. 2020): the exact normalizer for a constant gradient.
+        if (result.steps == 0) { // no local work (e.g. too little data for a batch): c_i stays as it was
+            result.payloadUp = tensorBytes(torch::zeros_like(m_ci));
+            return;
+        }
         const TrainingConfig &t = ctx.task.training;
-        const double k = double(result.steps);
-        const double beta = t.optimizer == QLatin1String("sgd") ? t.momentum : 0.0;
-        const double steps = beta > 0 ? (k - beta * (1 - std::pow(beta, k)) / (1 - beta)) / (1 - beta) : k;
+        const bool sgd = t.optimizer == QLatin1String("sgd");
+        const double steps = effectiveLocalSteps(result.steps, sgd ? t.momentum : 0.0, sgd && t.nesterov);
+        const torch::Tensor delta = floatTensor(result.update); // y_i - x
         torch::Tensor next = m_ci - m_c - delta / (steps * t.lr);
         result.payloadUp = tensorBytes(next - m_ci);
         result.newState = tensorBytes(next);

@@ -3,6 +3,8 @@
 #include <QCborArray>
 #include <QCborValue>
 
+#include <cmath>
+
 namespace fedwb {
 
 namespace {
@@ -55,6 +57,14 @@ ClientStatus statusFromName(const QString &name) {
 }
 
 } // namespace
+
+double effectiveLocalSteps(std::int64_t steps, double momentum, bool nesterov) {
+    const double k = double(steps);
+    const double b = momentum;
+    if (!(b > 0) || b >= 1) return k;
+    const double lead = nesterov ? b * b : b;
+    return (k - lead * (1 - std::pow(b, k)) / (1 - b)) / (1 - b);
+}
 
 QString clientStatusName(ClientStatus status) {
     switch (status) {

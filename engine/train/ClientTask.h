@@ -24,6 +24,13 @@ inline std::span<const float> floatsOf(const QByteArray &bytes) {
     return {reinterpret_cast<const float *>(bytes.constData()), std::size_t(bytes.size()) / sizeof(float)};
 }
 
+// How far K local SGD steps move the model per unit of a constant gradient, in units of the learning rate:
+// K for plain SGD; with momentum beta (PyTorch's buf = beta buf + g) the k-th step applies
+// (1 - beta^k) / (1 - beta), in total [K - beta (1 - beta^K) / (1 - beta)] / (1 - beta) (Wang et al. 2020);
+// with Nesterov (step g + beta buf) [K - beta^2 (1 - beta^K) / (1 - beta)] / (1 - beta). SCAFFOLD's control
+// variates and FedNova's normalization divide by it.
+double effectiveLocalSteps(std::int64_t steps, double momentum, bool nesterov);
+
 // Local training settings for one client in one round (after per-group overrides and lr decay).
 struct TrainingConfig {
     int epochs = 1;

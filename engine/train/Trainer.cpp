@@ -41,6 +41,7 @@ TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalD
     const auto n = std::int64_t(order.size());
     const int epochs = maxSteps > 0 ? std::numeric_limits<int>::max() : config.epochs;
     for (int epoch = 0; epoch < epochs && n > 0; ++epoch) {
+        if (epoch > 0 && stats.steps == 0) break; // no batch can be trained on: more epochs would not help
         rng.shuffle(order);
         for (std::int64_t start = 0; start < n; start += config.batchSize) {
             if (maxSteps > 0 && stats.steps >= maxSteps) return stats;
@@ -50,7 +51,7 @@ TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalD
             }
             const std::int64_t b = std::min<std::int64_t>(config.batchSize, n - start);
             // Batch norm cannot normalize a batch of one sample: such a last batch is skipped.
-            if (b == 1 && m_model.layout().hasBatchNorm() && n > 1) continue;
+            if (b == 1 && m_model.layout().hasBatchNorm()) continue;
             const auto idx = indexTensor(order.data() + start, b);
             const auto input = data.x->index_select(0, idx);
             const auto target = data.y->index_select(0, idx);

@@ -258,6 +258,30 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(standard->trainX, (unit->trainX - 0.2860f) / 0.3530f, 1e-5, 1e-6));
     }
 
+    // Batch norm cannot train on a batch of one: such a batch is skipped, so a client with one training
+    // sample takes no step (and a bounded fine-tune returns instead of looping for ever), SCAFFOLD sends a
+    // zero change.
+    void batchNormClientWithOneSample() {
+        const DatasetFacts facts = datasetFacts(QStringLiteral("fashion-mnist"));
+        const torch::Tensor x = torch::zeros({1, 1, 28, 28});
+        const torch::Tensor y = torch::zeros({1}, torch::kInt64);
+        std::vector<std::int64_t> train{0}, test;
+        const LocalData data{&x, &y, &train, &test};
+        ClientTrainer trainer(QStringLiteral("cnn-lenet5-bn"), facts);
+        ClientTask task;
+        task.round = 1;
+        task.clientId = 0;
+        task.model = tensorBytes(trainer.model().flat());
+        task.algorithm = QStringLiteral("scaffold");
+        const ClientResult r = trainer.run(task, data, nullptr);
+        QCOMPARE(clientStatusName(r.status), QStringLiteral("ok"));
+        QCOMPARE(r.steps, std::int64_t(0));
+        QCOMPARE(r.payloadUp.size(), task.model.size()); // a zero change of c_i, not a missing one
+        QCOMPARE(l2Norm(floatsOf(r.payloadUp)), 0.0);
+        const TrainStats fineTune = trainer.trainLoaded(task.training, data, Rng(1), 5, {}, nullptr);
+        QCOMPARE(fineTune.steps, std::int64_t(0));
+    }
+
     void unknownModelIsSpecError() {
         try {
             makeNet(QStringLiteral("resnet"), datasetFacts(QStringLiteral("fashion-mnist")));

@@ -272,6 +272,17 @@ private Q_SLOTS:
         QVERIFY(!other.resumeFrom(state, &error));
         QVERIFY2(error.contains(QStringLiteral("nothing to continue")), qPrintable(error));
         QVERIFY(!other.resumeFrom(QByteArray("not a state"), &error));
+        // A state continues only under the workspace it came from (rounds, threads and cadence may change).
+        Run otherSeed(
+            specWith(sets + QStringList{QStringLiteral("run.rounds=4"), QStringLiteral("run.seed=8")}));
+        QVERIFY(!otherSeed.resumeFrom(state, &error));
+        const QString differing = error.section(QLatin1Char(';'), 0, 0); // the keys listed before the advice
+        QVERIFY2(differing.contains(QStringLiteral("run.seed")) &&
+                     !differing.contains(QStringLiteral("run.rounds")),
+                 qPrintable(error));
+        Run longer(
+            specWith(sets + QStringList{QStringLiteral("run.rounds=6"), QStringLiteral("run.threads=1")}));
+        QVERIFY2(longer.resumeFrom(state, &error), qPrintable(error));
     }
 
     void checkpointsKeptInStore() {

@@ -243,6 +243,19 @@ private Q_SLOTS:
              QStringLiteral("an integer in [1, 10]")});
         row("natural with fashion-mnist", R"({"format": 1, "partition": {"name": "natural"}})",
             "partition.name", {QStringLiteral("'natural'"), QStringLiteral("'fashion-mnist'")});
+        // Capabilities: FedPer needs a body before the head; batch norm needs batches of two or more.
+        row("fedper with logreg",
+            R"({"format": 1, "model": {"name": "logreg"}, "strategy": {"name": "fedper"}})", "strategy.name",
+            {QStringLiteral("'fedper' needs layers before its output layer"), QStringLiteral("'logreg'")});
+        row("fedbn without batch norm", R"({"format": 1, "strategy": {"name": "fedbn"}})", "strategy.name",
+            {QStringLiteral("'fedbn' needs batch-norm layers"), QStringLiteral("cnn-lenet5-bn")});
+        row("batch norm with batch 1",
+            R"({"format": 1, "model": {"name": "cnn-lenet5-bn"}, "training": {"batch_size": 1}})",
+            "training.batch_size",
+            {QStringLiteral("too small for a model with batch norm"), QStringLiteral(">= 2")});
+        row("multi-krum selects the byzantine",
+            R"({"format": 1, "clients": {"count": 10, "per_round": 6}, "strategy": {"name": "multi-krum", "byzantine": 1, "selected": 6}})",
+            "strategy.selected", {QStringLiteral("[1, 5]")});
     }
 
     void rejects() {

@@ -83,6 +83,8 @@ QList<RoundMetrics> sampleRounds() {
                   client(3, true, 1.25, 0.9, 0.25, 80, 20)};
     r1.clients[0].group = QStringLiteral("phones");
     r1.clients[0].personalAccuracy = 0.9375;
+    r1.clients[0].steps = 17;
+    r1.clientLr = 0.025;
     r1.clients[2].group = QStringLiteral("servers");
     r1.clientsSelected = 2;
     r1.roundSeconds = 1.5;
@@ -157,6 +159,7 @@ void compareClient(const ClientRoundMetrics &a, const ClientRoundMetrics &b) {
     QCOMPARE(a.testSamples, b.testSamples);
     QCOMPARE(a.group, b.group);
     QCOMPARE(a.personalAccuracy, b.personalAccuracy);
+    QCOMPARE(a.steps, b.steps);
 }
 
 void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
@@ -181,6 +184,7 @@ void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
     QCOMPARE(a.wallSeconds, b.wallSeconds);
     QCOMPARE(a.bytesUp, b.bytesUp);
     QCOMPARE(a.bytesDown, b.bytesDown);
+    QCOMPARE(a.clientLr, b.clientLr);
     QCOMPARE(a.clients.size(), b.clients.size());
     for (std::size_t i = 0; i < a.clients.size(); ++i) {
         compareClient(a.clients[i], b.clients[i]);
@@ -312,7 +316,8 @@ void TestStore::roundTrip() {
     const QList<RoundMetrics> got = store.rounds(id);
     compareRounds(got, sampleRounds());
     if (QTest::currentTestFailed()) return;
-    // A round that was not evaluated reads back without test metrics (NaN), not with zeros that look measured.
+    // A round that was not evaluated reads back without test metrics (NaN), not with zeros that look
+    // measured.
     QVERIFY(std::isnan(got[1].testAccuracy));
     QVERIFY(std::isnan(got[1].fairness.jain));
 
@@ -401,10 +406,11 @@ void TestStore::migratesVersion1Store() {
     const qint64 id = createSampleRunFile(path, error);
     QVERIFY2(id > 0, qPrintable(error));
     // Take the file back to version 1 exactly: the columns and table that migration 1 -> 2 adds are dropped.
-    for (const char *sql :
-         {"DROP TABLE checkpoints", "ALTER TABLE runs DROP COLUMN environment_json",
-          "ALTER TABLE client_rounds DROP COLUMN group_name",
-          "ALTER TABLE client_rounds DROP COLUMN personal_accuracy", "PRAGMA user_version = 1"})
+    for (const char *sql : {"DROP TABLE checkpoints", "ALTER TABLE runs DROP COLUMN environment_json",
+                            "ALTER TABLE client_rounds DROP COLUMN group_name",
+                            "ALTER TABLE client_rounds DROP COLUMN personal_accuracy",
+                            "ALTER TABLE client_rounds DROP COLUMN steps",
+                            "ALTER TABLE rounds DROP COLUMN client_lr", "PRAGMA user_version = 1"})
         QVERIFY2(tamper(path, QString::fromLatin1(sql)), sql);
     RunStore store(path);
     QVERIFY2(store.isOpen(), qPrintable(store.lastError()));

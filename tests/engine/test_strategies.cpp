@@ -4,6 +4,7 @@
 #include "spec/Registry.h"
 #include "strategy/Strategy.h"
 #include "strategy/UpdateStage.h"
+#include "train/ClientTask.h"
 
 #include "test_support.h"
 #include <QMap>
@@ -331,6 +332,36 @@ private Q_SLOTS:
         EXPECT_VECTOR(aggregated(QStringLiteral("fednova"), {}, {0.f, 0.f}, c, momentum), {3.25, 6.5});
     }
 
+    // The momentum normalizer against a direct simulation of PyTorch's SGD (buf = beta buf + g; step = buf,
+    // or g + beta buf with Nesterov) under a constant gradient of 1: the total distance in units of lr.
+    void effectiveStepsMatchSgdWithMomentum() {
+        for (const bool nesterov : {false, true})
+            for (const double beta : {0.0, 0.5, 0.9})
+                for (const int k : {1, 2, 7, 40}) {
+                    double buf = 0, moved = 0;
+                    for (int step = 0; step < k; ++step) {
+                        buf = beta * buf + 1.0;
+                        moved += nesterov ? 1.0 + beta * buf : buf;
+                    }
+                    QVERIFY2(std::abs(effectiveLocalSteps(k, beta, nesterov) - moved) < 1e-9 * moved,
+                             qPrintable(
+                                 QStringLiteral("beta %1 k %2 nesterov %3").arg(beta).arg(k).arg(nesterov)));
+                }
+        // beta 0.9, K 7: [7 - 0.9 (1 - 0.9^7) / 0.1] / 0.1 = 23.0467; Nesterov with 0.81: 27.7420.
+        QVERIFY(std::abs(effectiveLocalSteps(7, 0.9, false) - 23.046721) < 1e-6);
+        QVERIFY(std::abs(effectiveLocalSteps(7, 0.9, true) - 27.742049) < 1e-6);
+    }
+
+    // A client that took no local step moved nothing; FedNova leaves it out instead of dividing by zero.
+    void fedNovaIgnoresClientsWithoutSteps() {
+        std::vector<Client> c = clientsOf({{2.f, 0.f}, {0.f, 0.f}});
+        c[0].steps = 2;
+        c[1].steps = 0;
+        c[1].weight = 100;
+        // Only A counts: p_A = 1, ||a_A|| = 2, tau_eff = 2, x = 2 * [2, 0] / 2 = [2, 0].
+        EXPECT_VECTOR(aggregated(QStringLiteral("fednova"), {}, {0.f, 0.f}, c), {2.0, 0.0});
+    }
+
     void fedNovaUnequalSteps() {
         // A = [2, 0] (weight 1, 2 steps), B = [0, 6] (weight 3, 6 steps); p = [0.25, 0.75].
         std::vector<Client> c = clientsOf({{2.f, 0.f}, {0.f, 6.f}});
@@ -649,7 +680,7 @@ private Q_SLOTS:
 
     void workspaceCheckOfTheByzantineBound() {
         // The strategies' own validation rule on a normalized workspace: Krum needs clients.per_round >=
-        // 2f + 3, Bulyan 4f + 3; multi-Krum's `selected` cannot exceed the round.
+        // 2f + 3, Bulyan 4f + 3; multi-Krum's `selected` cannot exceed n - f.
         const auto issues = [](const char *name, double perRound, int byzantine, int selected = 0) {
             const QJsonObject ws{
                 {QStringLiteral("clients"),
@@ -671,8 +702,11 @@ private Q_SLOTS:
         QCOMPARE(issues("krum", 0.5, 1), QStringList{});                                       // 0.5 * 10 = 5
         QCOMPARE(issues("bulyan", 0.5, 1), QStringList{QStringLiteral("strategy.byzantine")}); // 5 < 7
         QCOMPARE(issues("bulyan", 7, 1), QStringList{});
+        // multi-Krum averages at most n - f = 5 - 1 = 4 updates.
         QCOMPARE(issues("multi-krum", 5, 1, 6), QStringList{QStringLiteral("strategy.selected")});
-        QCOMPARE(issues("multi-krum", 5, 1, 5), QStringList{});
+        QCOMPARE(issues("multi-krum", 5, 1, 5), QStringList{QStringLiteral("strategy.selected")});
+        QCOMPARE(issues("multi-krum", 5, 1, 4), QStringList{});
+        QCOMPARE(issues("multi-krum", 5, 1, 0), QStringList{}); // 0 = n - f
     }
 
     void bulyanSelectionThenTrimming() {
