@@ -258,6 +258,42 @@ private Q_SLOTS:
         QVERIFY(torch::allclose(standard->trainX, (unit->trainX - 0.2860f) / 0.3530f, 1e-5, 1e-6));
     }
 
+    // The local optimizer settings reach the optimizer: Nesterov changes the update only with momentum; Adam
+    // and weight decay change it too.
+    void optimizerSettingsReachTraining() {
+        const DatasetFacts facts = datasetFacts(QStringLiteral("synthetic"));
+        const torch::Tensor x = torch::linspace(-1, 1, 64 * 60).reshape({64, 60});
+        const torch::Tensor y = torch::arange(64, torch::kInt64).remainder(10);
+        std::vector<std::int64_t> train(64), test;
+        std::iota(train.begin(), train.end(), 0);
+        const LocalData data{&x, &y, &train, &test};
+        ClientTrainer trainer(QStringLiteral("logreg"), facts);
+        auto update = [&](auto configure) {
+            ClientTask task;
+            task.round = 1;
+            task.clientId = 0;
+            task.model = tensorBytes(torch::full({610}, 0.01f));
+            task.training.batchSize = 8;
+            task.training.lr = 0.1;
+            configure(task.training);
+            return trainer.run(task, data, nullptr).update;
+        };
+        const QByteArray plain = update([](TrainingConfig &) {});
+        const QByteArray nesterovNoMomentum = update([](TrainingConfig &t) { t.nesterov = true; });
+        const QByteArray momentum = update([](TrainingConfig &t) { t.momentum = 0.9; });
+        const QByteArray nesterov = update([](TrainingConfig &t) {
+            t.momentum = 0.9;
+            t.nesterov = true;
+        });
+        const QByteArray adam = update([](TrainingConfig &t) { t.optimizer = QStringLiteral("adam"); });
+        const QByteArray decayed = update([](TrainingConfig &t) { t.weightDecay = 0.1; });
+        QCOMPARE(nesterovNoMomentum, plain); // Nesterov without momentum is plain SGD
+        QVERIFY(momentum != plain);
+        QVERIFY(nesterov != momentum);
+        QVERIFY(adam != plain);
+        QVERIFY(decayed != plain);
+    }
+
     // Batch norm cannot train on a batch of one: such a batch is skipped, so a client with one training
     // sample takes no step (and a bounded fine-tune returns instead of looping for ever), SCAFFOLD sends a
     // zero change.
