@@ -1,6 +1,7 @@
 #include "data/Partitioner.h"
 
 #include "data/DatasetFacts.h"
+#include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 #include "util/Rng.h"
 
@@ -356,14 +357,10 @@ void registerPartitioners() {
             return std::make_unique<ClassesPerClientPartitioner>(integer(p, "classes_per_client", 2));
         },
         {},
-        [](const QJsonObject &w, QList<SpecIssue> &errors) {
-            const QString dataset =
-                w.value(QStringLiteral("dataset")).toObject().value(QStringLiteral("name")).toString();
+        [](const FederationSpec &spec, QList<SpecIssue> &errors) {
+            const QString dataset = spec.string(QStringLiteral("dataset.name"));
             const int classes = datasetFacts(dataset).numClasses;
-            const int k = w.value(QStringLiteral("partition"))
-                              .toObject()
-                              .value(QStringLiteral("classes_per_client"))
-                              .toInt();
+            const qint64 k = spec.integer(QStringLiteral("partition.classes_per_client"));
             if (classes > 0 && k > classes)
                 errors.append(
                     {QStringLiteral("partition.classes_per_client"),

@@ -1,6 +1,7 @@
 #include "model/model_p.h"
 
 #include "model/ModelFacts.h"
+#include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 #include "spec/SpecError.h"
 #include "util/Rng.h"
@@ -249,11 +250,8 @@ void registerModels() {
         c.factory = std::move(factory);
         c.facts = std::move(info);
         if (c.has(kHasBatchNorm)) // batch norm cannot normalize a batch of one sample
-            c.check = [](const QJsonObject &workspace, QList<SpecIssue> &errors) {
-                const int batch = workspace.value(QStringLiteral("training"))
-                                      .toObject()
-                                      .value(QStringLiteral("batch_size"))
-                                      .toInt();
+            c.check = [](const FederationSpec &spec, QList<SpecIssue> &errors) {
+                const qint64 batch = spec.integer(QStringLiteral("training.batch_size"));
                 if (batch < 2)
                     errors.append(
                         {QStringLiteral("training.batch_size"),

@@ -53,7 +53,8 @@ struct Run::Impl {
     void execute(QElapsedTimer &clock, RunSummary &summary);
     std::vector<int> selectClients(int round) const;
     TrainingConfig trainingFor(int clientId, int round) const;
-    ClientTask taskFor(int clientId, int round) const;
+    // `payloadDown` is the strategy's payload of this round, computed once for all tasks.
+    ClientTask taskFor(int clientId, int round, const QByteArray &payloadDown) const;
     void evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetrics> &clients);
     RunState state() const;
 };
@@ -163,6 +164,16 @@ RunSummary Run::exec() {
     return summary;
 }
 
+namespace {
+
+// Accuracy of an evaluation; absent (never 0) for a regression dataset (squared loss only) or no samples.
+std::optional<double> accuracyOf(const EvalResult &r, bool regression) {
+    if (regression || r.count == 0) return std::nullopt;
+    return double(r.correct) / double(r.count);
+}
+
+} // namespace
+
 // Draws k of n clients without replacement from the round's own generator; returned in ascending id order.
 std::vector<int> Run::Impl::selectClients(int round) const {
     const int n = spec.clientCount(), k = spec.clientsPerRound();
@@ -191,7 +202,7 @@ TrainingConfig Run::Impl::trainingFor(int clientId, int round) const {
     return c;
 }
 
-ClientTask Run::Impl::taskFor(int clientId, int round) const {
+ClientTask Run::Impl::taskFor(int clientId, int round, const QByteArray &payloadDown) const {
     ClientTask t;
     t.round = round;
     t.clientId = clientId;
@@ -201,7 +212,7 @@ ClientTask Run::Impl::taskFor(int clientId, int round) const {
     t.algorithm = algorithm.name;
     t.algorithmParams = algorithm.params;
     t.stages = clientStages;
-    t.payloadDown = strategy->payloadDown();
+    t.payloadDown = payloadDown;
     t.clientState = clientStates.get(clientId);
     t.rngKey = deriveSeed(spec.seed(), "local-batches", round, clientId);
     t.needStartLoss = needStartLoss;
@@ -299,38 +310,31 @@ void Run::Impl::evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetr
     std::vector<ClientTask> personal;
     if (steps > 0 || personalState)
         for (int id = 0; id < spec.clientCount(); ++id) {
-            ClientTask t = taskFor(id, round);
+            ClientTask t = taskFor(id, round, {}); // personalization uses no payload
             t.rngKey = deriveSeed(spec.seed(), "personalize", round, id);
             personal.push_back(std::move(t));
         }
     const Evaluation e = executor->evaluate(global, personal, steps);
-    const bool regression = data->facts.regression; // squared loss only: accuracy is absent, never 0
-    const auto accuracy = [&](const EvalResult &r) {
-        return regression ? std::numeric_limits<double>::quiet_NaN() : double(r.correct) / double(r.count);
-    };
+    const bool regression = data->facts.regression;
+    const double none = std::numeric_limits<double>::quiet_NaN();
     m.evaluated = true;
-    m.testAccuracy = e.global.count ? accuracy(e.global) : std::numeric_limits<double>::quiet_NaN();
+    lastAccuracy = accuracyOf(e.global, regression);
+    m.testAccuracy = lastAccuracy.value_or(none);
     m.testLoss = e.global.count ? e.global.lossSum / double(e.global.count) : 0;
     std::vector<double> accuracies;
     for (int id = 0; id < spec.clientCount(); ++id) {
         auto &c = clients[std::size_t(id)];
         if (const auto &r = e.clients[std::size_t(id)]; r && r->count > 0) {
             c.loss = r->lossSum / double(r->count);
-            if (!regression) {
-                c.accuracy = accuracy(*r);
-                accuracies.push_back(*c.accuracy);
-            }
+            c.accuracy = accuracyOf(*r, regression);
+            if (c.accuracy) accuracies.push_back(*c.accuracy);
         }
-        if (!e.personal.empty() && !regression)
-            if (const auto &r = e.personal[std::size_t(id)]; r && r->count > 0)
-                c.personalAccuracy = accuracy(*r);
+        if (!e.personal.empty())
+            if (const auto &r = e.personal[std::size_t(id)]) c.personalAccuracy = accuracyOf(*r, regression);
     }
     m.fairness = computeFairness(accuracies);
-    if (accuracies.empty()) { // nothing measured (a regression dataset): absent, not 0
-        const double none = std::numeric_limits<double>::quiet_NaN();
-        m.fairness = Fairness{none, none, none, none, none};
-    }
-    lastAccuracy = regression ? std::nullopt : std::optional<double>(m.testAccuracy);
+    if (accuracies.empty())
+        m.fairness = Fairness{none, none, none, none, none}; // nothing measured: absent, not 0
     lastLoss = m.testLoss;
     lastEvaluated = round;
 }
@@ -367,8 +371,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
 
         std::vector<ClientTask> tasks;
         tasks.reserve(selected.size());
+        const QByteArray payloadDown =
+            strategy->payloadDown(); // shared by every task (QByteArray copies share)
         for (int id : selected)
-            tasks.push_back(taskFor(id, round));
+            tasks.push_back(taskFor(id, round, payloadDown));
         std::vector<ClientResult> results(tasks.size());
         executor->run(tasks, [&](std::size_t index, ClientResult &&r, int done) {
             results[index] = std::move(r);
@@ -409,9 +415,8 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.round = round;
         context.populationSize = clientCount;
         context.clientLr = m.clientLr;
-        const bool sgd = spec.string(QStringLiteral("training.optimizer")) == QLatin1String("sgd");
-        context.clientMomentum = sgd ? spec.real(QStringLiteral("training.momentum")) : 0.0;
-        context.clientNesterov = sgd && spec.boolean(QStringLiteral("training.nesterov"));
+        context.clientMomentum = tasks.front().training.sgdMomentum();
+        context.clientNesterov = tasks.front().training.sgdNesterov();
         context.layout = &layout;
         QByteArray next = global;
         try {
@@ -462,8 +467,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     if (summary.status == RunStatus::Stopped && roundsDone > 0 && lastEvaluated != roundsDone) {
         const Evaluation e = executor->evaluate(global, {}, 0);
         if (e.global.count > 0) {
-            if (!data->facts.regression)
-                summary.finalTestAccuracy = double(e.global.correct) / double(e.global.count);
+            summary.finalTestAccuracy = accuracyOf(e.global, data->facts.regression);
             summary.finalTestLoss = e.global.lossSum / double(e.global.count);
         }
     }

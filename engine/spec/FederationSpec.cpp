@@ -329,7 +329,7 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
                                ? QString()
                                : QStringLiteral("; or with: ") + providers.join(QStringLiteral(", "))));
         }
-        if (s.component->check) s.component->check(spec.m_json, out.errors);
+        if (s.component->check) s.component->check(spec, out.errors);
     }
     const QString model = spec.string(QStringLiteral("model.name"));
     const DatasetFacts data = datasetFacts(spec.string(QStringLiteral("dataset.name")));

@@ -32,8 +32,10 @@ struct SpecIssue {
     QString text() const { return path.isEmpty() ? message : path + QStringLiteral(": ") + message; }
 };
 
+class FederationSpec;
+
 // A component's own cross-field rule, run on the normalized workspace when the component is selected.
-using ComponentCheck = std::function<void(const QJsonObject &workspace, QList<SpecIssue> &errors)>;
+using ComponentCheck = std::function<void(const FederationSpec &spec, QList<SpecIssue> &errors)>;
 
 struct ParamSchema {
     QString key;

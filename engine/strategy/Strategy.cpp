@@ -2,6 +2,7 @@
 // makeStrategy, and the helpers the strategies share.
 #include "strategy/Strategy.h"
 
+#include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 #include "strategy/strategy_p.h"
 
@@ -214,23 +215,12 @@ struct Entry {
     ComponentCheck check = {}; // validation of the workspace when this strategy is selected
 };
 
-// The clients per round of a normalized workspace (a count, or a fraction of clients.count), resolved as
-// FederationSpec::clientsPerRound does.
-int clientsPerRound(const QJsonObject &workspace) {
-    const QJsonObject clients = workspace.value(QLatin1String("clients")).toObject();
-    const double v = clients.value(QLatin1String("per_round")).toDouble();
-    const int count = int(clients.value(QLatin1String("count")).toDouble());
-    if (v > 0 && v < 1) return std::max(1, int(std::lround(v * count)));
-    return std::min(count, int(v));
-}
-
 // Krum (factor 2) and Bulyan (factor 4) need clients.per_round >= factor * byzantine + 3; multi-Krum cannot
 // average more updates than a round has.
 ComponentCheck byzantineBound(int factor) {
-    return [factor](const QJsonObject &workspace, QList<SpecIssue> &errors) {
-        const QJsonObject strategy = workspace.value(QLatin1String("strategy")).toObject();
-        const int f = int(strategy.value(QLatin1String("byzantine")).toDouble());
-        const int n = clientsPerRound(workspace);
+    return [factor](const FederationSpec &spec, QList<SpecIssue> &errors) {
+        const int f = int(spec.integer(QStringLiteral("strategy.byzantine")));
+        const int n = spec.clientsPerRound();
         const int need = factor * f + 3;
         if (n < need)
             errors.append({QStringLiteral("strategy.byzantine"),
@@ -243,7 +233,7 @@ ComponentCheck byzantineBound(int factor) {
                                .arg(n)});
         // Multi-Krum averages at most the n - f best-scored updates (Blanchard et al.): more would take in
         // the byzantine ones.
-        const int selected = int(strategy.value(QLatin1String("selected")).toDouble());
+        const int selected = int(spec.integer(QStringLiteral("strategy.selected")));
         if (selected > n - f)
             errors.append(
                 {QStringLiteral("strategy.selected"),

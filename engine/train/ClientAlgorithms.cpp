@@ -68,8 +68,7 @@ public:
             return;
         }
         const TrainingConfig &t = ctx.task.training;
-        const bool sgd = t.optimizer == QLatin1String("sgd");
-        const double steps = effectiveLocalSteps(result.steps, sgd ? t.momentum : 0.0, sgd && t.nesterov);
+        const double steps = effectiveLocalSteps(result.steps, t.sgdMomentum(), t.sgdNesterov());
         const torch::Tensor delta = floatTensor(result.update); // y_i - x
         torch::Tensor next = m_ci - m_c - delta / (steps * t.lr);
         result.payloadUp = tensorBytes(next - m_ci);

@@ -40,6 +40,9 @@ struct TrainingConfig {
     double momentum = 0;
     bool nesterov = false;
     double weightDecay = 0;
+    // The momentum that moves the model the way effectiveLocalSteps assumes: SGD's (Adam's is no such thing).
+    double sgdMomentum() const { return optimizer == QLatin1String("sgd") ? momentum : 0.0; }
+    bool sgdNesterov() const { return optimizer == QLatin1String("sgd") && nesterov; }
     bool operator==(const TrainingConfig &) const = default;
 };
 
