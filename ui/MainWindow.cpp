@@ -98,6 +98,7 @@ QColor statusColor(RunStatus status) {
         return QColor(0xa8, 0x62, 0x00);
     case RunStatus::Failed:
     case RunStatus::Interrupted:
+    case RunStatus::Diverged:
         return kErrorColor;
     case RunStatus::Pending:
         break;
@@ -353,6 +354,12 @@ void MainWindow::createActions() {
     m_stopAction->setStatusTip(tr("Stop the run at the next mini-batch; the unfinished round is discarded"));
     connect(m_stopAction, &QAction::triggered, this, &MainWindow::stopRun);
 
+    m_resumeAction = new QAction(st->standardIcon(QStyle::SP_MediaSeekForward), tr("Res&ume"), this);
+    m_resumeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+    m_resumeAction->setStatusTip(
+        tr("Continue the selected run from its last checkpoint; it ends exactly as an uninterrupted run"));
+    connect(m_resumeAction, &QAction::triggered, this, &MainWindow::resumeRun);
+
     m_aboutAction =
         new QAction(st->standardIcon(QStyle::SP_MessageBoxInformation), tr("&About FedWorkbench"), this);
     m_aboutAction->setMenuRole(QAction::AboutRole);
@@ -369,6 +376,7 @@ void MainWindow::createMenus() {
     QMenu *run = menuBar()->addMenu(tr("&Run"));
     run->addAction(m_runAction);
     run->addAction(m_stopAction);
+    run->addAction(m_resumeAction);
 
     m_viewMenu = menuBar()->addMenu(tr("&View")); // filled once the dock exists
 
@@ -386,6 +394,7 @@ void MainWindow::createToolBar() {
     bar->addSeparator();
     bar->addAction(m_runAction);
     bar->addAction(m_stopAction);
+    bar->addAction(m_resumeAction);
     bar->addSeparator();
 
     auto *progressBox = new QWidget;
@@ -843,6 +852,7 @@ void MainWindow::updateActions() {
     const bool running = isRunning();
     m_runAction->setEnabled(m_spec.has_value() && !running);
     m_stopAction->setEnabled(running);
+    m_resumeAction->setEnabled(!running && canResume(m_displayedRunId));
     m_openStoreAction->setEnabled(!running);
 }
 
@@ -955,6 +965,7 @@ void MainWindow::showStoredRun(qint64 runId) {
         header += QStringLiteral("<br><span style='color:%1'>%2</span>")
                       .arg(kErrorColor.name(), run->message.toHtmlEscaped());
     setRunHeader(header);
+    updateActions();
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -985,6 +996,39 @@ void MainWindow::startRun() {
     updateActions();
 }
 
+bool MainWindow::canResume(qint64 runId) const {
+    if (runId < 0 || !m_store || !m_store->isOpen()) return false;
+    const std::optional<StoredRun> run = m_store->run(runId);
+    if (!run || run->roundsDone >= run->roundsPlanned) return false;
+    switch (run->status) {
+    case RunStatus::Stopped:
+    case RunStatus::Interrupted:
+    case RunStatus::Failed:
+    case RunStatus::Diverged:
+        return true;
+    default:
+        return false;
+    }
+}
+
+void MainWindow::resumeRun() {
+    const qint64 runId = m_displayedRunId;
+    if (isRunning() || !canResume(runId)) return;
+    m_liveRunId = -1;
+    m_resuming = true;
+    m_runClock.start();
+    if (!m_controller->resume(runId, m_dbPath)) {
+        m_resuming = false;
+        return;
+    }
+    setRunHeader(tr("<b>Resuming run #%1</b>…").arg(runId));
+    m_progress->setFormat(tr("resuming…"));
+    m_etaLabel->clear();
+    m_tabs->setCurrentIndex(RunTab);
+    statusBar()->showMessage(tr("Resuming run #%1 from its last checkpoint…").arg(runId));
+    updateActions();
+}
+
 void MainWindow::stopRun() {
     if (!isRunning()) return;
     m_controller->stop();
@@ -993,12 +1037,19 @@ void MainWindow::stopRun() {
 }
 
 void MainWindow::onRunStarted(qint64 runId, int totalRounds) {
+    QString name = workspaceName();
+    if (m_resuming) { // the rounds kept before the checkpoint, then the live ones after them
+        m_resuming = false;
+        showStoredRun(runId);
+        if (const std::optional<StoredRun> stored = m_store ? m_store->run(runId) : std::nullopt)
+            name = stored->name;
+    }
     m_liveRunId = runId;
     m_displayedRunId = runId;
     m_liveTotalRounds = totalRounds;
     m_shownTotalRounds = totalRounds;
     refreshRuns();
-    const QString name = workspaceName().toHtmlEscaped();
+    name = name.toHtmlEscaped();
     setRunHeader(runId >= 0 ? tr("<b>Run #%1</b> &nbsp;%2 &nbsp;·&nbsp; <b style='color:%3'>running</b>")
                                   .arg(runId)
                                   .arg(name, statusColor(RunStatus::Running).name())
@@ -1041,6 +1092,7 @@ void MainWindow::onRunMessage(const QString &text) {
 
 void MainWindow::onRunFinished(const RunSummary &summary, qint64 runId) {
     m_liveRunId = -1;
+    m_resuming = false;
     if (m_displayedRunId == runId && runId >= 0) {
         refreshRuns();
         showStoredRun(runId); // the recorded rounds, header with the final status

@@ -47,6 +47,10 @@ public:
 
     void startRun();
     void stopRun();
+    // Continues the run shown in the Run tab (stopped, interrupted, failed or diverged) from its last
+    // checkpoint, recorded into the same stored run.
+    void resumeRun();
+    bool canResume(qint64 runId) const;
     bool isRunning() const;
 
     // For the app and the tests.
@@ -58,6 +62,7 @@ public:
     QTabWidget *tabs() const { return m_tabs; }
     QAction *runAction() const { return m_runAction; }
     QAction *stopAction() const { return m_stopAction; }
+    QAction *resumeAction() const { return m_resumeAction; }
     QProgressBar *progressBar() const { return m_progress; }
     qint64 displayedRunId() const { return m_displayedRunId; }
     void showStoredRun(qint64 runId); // loads a stored run's rounds into the Run tab
@@ -116,6 +121,7 @@ private:
     int m_liveTotalRounds = 0;
     int m_shownTotalRounds = 0;
     int m_lastShownRound = 0;
+    bool m_resuming = false; // the run being started continues a stored one
     QElapsedTimer m_runClock;
 
     // Widgets.
@@ -124,6 +130,7 @@ private:
     QAction *m_quitAction = nullptr;
     QAction *m_runAction = nullptr;
     QAction *m_stopAction = nullptr;
+    QAction *m_resumeAction = nullptr;
     QAction *m_aboutAction = nullptr;
     QMenu *m_viewMenu = nullptr;
     QProgressBar *m_progress = nullptr;

@@ -11,12 +11,16 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QSaveFile>
 #include <QTextStream>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <unistd.h>
 
 using namespace fedwb;
@@ -32,21 +36,29 @@ QTextStream &err() {
     return s;
 }
 
-constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2;
+// Exit codes (README): 0 finished, 1 failed (a store that cannot be written, an internal error), 2 invalid
+// input or usage, 3 stopped by a signal (SIGINT, SIGTERM, SIGHUP; resumable), 4 diverged (NaN/Inf).
+constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitStopped = 3, kExitDiverged = 4;
 
 const char *kUsage = R"(usage: fedwb-cli COMMAND [options]
 
 commands:
   run WORKSPACE [--db FILE] [--set KEY=VALUE]... [--json] [--name NAME]
                             run every round; progress on stderr/stdout, the run stored in the db
+  resume --run ID [--db FILE] [--set KEY=VALUE]... [--json]
+                            continue a stopped, interrupted, failed or diverged run from its last
+                            checkpoint (ends bitwise equal to an uninterrupted run); run.rounds may grow
   validate WORKSPACE [--set KEY=VALUE]...
                             exit 0 when valid, else exit 2 with one 'key.path: problem' line per error
   partition WORKSPACE [--set KEY=VALUE]... [--json]
                             per client: id, train_samples, test_samples, label histogram
   runs [--db FILE] [--json] list the runs in a store
-  export --run ID [--db FILE] [--format json|csv] [--output FILE]
-                            every round of a run with its metrics
+  export --run ID [--db FILE] [--format json|csv] [--output FILE [--force]]
+                            every round of a run with its metrics (written whole or not at all;
+                            an output that is a SQLite file, the store above all, needs --force)
   schema [--json]           every registered component and its parameters
+
+exit codes: 0 done, 1 failed, 2 invalid input or usage, 3 stopped (SIGINT/SIGTERM), 4 diverged
 
 --db defaults to )";
 
@@ -57,6 +69,7 @@ struct Args {
     QString db, format = QStringLiteral("json"), output, name;
     qint64 runId = -1;
     bool json = false;
+    bool force = false;
 };
 
 bool parseArgs(const QStringList &argv, Args &a, QString *error) {
@@ -103,6 +116,8 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
             }
         } else if (arg == QLatin1String("--json")) {
             a.json = true;
+        } else if (arg == QLatin1String("--force")) {
+            a.force = true;
         } else if (arg.startsWith(QLatin1Char('-')) && arg.size() > 1) {
             *error = QStringLiteral("unknown option %1").arg(arg);
             return false;
@@ -157,11 +172,25 @@ std::optional<FederationSpec> loadSpec(const Args &a, QStringList *errors = null
     return parsed.spec;
 }
 
-// Read-only commands must not create a store where the user mistyped a path.
-bool storeExists(const Args &a) {
-    if (QFileInfo(a.db).isFile()) return true;
-    err() << "--db " << a.db << ": no such run store\n";
-    return false;
+// Text from a store or a workspace, safe to print on a terminal: control characters (newlines, escape
+// sequences) are shown escaped, so a run name cannot break a table or drive the terminal.
+QString printable(const QString &text) {
+    QString out;
+    out.reserve(text.size());
+    for (const QChar c : text) {
+        const char16_t u = c.unicode();
+        if (u == u'\n')
+            out += QLatin1String("\\n");
+        else if (u == u'\t')
+            out += QLatin1String("\\t");
+        else if (u == u'\r')
+            out += QLatin1String("\\r");
+        else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u < 0xa0))
+            out += QStringLiteral("\\x%1").arg(int(u), 2, 16, QLatin1Char('0'));
+        else
+            out += c;
+    }
+    return out;
 }
 
 void printJson(const QJsonObject &o) {
@@ -188,8 +217,10 @@ public:
                          totalRounds);
     }
     void message(const QString &text) override {
-        if (!m_quiet && !m_tty && !text.startsWith(QLatin1String("evaluating")))
+        if (!m_quiet && !m_tty && !text.startsWith(QLatin1String("evaluating"))) {
             std::fprintf(m_stream, "%s\n", qPrintable(text));
+            std::fflush(m_stream); // a line at a time, also into a pipe: nothing is lost when killed
+        }
     }
     void clientFinished(int round, int done, int total) override {
         if (m_quiet || !m_tty) return;
@@ -221,6 +252,7 @@ public:
         line += QStringLiteral("  %1 s").arg(m.wallSeconds, 0, 'f', 1);
         if (m_tty) std::fprintf(m_stream, "\r\033[K");
         std::fprintf(m_stream, "%s\n", qPrintable(line));
+        std::fflush(m_stream);
         if (m_tty) drawBar(m.round, QStringLiteral("round %1/%2").arg(m.round).arg(m_total));
     }
     void runFinished(const RunSummary &) override {
@@ -252,6 +284,89 @@ extern "C" void onInterrupt(int) {
     if (g_activeRun) g_activeRun->requestStop(); // an atomic store: safe in a signal handler
 }
 
+// Ends a command: the message on stderr and, with --json, the one JSON object on stdout.
+int finish(const Args &a, int code, const QString &status, const QString &message, QJsonObject o = {}) {
+    if (!message.isEmpty()) err() << message << "\n";
+    err().flush();
+    if (a.json) {
+        o.insert(QStringLiteral("status"), status);
+        if (!message.isEmpty() && !o.contains(QStringLiteral("message")))
+            o.insert(QStringLiteral("message"), message);
+        printJson(o);
+    }
+    out().flush();
+    return code;
+}
+
+// A run needs a store that outlives the process.
+bool refuseMemoryStore(const Args &a, int *code) {
+    if (a.db != QLatin1String(":memory:")) return false;
+    *code = finish(a, kExitUsage, QStringLiteral("invalid"),
+                   QStringLiteral("--db :memory:: a run kept in memory is lost when fedwb-cli exits; give a "
+                                  "file (or leave --db out for %1)")
+                       .arg(RunStore::defaultPath()));
+    return true;
+}
+
+// Trains `run` (already set up to start or continue) with its progress printed and every round recorded.
+int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &headline, int resumedFrom) {
+    // With --json, stdout carries only the final object; progress goes to stderr.
+    ProgressPrinter printer(a.json ? stderr : stdout, false);
+    run.addObserver(&recorder); // first: a round is in the store before it is printed
+    run.addObserver(&printer);
+    g_activeRun = &run;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    std::signal(SIGHUP, onInterrupt);
+    if (!a.json) {
+        out() << headline << "\n";
+        out().flush();
+    }
+    const RunSummary summary = run.exec();
+    g_activeRun = nullptr;
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGHUP, SIG_DFL);
+    // A round the store could not record is lost: say so and fail, even when training went well.
+    const bool storeFailed = !recorder.error().isEmpty();
+    const bool failed = summary.status == RunStatus::Failed || storeFailed;
+    if (storeFailed && summary.message != recorder.error())
+        err() << "error: run store " << a.db << ": " << recorder.error() << "\n";
+    if (summary.status == RunStatus::Failed) err() << "run failed: " << summary.message << "\n";
+    if (summary.status == RunStatus::Diverged) err() << summary.message << "\n";
+    if (summary.status == RunStatus::Stopped)
+        err() << "stopped after round " << summary.roundsDone << "; continue with: fedwb-cli resume --db "
+              << a.db << " --run " << recorder.runId() << "\n";
+    err().flush();
+    const QString status = failed ? runStatusName(RunStatus::Failed) : runStatusName(summary.status);
+    if (a.json) {
+        QJsonObject o{{QStringLiteral("run_id"), recorder.runId()},
+                      {QStringLiteral("status"), status},
+                      {QStringLiteral("rounds"), summary.roundsDone},
+                      {QStringLiteral("final_test_accuracy"), optionalNumber(summary.finalTestAccuracy)},
+                      {QStringLiteral("final_test_loss"), optionalNumber(summary.finalTestLoss)},
+                      {QStringLiteral("wall_seconds"), summary.wallSeconds},
+                      {QStringLiteral("db"), a.db},
+                      {QStringLiteral("message"), storeFailed ? recorder.error() : summary.message}};
+        if (resumedFrom >= 0) o.insert(QStringLiteral("resumed_from_round"), resumedFrom);
+        if (summary.status == RunStatus::Diverged)
+            o.insert(QStringLiteral("diverged_round"), summary.divergedRound);
+        printJson(o);
+    } else {
+        out() << "run " << recorder.runId() << " " << status << " after " << summary.roundsDone
+              << " rounds in " << QString::number(summary.wallSeconds, 'f', 1) << " s";
+        if (summary.finalTestAccuracy)
+            out() << ": test accuracy " << QString::number(*summary.finalTestAccuracy, 'f', 4)
+                  << ", test loss " << QString::number(*summary.finalTestLoss, 'f', 4);
+        out() << "\n";
+    }
+    out().flush();
+    if (failed) return kExitFailed;
+    if (summary.status == RunStatus::Stopped) return kExitStopped;
+    if (summary.status == RunStatus::Diverged) return kExitDiverged;
+    return kExitOk;
+}
+
 int cmdRun(const Args &a) {
     QStringList errors;
     auto spec = loadSpec(a, &errors);
@@ -261,64 +376,63 @@ int cmdRun(const Args &a) {
                        {QStringLiteral("errors"), QJsonArray::fromStringList(errors)}});
         return kExitUsage;
     }
+    if (int code = 0; refuseMemoryStore(a, &code)) return code;
     RunStore store(a.db);
-    if (!store.isOpen()) {
-        err() << "--db " << a.db << ": " << store.lastError() << "\n";
-        if (a.json)
-            printJson(
-                {{QStringLiteral("status"), QStringLiteral("failed")},
-                 {QStringLiteral("message"), QStringLiteral("--db %1: %2").arg(a.db, store.lastError())}});
-        return kExitFailed;
-    }
+    if (!store.isOpen())
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("--db %1: %2").arg(a.db, store.lastError()));
     const QString workspace = QFileInfo(a.positional.first()).absoluteFilePath();
     const QString name = !a.name.isEmpty() ? a.name
                          : !spec->string(QStringLiteral("name")).isEmpty()
                              ? spec->string(QStringLiteral("name"))
                              : QFileInfo(workspace).completeBaseName();
     StoreRecorder recorder(store, *spec, name, workspace);
-    if (recorder.runId() < 0) {
-        err() << "--db " << a.db << ": " << recorder.error() << "\n";
-        return kExitFailed;
-    }
-    // With --json, stdout carries only the final object; progress goes to stderr.
-    ProgressPrinter printer(a.json ? stderr : stdout, false);
+    if (recorder.runId() < 0)
+        return finish(a, kExitFailed, QStringLiteral("failed"),
+                      QStringLiteral("--db %1: %2").arg(a.db, recorder.error()));
     Run run(*spec);
-    run.addObserver(&printer);
-    run.addObserver(&recorder);
-    g_activeRun = &run;
-    std::signal(SIGINT, onInterrupt);
-    std::signal(SIGTERM, onInterrupt);
-    if (!a.json) {
-        out() << "run " << recorder.runId() << " (" << name << ") -> " << a.db << "\n";
-        out().flush();
-    }
-    const RunSummary summary = run.exec();
-    g_activeRun = nullptr;
-    // A round the store could not record is lost: say so and fail, even when training went well.
-    const bool storeFailed = !recorder.error().isEmpty();
-    if (storeFailed) err() << "error: run store " << a.db << ": " << recorder.error() << "\n";
-    if (summary.status == RunStatus::Failed) err() << "run failed: " << summary.message << "\n";
-    if (a.json) {
-        const QJsonObject o{
-            {QStringLiteral("run_id"), recorder.runId()},
-            {QStringLiteral("status"), runStatusName(summary.status)},
-            {QStringLiteral("rounds"), summary.roundsDone},
-            {QStringLiteral("final_test_accuracy"), optionalNumber(summary.finalTestAccuracy)},
-            {QStringLiteral("final_test_loss"), optionalNumber(summary.finalTestLoss)},
-            {QStringLiteral("wall_seconds"), summary.wallSeconds},
-            {QStringLiteral("db"), a.db},
-            {QStringLiteral("message"), summary.message}};
-        out() << QJsonDocument(o).toJson(QJsonDocument::Compact) << "\n";
-    } else {
-        out() << "run " << recorder.runId() << " " << runStatusName(summary.status) << " after "
-              << summary.roundsDone << " rounds in " << QString::number(summary.wallSeconds, 'f', 1) << " s";
-        if (summary.finalTestAccuracy)
-            out() << ": test accuracy " << QString::number(*summary.finalTestAccuracy, 'f', 4)
-                  << ", test loss " << QString::number(*summary.finalTestLoss, 'f', 4);
-        out() << "\n";
-    }
-    out().flush();
-    return summary.status == RunStatus::Failed || storeFailed ? kExitFailed : kExitOk;
+    return execute(a, run, recorder,
+                   QStringLiteral("run %1 (%2) -> %3").arg(recorder.runId()).arg(printable(name), a.db), -1);
+}
+
+int cmdResume(const Args &a) {
+    if (a.runId < 1)
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("fedwb-cli resume: --run ID is required"));
+    if (int code = 0; refuseMemoryStore(a, &code)) return code;
+    if (!QFileInfo(a.db).isFile())
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("--db %1: no such run store").arg(a.db));
+    RunStore store(a.db);
+    if (!store.isOpen())
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("--db %1: %2").arg(a.db, store.lastError()));
+    QString error;
+    std::optional<Continuation> c = continuationOf(store, a.runId, a.sets, &error);
+    if (!c)
+        return finish(a, kExitUsage, QStringLiteral("invalid"), QStringLiteral("--run ") + error,
+                      {{QStringLiteral("run_id"), a.runId}});
+    Run run(c->spec);
+    if (!c->state.isEmpty() && !run.resumeFrom(c->state, &error))
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("--run %1: cannot continue: %2").arg(a.runId).arg(error),
+                      {{QStringLiteral("run_id"), a.runId}});
+    StoreRecorder recorder(store, c->spec, a.runId, c->fromRound);
+    if (recorder.runId() < 0)
+        return finish(a, kExitFailed, QStringLiteral("failed"),
+                      QStringLiteral("--db %1: %2").arg(a.db, recorder.error()),
+                      {{QStringLiteral("run_id"), a.runId}});
+    const QString headline =
+        c->fromRound > 0
+            ? QStringLiteral("run %1 (%2) continues after round %3 -> %4")
+                  .arg(a.runId)
+                  .arg(printable(c->name))
+                  .arg(c->fromRound)
+                  .arg(a.db)
+            : QStringLiteral("run %1 (%2) has no checkpoint yet: it starts over from round 1 -> %3")
+                  .arg(a.runId)
+                  .arg(printable(c->name), a.db);
+    return execute(a, run, recorder, headline, c->fromRound);
 }
 
 int cmdValidate(const Args &a) {
@@ -396,27 +510,53 @@ int cmdPartition(const Args &a) {
     return kExitOk;
 }
 
-int cmdRuns(const Args &a) {
-    if (!storeExists(a)) return kExitUsage;
-    RunStore store(a.db);
-    if (!store.isOpen()) {
-        err() << "--db " << a.db << ": " << store.lastError() << "\n";
-        return kExitFailed;
+// Opens a store for reading only: works in a read-only folder and never changes the file.
+std::unique_ptr<RunStore> openForReading(const Args &a, int *code) {
+    if (!QFileInfo(a.db).isFile()) { // read-only commands never create a store where a path was mistyped
+        *code = finish(a, kExitUsage, QStringLiteral("invalid"),
+                       QStringLiteral("--db %1: no such run store").arg(a.db));
+        return nullptr;
     }
-    const auto runs = store.runs();
+    auto store = std::make_unique<RunStore>(a.db, RunStore::Access::ReadOnly);
+    if (!store->isOpen()) {
+        *code = finish(a, kExitUsage, QStringLiteral("invalid"),
+                       QStringLiteral("--db %1: %2").arg(a.db, store->lastError()));
+        return nullptr;
+    }
+    return store;
+}
+
+int cmdRuns(const Args &a) {
+    int code = 0;
+    const auto store = openForReading(a, &code);
+    if (!store) return code;
+    const auto runs = store->runs();
+    if (!store->lastError().isEmpty())
+        return finish(a, kExitFailed, QStringLiteral("failed"),
+                      QStringLiteral("--db %1: %2").arg(a.db, store->lastError()));
     if (a.json) {
         QJsonArray list;
-        for (const StoredRun &r : runs)
-            list.append(
-                QJsonObject{{QStringLiteral("id"), r.id},
-                            {QStringLiteral("name"), r.name},
-                            {QStringLiteral("status"), runStatusName(r.status)},
-                            {QStringLiteral("rounds_done"), r.roundsDone},
-                            {QStringLiteral("rounds_planned"), r.roundsPlanned},
-                            {QStringLiteral("final_test_accuracy"), optionalNumber(r.finalTestAccuracy)},
-                            {QStringLiteral("started_at"), r.startedAt.toString(Qt::ISODateWithMs)},
-                            {QStringLiteral("wall_seconds"), r.wallSeconds}});
+        for (const StoredRun &r : runs) {
+            const QList<int> checkpoints = store->checkpointRounds(r.id);
+            list.append(QJsonObject{
+                {QStringLiteral("run_id"), r.id},
+                {QStringLiteral("name"), r.name},
+                {QStringLiteral("workspace"), r.workspace},
+                {QStringLiteral("status"), runStatusName(r.status)},
+                {QStringLiteral("rounds_done"), r.roundsDone},
+                {QStringLiteral("rounds"), r.roundsPlanned},
+                {QStringLiteral("checkpoint_round"),
+                 checkpoints.isEmpty() ? QJsonValue() : checkpoints.last()},
+                {QStringLiteral("final_test_accuracy"), optionalNumber(r.finalTestAccuracy)},
+                {QStringLiteral("final_test_loss"), optionalNumber(r.finalTestLoss)},
+                {QStringLiteral("started_at"), r.startedAt.toString(Qt::ISODateWithMs)},
+                {QStringLiteral("ended_at"),
+                 r.endedAt.isValid() ? QJsonValue(r.endedAt.toString(Qt::ISODateWithMs)) : QJsonValue()},
+                {QStringLiteral("wall_seconds"), r.wallSeconds},
+                {QStringLiteral("message"), r.message}});
+        }
         out() << QJsonDocument(list).toJson(QJsonDocument::Compact) << "\n";
+        out().flush();
         return kExitOk;
     }
     out() << QStringLiteral("%1  %2  %3  %4  %5  %6\n")
@@ -435,35 +575,102 @@ int cmdRuns(const Args &a) {
                                               : QStringLiteral("-"),
                           8)
                      .arg(r.startedAt.toUTC().toString(QStringLiteral("yyyy-MM-dd HH:mm:ss")), -19)
-                     .arg(r.name);
+                     .arg(printable(r.name));
+    out().flush();
     return kExitOk;
 }
 
+// True for the store itself (or its -wal/-shm files) and for any SQLite database: exporting over one would
+// destroy it.
+bool isDatabaseFile(const QString &output, const QString &db) {
+    const QString target = QFileInfo(output).canonicalFilePath();
+    const QString store = QFileInfo(db).canonicalFilePath();
+    if (!target.isEmpty() && !store.isEmpty() &&
+        (target == store || target == store + QLatin1String("-wal") ||
+         target == store + QLatin1String("-shm")))
+        return true;
+    QFile f(output);
+    if (!QFileInfo(output).isFile() || !f.open(QIODevice::ReadOnly)) return false;
+    return f.read(16) == QByteArray("SQLite format 3\0", 16);
+}
+
+// Writes all of `bytes` to `path` or fails: a regular file through a temporary file and a rename (never a
+// truncated file), a device or pipe (/dev/stdout) directly with every write checked.
+bool writeWhole(const QString &path, const QByteArray &bytes, QString *error) {
+    const QFileInfo info(path);
+    if (info.exists() && !info.isFile()) {
+        if (info.isDir()) {
+            *error = QStringLiteral("is a folder");
+            return false;
+        }
+        QFile f(path);
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Unbuffered) || f.write(bytes) != bytes.size()) {
+            *error = f.errorString();
+            return false;
+        }
+        f.close();
+        if (f.error() != QFileDevice::NoError) {
+            *error = f.errorString();
+            return false;
+        }
+        return true;
+    }
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit()) {
+        *error = f.errorString();
+        f.cancelWriting();
+        return false;
+    }
+    return true;
+}
+
+bool writeStdout(const QByteArray &bytes, QString *error) {
+    out().flush();
+    if (std::fwrite(bytes.constData(), 1, std::size_t(bytes.size()), stdout) != std::size_t(bytes.size()) ||
+        std::fflush(stdout) != 0) {
+        *error = QString::fromLocal8Bit(std::strerror(errno));
+        return false;
+    }
+    return true;
+}
+
 int cmdExport(const Args &a) {
-    if (a.runId < 1) {
-        err() << "fedwb-cli export: --run ID is required\n";
-        return kExitUsage;
-    }
-    if (!storeExists(a)) return kExitUsage;
-    RunStore store(a.db);
-    if (!store.isOpen()) {
-        err() << "--db " << a.db << ": " << store.lastError() << "\n";
-        return kExitFailed;
-    }
-    if (!store.run(a.runId)) {
-        err() << "--run " << a.runId << ": no such run in " << a.db << "\n";
-        return kExitUsage;
+    if (a.runId < 1)
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("fedwb-cli export: --run ID is required"));
+    if (!a.output.isEmpty() && !a.force && isDatabaseFile(a.output, a.db))
+        return finish(
+            a, kExitUsage, QStringLiteral("invalid"),
+            QStringLiteral("--output %1: is %2; exporting would overwrite it (--force to do so anyway)")
+                .arg(a.output, QFileInfo(a.output).canonicalFilePath() == QFileInfo(a.db).canonicalFilePath()
+                                   ? QStringLiteral("the run store itself")
+                                   : QStringLiteral("a SQLite database")));
+    int code = 0;
+    const auto store = openForReading(a, &code);
+    if (!store) return code;
+    if (!store->run(a.runId)) {
+        if (!store->lastError().isEmpty())
+            return finish(a, kExitFailed, QStringLiteral("failed"),
+                          QStringLiteral("--db %1: %2").arg(a.db, store->lastError()));
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("--run %1: no such run in %2").arg(a.runId).arg(a.db));
     }
     const QByteArray text = a.format == QLatin1String("csv")
-                                ? store.exportCsv(a.runId).toUtf8()
-                                : QJsonDocument(store.exportJson(a.runId)).toJson(QJsonDocument::Indented);
+                                ? store->exportCsv(a.runId).toUtf8()
+                                : QJsonDocument(store->exportJson(a.runId)).toJson(QJsonDocument::Indented);
+    if (!store->lastError().isEmpty())
+        return finish(a, kExitFailed, QStringLiteral("failed"),
+                      QStringLiteral("--db %1: %2").arg(a.db, store->lastError()));
+    QString error;
     if (a.output.isEmpty()) {
-        out() << QString::fromUtf8(text);
+        if (!writeStdout(text, &error)) {
+            err() << "stdout: " << error << "\n";
+            return kExitFailed;
+        }
         return kExitOk;
     }
-    QFile f(a.output);
-    if (!f.open(QIODevice::WriteOnly) || f.write(text) != text.size()) {
-        err() << "--output " << a.output << ": " << f.errorString() << "\n";
+    if (!writeWhole(a.output, text, &error)) {
+        err() << "--output " << a.output << ": " << error << "\n";
         return kExitFailed;
     }
     return kExitOk;
@@ -501,6 +708,7 @@ int main(int argc, char **argv) {
         return kExitUsage;
     }
     if (a.command == QLatin1String("run")) return cmdRun(a);
+    if (a.command == QLatin1String("resume")) return cmdResume(a);
     if (a.command == QLatin1String("validate")) return cmdValidate(a);
     if (a.command == QLatin1String("partition")) return cmdPartition(a);
     if (a.command == QLatin1String("runs")) return cmdRuns(a);

@@ -56,6 +56,7 @@ struct Run::Impl {
     // `payloadDown` is the strategy's payload of this round, computed once for all tasks.
     ClientTask taskFor(int clientId, int round, const QByteArray &payloadDown) const;
     void evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetrics> &clients);
+    void diverged(RunSummary &summary, int round, const QString &what, double lr);
     RunState state() const;
 };
 
@@ -144,6 +145,9 @@ RunSummary Run::exec() {
     RunSummary summary;
     try {
         d->execute(clock, summary);
+    } catch (const RunAborted &e) {
+        summary.status = RunStatus::Failed;
+        summary.message = QString::fromStdString(e.what());
     } catch (const SpecError &e) {
         summary.status = RunStatus::Failed;
         summary.message = QString::fromStdString(e.what());
@@ -172,7 +176,27 @@ std::optional<double> accuracyOf(const EvalResult &r, bool regression) {
     return double(r.correct) / double(r.count);
 }
 
+bool allFinite(const QByteArray &flat) {
+    const auto *p = reinterpret_cast<const float *>(flat.constData());
+    return std::all_of(p, p + flat.size() / qsizetype(sizeof(float)),
+                       [](float v) { return std::isfinite(v); });
+}
+
 } // namespace
+
+// Ends the run as Diverged in `round` (which is not recorded); the model stays the last finite one.
+void Run::Impl::diverged(RunSummary &summary, int round, const QString &what, double lr) {
+    summary.status = RunStatus::Diverged;
+    summary.divergedRound = round;
+    const QString kept = round > 1 ? QStringLiteral("rounds 1-%1 are kept").arg(round - 1)
+                                   : QStringLiteral("no round completed");
+    summary.message = QStringLiteral("training diverged in round %1: %2 (%3). Try a lower training.lr (now "
+                                     "%4), training.lr_decay below 1, or a strategy that bounds updates "
+                                     "(strategy.name norm-bounded, median or trimmed-mean)")
+                          .arg(round)
+                          .arg(what, kept)
+                          .arg(lr);
+}
 
 // Draws k of n clients without replacement from the round's own generator; returned in ascending id order.
 std::vector<int> Run::Impl::selectClients(int round) const {
@@ -387,16 +411,16 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             summary.status = RunStatus::Stopped;
             break;
         }
-        for (const ClientResult &r : results)
-            if (r.status == ClientStatus::Diverged)
-                throw SpecError(
-                    QStringLiteral("training.lr"),
-                    QStringLiteral("training diverged: the loss of client %1 became NaN or infinite in "
-                                   "round %2; lower training.lr (now %3)")
-                        .arg(r.clientId)
-                        .arg(round)
-                        .arg(tasks.front().training.lr));
-
+        if (const auto bad =
+                std::find_if(results.begin(), results.end(),
+                             [](const ClientResult &r) { return r.status == ClientStatus::Diverged; });
+            bad != results.end()) {
+            diverged(
+                summary, round,
+                QStringLiteral("the training loss of client %1 became NaN or infinite").arg(bad->clientId),
+                tasks.front().training.lr);
+            break;
+        }
         RoundMetrics m;
         m.round = round;
         m.clientsSelected = int(selected.size());
@@ -427,6 +451,12 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         } catch (const std::invalid_argument &e) {
             throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
         }
+        if (!allFinite(next)) {
+            diverged(summary, round, QStringLiteral("the aggregated model has NaN or infinite parameters"),
+                     m.clientLr);
+            break;
+        }
+        const QByteArray previous = global; // shares the buffer: no copy
         global = next;
         for (const ClientResult &r : results)
             if (r.hasNewState) clientStates.set(r.clientId, r.newState);
@@ -451,8 +481,13 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         }
         if (round % evalEvery == 0 || round == rounds) {
             evaluate(round, m, clients);
-            summary.finalTestAccuracy = lastAccuracy;
-            summary.finalTestLoss = m.testLoss;
+            if (!std::isfinite(m.testLoss)) {
+                global = previous; // the final model is the last one with a finite loss
+                lastEvaluated = -1;
+                diverged(summary, round,
+                         QStringLiteral("the test loss of the global model is NaN or infinite"), m.clientLr);
+                break;
+            }
         }
         for (auto &c : clients)
             if (c.trained || c.accuracy) m.clients.push_back(c);
@@ -460,11 +495,16 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         if (round % checkpointEvery == 0 || round == rounds) m.checkpoint = state().toBytes();
         m.roundSeconds = double(roundClock.nsecsElapsed()) * 1e-9;
         m.wallSeconds = double(clock.nsecsElapsed()) * 1e-9;
+        notify([&](RunObserver &o) { o.roundFinished(m); }); // may abort: a round not recorded is not done
         summary.roundsDone = round;
-        notify([&](RunObserver &o) { o.roundFinished(m); });
+        if (m.evaluated) {
+            summary.finalTestAccuracy = lastAccuracy;
+            summary.finalTestLoss = m.testLoss;
+        }
     }
     // The final model is the one of the last completed round; the final metrics must describe it.
-    if (summary.status == RunStatus::Stopped && roundsDone > 0 && lastEvaluated != roundsDone) {
+    if ((summary.status == RunStatus::Stopped || summary.status == RunStatus::Diverged) && roundsDone > 0 &&
+        lastEvaluated != roundsDone) {
         const Evaluation e = executor->evaluate(global, {}, 0);
         if (e.global.count > 0) {
             summary.finalTestAccuracy = accuracyOf(e.global, data->facts.regression);

@@ -9,10 +9,19 @@
 #include <QString>
 
 #include <memory>
+#include <stdexcept>
 
 namespace fedwb {
 
-// Called from the thread that runs exec(). Implementations must not block for long.
+// Thrown by an observer that cannot do its job (a run store that cannot record a round: disk full, read-only,
+// damaged): the run ends at once as Failed with this message; nothing after it is trained.
+class RunAborted : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Called from the thread that runs exec(). Implementations must not block for long. Any of them but
+// runFinished may throw RunAborted.
 class RunObserver {
 public:
     virtual ~RunObserver() = default;
@@ -46,7 +55,8 @@ public:
     static RunEnvironment environment(int threads);
 
     // Runs every round; blocks. Errors (missing data, impossible partition) end the run as Failed with a
-    // message naming the workspace key; they never throw out of exec().
+    // message naming the workspace key; they never throw out of exec(). A NaN or infinite loss or parameter
+    // ends it as Diverged: the rounds before stay, the final model is the last finite one.
     RunSummary exec();
 
     // Thread-safe: training stops at the next mini-batch, the unfinished round is discarded, and the run

@@ -16,13 +16,15 @@ QString runStatusName(RunStatus status) {
         return QStringLiteral("failed");
     case RunStatus::Interrupted:
         return QStringLiteral("interrupted");
+    case RunStatus::Diverged:
+        return QStringLiteral("diverged");
     }
     return {};
 }
 
 RunStatus runStatusFromName(const QString &name) {
     for (RunStatus s : {RunStatus::Pending, RunStatus::Running, RunStatus::Finished, RunStatus::Stopped,
-                        RunStatus::Failed, RunStatus::Interrupted})
+                        RunStatus::Failed, RunStatus::Interrupted, RunStatus::Diverged})
         if (runStatusName(s) == name) return s;
     return RunStatus::Failed;
 }

@@ -14,7 +14,8 @@
 
 namespace fedwb {
 
-enum class RunStatus { Pending, Running, Finished, Stopped, Failed, Interrupted };
+// Diverged: a loss or a parameter became NaN or infinite; the rounds before it are kept.
+enum class RunStatus { Pending, Running, Finished, Stopped, Failed, Interrupted, Diverged };
 QString runStatusName(RunStatus status);
 RunStatus runStatusFromName(const QString &name);
 
@@ -64,7 +65,8 @@ struct RunSummary {
     std::optional<double> finalTestAccuracy;
     std::optional<double> finalTestLoss;
     double wallSeconds = 0;
-    QString message; // error text for Failed
+    QString message;       // why, for Failed, Diverged and a budget stop
+    int divergedRound = 0; // Diverged: the round whose loss or parameters were not finite (not recorded)
 };
 
 } // namespace fedwb

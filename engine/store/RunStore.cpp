@@ -8,12 +8,14 @@
 #include <QJsonDocument>
 #include <QJsonValue>
 #include <QLocale>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QStringList>
 #include <QSysInfo>
+#include <QUrl>
 #include <QVariant>
 
 #include <atomic>
@@ -197,11 +199,42 @@ struct RunStore::Impl {
     QSqlDatabase db; // held (not looked up by name) so the store can be handed to the run's thread
     QString lastError;
     bool open = false;
+    bool readOnly = false;
     int schemaVersion = 0;
+    QSet<qint64> goneRuns; // read-only: running runs whose process is gone, shown as interrupted
 
     bool fail(const QString &what, const QSqlQuery &q) {
-        lastError = what + QStringLiteral(": ") + q.lastError().text();
+        lastError = what + QStringLiteral(": ") + describe(q.lastError());
         return false;
+    }
+    // Each public call starts with no error; a closed store keeps the reason it is closed.
+    void beginCall() {
+        if (open) lastError.clear();
+    }
+    // SQLite's words, with what they mean for this file.
+    QString describe(const QSqlError &e) const {
+        const QString text = e.text();
+        const QString code = e.nativeErrorCode();
+        if (code == QLatin1String("13") || text.contains(QLatin1String("disk is full")))
+            return text +
+                   QStringLiteral(" (no space left for run store %1, or the file size limit is reached)")
+                       .arg(path);
+        if (code == QLatin1String("8") || text.contains(QLatin1String("readonly")))
+            return text +
+                   QStringLiteral(" (run store %1 is read-only here: fedwb-cli runs and export can still "
+                                  "read it)")
+                       .arg(path);
+        if (code == QLatin1String("10") || text.contains(QLatin1String("disk I/O error")))
+            return text +
+                   QStringLiteral(" (a write to run store %1 failed: the disk may be full, the file size "
+                                  "limit reached or the device gone)")
+                       .arg(path);
+        if (code == QLatin1String("26") || text.contains(QLatin1String("not a database")))
+            return text +
+                   QStringLiteral(" (%1 is not a SQLite run store, or its header is damaged)").arg(path);
+        if (code == QLatin1String("11") || text.contains(QLatin1String("malformed")))
+            return text + QStringLiteral(" (run store %1 is damaged)").arg(path);
+        return text;
     }
     bool fail(const QString &message) {
         lastError = message;
@@ -234,8 +267,11 @@ struct RunStore::Impl {
     }
 
     bool openDatabase();
+    bool checkIntegrity();
+    bool checkTables();
     bool migrate();
     void markInterruptedRuns();
+    QList<qint64> runsWithOwnerGone();
     StoredRun runFromQuery(const QSqlQuery &q) const;
 };
 
@@ -247,6 +283,7 @@ StoredRun RunStore::Impl::runFromQuery(const QSqlQuery &q) const {
     r.spec = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
     r.seed = q.value(4).toString().toULongLong();
     r.status = runStatusFromName(q.value(5).toString());
+    if (r.status == RunStatus::Running && goneRuns.contains(r.id)) r.status = RunStatus::Interrupted;
     r.startedAt = parseTime(q.value(6));
     r.endedAt = parseTime(q.value(7));
     r.appVersion = q.value(8).toString();
@@ -265,39 +302,129 @@ bool RunStore::Impl::openDatabase() {
 
     const bool fileBacked = !path.isEmpty() && path != QLatin1String(":memory:");
     if (fileBacked) {
-        const QDir dir = QFileInfo(path).absoluteDir();
-        if (!dir.exists() && !dir.mkpath(QStringLiteral(".")))
+        const QFileInfo info(path);
+        if (info.exists() && !info.isFile())
+            return fail(QStringLiteral("run store %1 is not a regular file").arg(path));
+        if (readOnly && !info.exists()) return fail(QStringLiteral("no such run store: ") + path);
+        const QDir dir = info.absoluteDir();
+        if (!readOnly && !dir.exists() && !dir.mkpath(QStringLiteral(".")))
             return fail(QStringLiteral("could not create the folder ") + dir.path() +
                         QStringLiteral(" for run store ") + path);
+        // SQLite would open an unwritable file read-only and fail at the first write, mid-run.
+        if (!readOnly && info.exists() && !info.isWritable())
+            return fail(
+                QStringLiteral("run store %1 is read-only (fedwb-cli runs and export can still read it)")
+                    .arg(path));
     }
 
     db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
     db.setDatabaseName(path);
-    db.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    db.setConnectOptions(readOnly ? QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000")
+                                  : QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    if (fileBacked && readOnly) {
+        // Reading a WAL store needs its -shm file, which SQLite cannot create in a read-only folder. With no
+        // unfinished writes (no -wal) nothing can change the file: read it as immutable.
+        const QFileInfo info(path);
+        const QFileInfo wal(path + QLatin1String("-wal")), shm(path + QLatin1String("-shm"));
+        if (!shm.exists() && !QFileInfo(info.absolutePath()).isWritable()) {
+            if (wal.exists() && wal.size() > 0)
+                return fail(
+                    QStringLiteral("run store %1 has unfinished writes (%2) and its folder is read-only: "
+                                   "copy the store and its -wal file to a writable folder to read it")
+                        .arg(path, wal.fileName()));
+            db.setDatabaseName(QUrl::fromLocalFile(info.absoluteFilePath()).toString(QUrl::FullyEncoded) +
+                               QLatin1String("?immutable=1"));
+            db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_OPEN_URI"));
+        }
+    }
     if (!db.open())
         return fail(QStringLiteral("could not open run store ") + path + QStringLiteral(": ") +
-                    db.lastError().text());
+                    describe(db.lastError()));
 
     // Reading the version first also tells a non-SQLite file apart before anything is written to it.
     const std::optional<int> version = userVersion();
     if (!version) return false;
+    if (!checkIntegrity()) return false;
     schemaVersion = *version;
+    if (schemaVersion < 0)
+        return fail(QStringLiteral("%1 is not a FedWorkbench run store (its schema version is %2)")
+                        .arg(path)
+                        .arg(schemaVersion));
     if (schemaVersion > kSchemaVersion)
         return fail(QStringLiteral("run store %1 has schema version %2, newer than this FedWorkbench (%3)")
                         .arg(path)
                         .arg(schemaVersion)
                         .arg(kSchemaVersion));
+    if (schemaVersion == 0) { // a new store is empty; anything else is some other program's database
+        QSqlQuery q(db);
+        QStringList tables;
+        if (q.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")))
+            while (q.next())
+                tables << q.value(0).toString();
+        if (!tables.isEmpty())
+            return fail(QStringLiteral("%1 is not a FedWorkbench run store (it holds the tables %2)")
+                            .arg(path, tables.join(QStringLiteral(", "))));
+        if (readOnly) return fail(QStringLiteral("%1 is not a run store yet (an empty database)").arg(path));
+    }
+    if (readOnly && schemaVersion < kSchemaVersion)
+        return fail(QStringLiteral("run store %1 has schema version %2 and must be upgraded to %3 before it "
+                                   "can be read: open it once with write access (fedwb-cli run, or the GUI)")
+                        .arg(path)
+                        .arg(schemaVersion)
+                        .arg(kSchemaVersion));
 
-    if (fileBacked) {
+    if (fileBacked && !readOnly) {
         QSqlQuery q(db);
         q.exec(QStringLiteral("PRAGMA journal_mode=WAL")); // best effort: some file systems cannot do WAL
     }
-    if (!exec(QStringLiteral("PRAGMA synchronous=NORMAL"), QStringLiteral("could not configure run store")) ||
+    if ((!readOnly && !exec(QStringLiteral("PRAGMA synchronous=NORMAL"),
+                            QStringLiteral("could not configure run store"))) ||
         !exec(QStringLiteral("PRAGMA foreign_keys=ON"), QStringLiteral("could not configure run store")))
         return false;
 
-    if (!migrate()) return false;
-    if (fileBacked) markInterruptedRuns();
+    if (!readOnly && !migrate()) return false;
+    if (!checkTables()) return false;
+    if (fileBacked && !readOnly) markInterruptedRuns();
+    if (fileBacked && readOnly)
+        for (qint64 id : runsWithOwnerGone())
+            goneRuns.insert(id);
+    lastError.clear(); // opened: a run that could not be marked interrupted is not the caller's error
+    return true;
+}
+
+// A quick B-tree check (O(pages), no index cross-check): a damaged page is reported as damage, never read
+// as "no runs".
+bool RunStore::Impl::checkIntegrity() {
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("PRAGMA quick_check(3)")))
+        return fail(QStringLiteral("run store %1 could not be checked").arg(path), q);
+    QStringList problems;
+    while (q.next())
+        for (const QString &line : q.value(0).toString().split(QLatin1Char('\n'), Qt::SkipEmptyParts))
+            if (line != QLatin1String("ok") && !line.startsWith(QLatin1String("***"))) problems << line;
+    if (!problems.isEmpty())
+        return fail(
+            QStringLiteral("run store %1 is damaged (PRAGMA quick_check: %2); restore it from a backup, "
+                           "or recover what is readable with sqlite3's .recover")
+                .arg(path, problems.join(QStringLiteral("; "))));
+    return true;
+}
+
+// Every table this schema version has: a store whose tables were dropped is damaged, not empty.
+bool RunStore::Impl::checkTables() {
+    if (schemaVersion == 0) return true;
+    QSet<QString> present;
+    QSqlQuery q(db);
+    if (!q.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table'")))
+        return fail(QStringLiteral("could not read the tables of run store ") + path, q);
+    while (q.next())
+        present.insert(q.value(0).toString());
+    QStringList missing;
+    for (const char *table : {"runs", "rounds", "client_rounds", "models", "checkpoints"})
+        if (!present.contains(QLatin1String(table))) missing << QLatin1String(table);
+    if (!missing.isEmpty())
+        return fail(QStringLiteral("run store %1 is damaged: the table(s) %2 are missing")
+                        .arg(path, missing.join(QStringLiteral(", "))));
     return true;
 }
 
@@ -315,6 +442,12 @@ bool RunStore::Impl::migrate() {
         if (schemaVersion >= kSchemaVersion) {
             rollback();
             break;
+        }
+        if (schemaVersion < 0 || std::size_t(schemaVersion) >= steps.size()) {
+            rollback();
+            return fail(QStringLiteral("run store %1 has schema version %2, which no migration starts from")
+                            .arg(path)
+                            .arg(schemaVersion));
         }
         const QStringList &step = steps[static_cast<std::size_t>(schemaVersion)];
         const int target = schemaVersion + 1;
@@ -337,29 +470,28 @@ bool RunStore::Impl::migrate() {
     return true;
 }
 
-void RunStore::Impl::markInterruptedRuns() {
-    struct Candidate {
-        qint64 id;
-        qint64 pid;
-    };
-    std::vector<Candidate> gone;
-    {
-        QSqlQuery q(db);
-        q.setForwardOnly(true);
-        q.prepare(QStringLiteral(
-            "SELECT id, owner_pid, owner_start FROM runs WHERE status = ? AND owner_host = ?"));
-        q.addBindValue(runStatusName(RunStatus::Running));
-        q.addBindValue(QSysInfo::machineHostName());
-        if (!q.exec()) {
-            fail(QStringLiteral("could not look for interrupted runs"), q);
-            return;
-        }
-        while (q.next()) {
-            const qint64 pid = q.value(1).isNull() ? 0 : q.value(1).toLongLong();
-            if (ownerProcessGone(pid, q.value(2).toString())) gone.push_back({q.value(0).toLongLong(), pid});
-        }
+// Runs of this host still marked running whose owning process has ended.
+QList<qint64> RunStore::Impl::runsWithOwnerGone() {
+    QList<qint64> gone;
+    QSqlQuery q(db);
+    q.setForwardOnly(true);
+    q.prepare(
+        QStringLiteral("SELECT id, owner_pid, owner_start FROM runs WHERE status = ? AND owner_host = ?"));
+    q.addBindValue(runStatusName(RunStatus::Running));
+    q.addBindValue(QSysInfo::machineHostName());
+    if (!q.exec()) {
+        fail(QStringLiteral("could not look for interrupted runs"), q);
+        return gone;
     }
-    for (const Candidate &c : gone) {
+    while (q.next()) {
+        const qint64 pid = q.value(1).isNull() ? 0 : q.value(1).toLongLong();
+        if (ownerProcessGone(pid, q.value(2).toString())) gone.append(q.value(0).toLongLong());
+    }
+    return gone;
+}
+
+void RunStore::Impl::markInterruptedRuns() {
+    for (qint64 id : runsWithOwnerGone()) {
         QSqlQuery q(db);
         // ended_at stays NULL: nobody saw when it ended. The last recorded round is the best wall time we
         // have.
@@ -369,15 +501,16 @@ void RunStore::Impl::markInterruptedRuns() {
                                  " WHERE id = ? AND status = ?"));
         q.addBindValue(runStatusName(RunStatus::Interrupted));
         q.addBindValue(QStringLiteral("the process running it ended before the run finished"));
-        q.addBindValue(c.id);
+        q.addBindValue(id);
         q.addBindValue(runStatusName(RunStatus::Running));
-        if (!q.exec()) fail(QStringLiteral("could not mark run %1 interrupted").arg(c.id), q);
+        if (!q.exec()) fail(QStringLiteral("could not mark run %1 interrupted").arg(id), q);
     }
 }
 
-RunStore::RunStore(const QString &path)
+RunStore::RunStore(const QString &path, Access access)
     : d(new Impl) {
     d->path = path;
+    d->readOnly = access == Access::ReadOnly;
     d->connectionName = QStringLiteral("fedwb-store-%1").arg(++connectionCounter);
     d->open = d->openDatabase();
     if (!d->open && d->db.isOpen()) d->db.close();
@@ -392,6 +525,10 @@ RunStore::~RunStore() {
 
 bool RunStore::isOpen() const {
     return d->open;
+}
+
+bool RunStore::isReadOnly() const {
+    return d->readOnly;
 }
 
 QString RunStore::lastError() const {
@@ -410,6 +547,7 @@ QString RunStore::defaultPath() {
 
 qint64 RunStore::createRun(const QString &name, const QString &workspace, const QJsonObject &spec,
                            quint64 seed, int roundsPlanned) {
+    d->beginCall();
     if (!d->open) return -1;
     QSqlQuery q(d->db);
     q.prepare(QStringLiteral(
@@ -435,6 +573,7 @@ qint64 RunStore::createRun(const QString &name, const QString &workspace, const 
 }
 
 bool RunStore::setEnvironment(qint64 runId, const QJsonObject &environment) {
+    d->beginCall();
     if (!d->open) return false;
     QSqlQuery q(d->db);
     q.prepare(QStringLiteral("UPDATE runs SET environment_json = ? WHERE id = ?"));
@@ -445,6 +584,7 @@ bool RunStore::setEnvironment(qint64 runId, const QJsonObject &environment) {
 }
 
 QJsonObject RunStore::environment(qint64 runId) const {
+    d->beginCall();
     if (!d->open) return {};
     QSqlQuery q(d->db);
     q.prepare(QStringLiteral("SELECT environment_json FROM runs WHERE id = ?"));
@@ -454,6 +594,7 @@ QJsonObject RunStore::environment(qint64 runId) const {
 }
 
 std::optional<QByteArray> RunStore::latestCheckpoint(qint64 runId, int *round) const {
+    d->beginCall();
     if (!d->open) return std::nullopt;
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
@@ -470,6 +611,7 @@ std::optional<QByteArray> RunStore::latestCheckpoint(qint64 runId, int *round) c
 }
 
 QList<int> RunStore::checkpointRounds(qint64 runId) const {
+    d->beginCall();
     QList<int> out;
     if (!d->open) return out;
     QSqlQuery q(d->db);
@@ -482,6 +624,7 @@ QList<int> RunStore::checkpointRounds(qint64 runId) const {
 }
 
 bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsKept) {
+    d->beginCall();
     if (!d->open) return false;
     const QString what = QStringLiteral("could not record round %1 of run %2").arg(m.round).arg(runId);
     if (!d->begin()) return false;
@@ -575,6 +718,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         if (!q.exec()) return failAndRollBack(q);
     }
     if (!d->commit()) {
+        d->lastError = what + QStringLiteral(": ") + d->lastError;
         d->rollback();
         return false;
     }
@@ -582,6 +726,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
 }
 
 bool RunStore::saveModel(qint64 runId, int round, const QByteArray &flatParameters, qint64 parameterCount) {
+    d->beginCall();
     if (!d->open) return false;
     QSqlQuery q(d->db);
     q.prepare(QStringLiteral("INSERT OR REPLACE INTO models (run_id, round, parameter_count, parameters)"
@@ -595,6 +740,7 @@ bool RunStore::saveModel(qint64 runId, int round, const QByteArray &flatParamete
 }
 
 bool RunStore::finishRun(qint64 runId, const RunSummary &summary) {
+    d->beginCall();
     if (!d->open) return false;
     QSqlQuery q(d->db);
     // A summary without final metrics keeps whatever the evaluated rounds already recorded.
@@ -615,7 +761,64 @@ bool RunStore::finishRun(qint64 runId, const RunSummary &summary) {
     return true;
 }
 
+bool RunStore::continueRun(qint64 runId, int fromRound, const QJsonObject &spec, int roundsPlanned) {
+    d->beginCall();
+    if (!d->open) return false;
+    const QString what = QStringLiteral("could not continue run %1").arg(runId);
+    if (!d->begin()) return false;
+    const auto failAndRollBack = [&](const QSqlQuery &q) {
+        d->fail(what, q);
+        d->rollback();
+        return false;
+    };
+    {
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral("SELECT status FROM runs WHERE id = ?"));
+        q.addBindValue(runId);
+        if (!q.exec()) return failAndRollBack(q);
+        if (!q.next()) {
+            d->rollback();
+            return d->fail(what + QStringLiteral(": no such run"));
+        }
+        if (runStatusFromName(q.value(0).toString()) == RunStatus::Running) {
+            d->rollback();
+            return d->fail(what + QStringLiteral(": it is still running in another process"));
+        }
+    }
+    // Rounds after the checkpoint are computed again (bitwise the same): their rows and the later model go.
+    for (const char *table : {"rounds", "checkpoints", "models"}) {
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral("DELETE FROM %1 WHERE run_id = ? AND round > ?").arg(QLatin1String(table)));
+        q.addBindValue(runId);
+        q.addBindValue(fromRound);
+        if (!q.exec()) return failAndRollBack(q);
+    }
+    QSqlQuery q(d->db);
+    q.prepare(QStringLiteral(
+        "UPDATE runs SET status = ?, ended_at = NULL, message = '', rounds_done = ?, rounds_planned = ?,"
+        " spec_json = ?, owner_pid = ?, owner_host = ?, owner_start = ?,"
+        " final_test_accuracy = (SELECT test_accuracy FROM rounds WHERE run_id = runs.id AND evaluated = 1"
+        " ORDER BY round DESC LIMIT 1),"
+        " final_test_loss = (SELECT test_loss FROM rounds WHERE run_id = runs.id AND evaluated = 1"
+        " ORDER BY round DESC LIMIT 1) WHERE id = ?"));
+    q.addBindValue(runStatusName(RunStatus::Running));
+    q.addBindValue(fromRound);
+    q.addBindValue(roundsPlanned);
+    q.addBindValue(QString::fromUtf8(QJsonDocument(spec).toJson(QJsonDocument::Compact)));
+    q.addBindValue(QCoreApplication::applicationPid());
+    q.addBindValue(QSysInfo::machineHostName());
+    q.addBindValue(processStartKey(QCoreApplication::applicationPid()));
+    q.addBindValue(runId);
+    if (!q.exec()) return failAndRollBack(q);
+    if (!d->commit()) {
+        d->rollback();
+        return false;
+    }
+    return true;
+}
+
 QList<StoredRun> RunStore::runs() const {
+    d->beginCall();
     QList<StoredRun> result;
     if (!d->open) return result;
     QSqlQuery q(d->db);
@@ -630,6 +833,7 @@ QList<StoredRun> RunStore::runs() const {
 }
 
 std::optional<StoredRun> RunStore::run(qint64 runId) const {
+    d->beginCall();
     if (!d->open) return std::nullopt;
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
@@ -644,6 +848,7 @@ std::optional<StoredRun> RunStore::run(qint64 runId) const {
 }
 
 QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
+    d->beginCall();
     QList<RoundMetrics> result;
     if (!d->open) return result;
     const QString what = QStringLiteral("could not read the rounds of run %1").arg(runId);
@@ -719,6 +924,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
 }
 
 std::optional<QByteArray> RunStore::model(qint64 runId, int *round) const {
+    d->beginCall();
     if (!d->open) return std::nullopt;
     QSqlQuery q(d->db);
     q.setForwardOnly(true);
@@ -734,6 +940,7 @@ std::optional<QByteArray> RunStore::model(qint64 runId, int *round) const {
 }
 
 bool RunStore::deleteRun(qint64 runId) {
+    d->beginCall();
     if (!d->open) return false;
     QSqlQuery q(d->db);
     q.prepare(QStringLiteral("DELETE FROM runs WHERE id = ?")); // rounds, client rows and model cascade
@@ -745,6 +952,7 @@ bool RunStore::deleteRun(qint64 runId) {
 }
 
 QJsonObject RunStore::exportJson(qint64 runId) const {
+    d->beginCall();
     const std::optional<StoredRun> r = run(runId);
     if (!r) {
         if (d->open) d->fail(QStringLiteral("could not export run %1: no such run").arg(runId));
@@ -816,6 +1024,7 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
 }
 
 QString RunStore::exportCsv(qint64 runId) const {
+    d->beginCall();
     if (!d->open) return {};
     if (!run(runId)) {
         d->fail(QStringLiteral("could not export run %1: no such run").arg(runId));

@@ -38,14 +38,22 @@ class RunStore {
 public:
     static constexpr int kSchemaVersion = 2;
 
-    // Opens (creating and migrating as needed) the store at `path` (":memory:" for tests). Each RunStore owns
-    // its own connection and must be used from one thread at a time.
-    explicit RunStore(const QString &path);
+    // ReadWrite creates and migrates the store as needed; ReadOnly never writes (a store in a read-only
+    // folder, or one another program is writing) and shows a run whose process is gone as interrupted.
+    enum class Access { ReadWrite, ReadOnly };
+
+    // Opens the store at `path` (":memory:" for tests). Opening checks that it is a FedWorkbench store
+    // (schema version, tables) and not damaged (PRAGMA quick_check): isOpen() is false with the reason
+    // otherwise. Each RunStore owns its own connection and must be used from one thread at a time.
+    explicit RunStore(const QString &path, Access access = Access::ReadWrite);
     ~RunStore();
     RunStore(const RunStore &) = delete;
     RunStore &operator=(const RunStore &) = delete;
 
     bool isOpen() const;
+    bool isReadOnly() const;
+    // The error of the latest call (empty when it succeeded): reading calls return empty results on error,
+    // so a caller that must tell "no runs" from "could not read" checks this.
     QString lastError() const;
     int schemaVersion() const;
     static QString defaultPath(); // <user data dir>/runs.sqlite
@@ -59,6 +67,11 @@ public:
     bool setEnvironment(qint64 runId, const QJsonObject &environment);
     bool saveModel(qint64 runId, int round, const QByteArray &flatParameters, qint64 parameterCount);
     bool finishRun(qint64 runId, const RunSummary &summary);
+    // Continues a stopped, interrupted, failed or diverged run after `fromRound` (its checkpoint's round, or
+    // 0 to start over): in one transaction the rounds after it and their checkpoints are removed, the run is
+    // running again and owned by this process, and its spec and planned rounds are `spec` and
+    // `roundsPlanned` (run.rounds may have grown).
+    bool continueRun(qint64 runId, int fromRound, const QJsonObject &spec, int roundsPlanned);
 
     // Reading.
     QList<StoredRun> runs() const;

@@ -420,7 +420,7 @@ private Q_SLOTS:
         QVERIFY(done >= 3);
         const Result exported =
             cli({QStringLiteral("export"), QStringLiteral("--db"), db, QStringLiteral("--run"),
-                 QString::number(run.value(QStringLiteral("id")).toInt())});
+                 QString::number(run.value(QStringLiteral("run_id")).toInt())});
         const QJsonArray rounds =
             QJsonDocument::fromJson(exported.out.toUtf8()).object().value(QStringLiteral("rounds")).toArray();
         QCOMPARE(rounds.size(), done);

@@ -173,7 +173,6 @@ private Q_SLOTS:
         QTest::addColumn<QString>("key");
         QTest::newRow("missing data")
             << QStringList{QStringLiteral("dataset.path=/no/such/dir")} << "dataset.path";
-        QTest::newRow("diverging") << QStringList{QStringLiteral("training.lr=10")} << "training.lr";
         QTest::newRow("too few samples")
             << QStringList{QStringLiteral("partition.min_samples=700")} << "partition.min_samples";
     }
@@ -184,6 +183,75 @@ private Q_SLOTS:
         QCOMPARE(runStatusName(o.summary.status), QStringLiteral("failed"));
         QVERIFY2(o.summary.message.startsWith(key + QStringLiteral(": ")), qPrintable(o.summary.message));
         QCOMPARE(o.summary.roundsDone, 0);
+    }
+
+    // A NaN/Inf loss is not a failure of the tool: the run ends as diverged, naming the key to change.
+    void divergenceEndsTheRunAsDiverged() {
+        const Outcome o = runSpec(specWith({QStringLiteral("training.lr=10")}));
+        QCOMPARE(runStatusName(o.summary.status), QStringLiteral("diverged"));
+        QCOMPARE(o.summary.divergedRound, 1);
+        QCOMPARE(o.summary.roundsDone, 0);
+        QVERIFY2(o.summary.message.contains(QStringLiteral("training.lr (now 10)")),
+                 qPrintable(o.summary.message));
+        QVERIFY2(o.summary.message.contains(QStringLiteral("round 1")), qPrintable(o.summary.message));
+    }
+
+    // An observer that cannot keep a round (the store's disk is full) ends the run at once: no round after it
+    // is trained, the summary says failed with the observer's reason and counts only the rounds it kept.
+    void observerAbortEndsTheRunAtOnce() {
+        int roundsStarted = 0;
+        struct Starts : RunObserver {
+            int *count;
+            void roundStarted(int, int) override { ++*count; }
+        } starts;
+        starts.count = &roundsStarted;
+        const Outcome o =
+            runSpec(specWith({QStringLiteral("run.rounds=20"), QStringLiteral("model.name=logreg")}),
+                    [&](Run &run, Collector &c) {
+                        run.addObserver(&starts);
+                        c.onRound = [](const RoundMetrics &m) {
+                            if (m.round == 3)
+                                throw RunAborted("could not record round 3: database or disk is full");
+                        };
+                    });
+        QCOMPARE(runStatusName(o.summary.status), QStringLiteral("failed"));
+        QCOMPARE(o.summary.message, QStringLiteral("could not record round 3: database or disk is full"));
+        QCOMPARE(o.summary.roundsDone, 2);
+        QCOMPARE(roundsStarted, 3);
+        QVERIFY(o.collected.model.isEmpty()); // no final model is reported for rounds that were not kept
+    }
+
+    // Divergence in a later round keeps the rounds before it; the final model is the last finite one.
+    void divergenceKeepsEarlierRounds() {
+        QJsonObject raw{
+            {QStringLiteral("format"), 1},
+            {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("name"), QStringLiteral("quadratic")},
+                                                    {QStringLiteral("features"), 5},
+                                                    {QStringLiteral("samples_per_client"), 100}}},
+            {QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("natural")}}},
+            {QStringLiteral("clients"),
+             QJsonObject{{QStringLiteral("count"), 6}, {QStringLiteral("per_round"), 6}}},
+            {QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}}},
+            {QStringLiteral("training"), QJsonObject{{QStringLiteral("lr"), 5},
+                                                     {QStringLiteral("batch_size"), 100},
+                                                     {QStringLiteral("epochs"), 5}}},
+            {QStringLiteral("run"),
+             QJsonObject{{QStringLiteral("rounds"), 50}, {QStringLiteral("seed"), 1}}}};
+        const auto parsed = FederationSpec::parse(raw);
+        QVERIFY2(parsed.ok(), qPrintable(parsed.errorText()));
+        const Outcome o = runSpec(*parsed.spec);
+        QCOMPARE(runStatusName(o.summary.status), QStringLiteral("diverged"));
+        const int round = o.summary.divergedRound;
+        QVERIFY(round > 1);
+        QCOMPARE(o.summary.roundsDone, round - 1);
+        QCOMPARE(int(o.collected.rounds.size()), round - 1);
+        QVERIFY2(o.summary.message.contains(QStringLiteral("rounds 1-%1 are kept").arg(round - 1)),
+                 qPrintable(o.summary.message));
+        const auto *p = reinterpret_cast<const float *>(o.collected.model.constData());
+        QVERIFY(!o.collected.model.isEmpty());
+        for (qsizetype i = 0; i < o.collected.model.size() / 4; ++i)
+            QVERIFY(std::isfinite(p[i]));
+        QVERIFY(o.summary.finalTestLoss && std::isfinite(*o.summary.finalTestLoss));
     }
 
     void recordedIntoStore() {

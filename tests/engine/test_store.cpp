@@ -229,6 +229,12 @@ private Q_SLOTS:
     void nonFiniteValuesAreKept();
     void schemaVersion();
     void newerSchemaRefused();
+    void hostileSchemaVersionsRefused();
+    void foreignDatabaseLeftAlone();
+    void corruptStoreReportedAsDamaged();
+    void missingTablesReported();
+    void readOnlyAccessNeverWrites();
+    void continueRunTruncatesAfterTheCheckpoint();
     void migratesVersion1Store();
     void interruptedRunDetected();
     void aliveOwnerStaysRunning();
@@ -400,6 +406,151 @@ void TestStore::schemaVersion() {
 
 // A store written by the previous schema (version 1: no environment, groups, personalized accuracy or
 // checkpoints) opens, migrates to the current version and keeps every run and round.
+// A negative user_version (or one no migration starts from) is refused by name, never a crash.
+void TestStore::hostileSchemaVersionsRefused() {
+    for (const int version : {-1, -2147483647}) {
+        const QString path = storePath(QStringLiteral("negative%1.sqlite").arg(-version));
+        QString error;
+        QVERIFY2(createSampleRunFile(path, error) > 0, qPrintable(error));
+        QVERIFY(tamper(path, QStringLiteral("PRAGMA user_version = %1").arg(version)));
+        for (const auto access : {RunStore::Access::ReadWrite, RunStore::Access::ReadOnly}) {
+            RunStore store(path, access);
+            QVERIFY(!store.isOpen());
+            QVERIFY2(store.lastError().contains(QStringLiteral("is not a FedWorkbench run store (its schema "
+                                                               "version is %1)")
+                                                    .arg(version)),
+                     qPrintable(store.lastError()));
+            QVERIFY(store.runs().isEmpty());
+        }
+        RawDb raw(path);
+        QCOMPARE(raw.scalar(QStringLiteral("PRAGMA user_version")).toInt(), version); // untouched
+        QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM rounds")).toInt(), 3);
+    }
+}
+
+// Another program's SQLite database is not turned into a run store.
+void TestStore::foreignDatabaseLeftAlone() {
+    const QString path = storePath(QStringLiteral("foreign.sqlite"));
+    QVERIFY(tamper(path, QStringLiteral("CREATE TABLE contacts (name TEXT)")));
+    RunStore store(path);
+    QVERIFY(!store.isOpen());
+    QVERIFY2(store.lastError().contains(
+                 QStringLiteral("not a FedWorkbench run store (it holds the tables contacts)")),
+             qPrintable(store.lastError()));
+    RawDb raw(path);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM sqlite_master")).toInt(), 1);
+}
+
+// A damaged page is reported as damage (quick_check on open), never listed as "no runs".
+void TestStore::corruptStoreReportedAsDamaged() {
+    const QString path = storePath(QStringLiteral("corrupt.sqlite"));
+    QString error;
+    QVERIFY2(createSampleRunFile(path, error) > 0, qPrintable(error));
+    int runsRoot = 0;
+    {
+        RawDb raw(path);
+        runsRoot =
+            raw.scalar(QStringLiteral("SELECT rootpage FROM sqlite_master WHERE name = 'runs'")).toInt();
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+    }
+    QVERIFY(runsRoot > 1);
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QVERIFY(f.seek(qint64(runsRoot - 1) * 4096 + 8)); // the cell pointers of the runs table's page
+    QCOMPARE(f.write(QByteArray(32, '\x33')), qint64(32));
+    f.close();
+    for (const auto access : {RunStore::Access::ReadWrite, RunStore::Access::ReadOnly}) {
+        RunStore store(path, access);
+        QVERIFY(!store.isOpen());
+        QVERIFY2(store.lastError().contains(
+                     QStringLiteral("is damaged (PRAGMA quick_check: On tree page %1").arg(runsRoot)),
+                 qPrintable(store.lastError()));
+    }
+}
+
+// Tables dropped from a store: damaged, with the missing tables named; the others are not touched.
+void TestStore::missingTablesReported() {
+    const QString path = storePath(QStringLiteral("dropped.sqlite"));
+    QString error;
+    QVERIFY2(createSampleRunFile(path, error) > 0, qPrintable(error));
+    QVERIFY(tamper(path, QStringLiteral("DROP TABLE client_rounds")));
+    RunStore store(path);
+    QVERIFY(!store.isOpen());
+    QVERIFY2(store.lastError().contains(QStringLiteral("is damaged: the table(s) client_rounds are missing")),
+             qPrintable(store.lastError()));
+    RawDb raw(path);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM rounds")).toInt(), 3);
+}
+
+// Read-only access never writes: the interrupted run is shown as interrupted, the file keeps "running".
+void TestStore::readOnlyAccessNeverWrites() {
+    const QString path = storePath(QStringLiteral("readonly.sqlite"));
+    QString error;
+    const qint64 id = createSampleRunFile(path, error);
+    QVERIFY2(id > 0, qPrintable(error));
+    QVERIFY(tamper(path, QStringLiteral("UPDATE runs SET owner_pid = %1").arg(deadPid())));
+    QVERIFY(tamper(path, QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+    QFile f(path);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray before = f.readAll();
+    f.close();
+    {
+        RunStore store(path, RunStore::Access::ReadOnly);
+        QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
+        QVERIFY(store.isReadOnly());
+        QCOMPARE(store.run(id)->status, RunStatus::Interrupted);
+        compareRounds(store.rounds(id), sampleRounds());
+        if (QTest::currentTestFailed()) return;
+        QCOMPARE(store.createRun(QStringLiteral("x"), QString(), QJsonObject(), 1, 1), qint64(-1));
+        QVERIFY2(store.lastError().contains(QStringLiteral("read-only")), qPrintable(store.lastError()));
+        QCOMPARE(store.runs().size(), 1); // a later call starts without the earlier error
+        QVERIFY(store.lastError().isEmpty());
+    }
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    QCOMPARE(f.readAll(), before);
+    RawDb raw(path);
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT status FROM runs")).toString(), QStringLiteral("running"));
+    // A store that does not exist is not created by a reader.
+    RunStore missing(storePath(QStringLiteral("nope.sqlite")), RunStore::Access::ReadOnly);
+    QVERIFY(!missing.isOpen());
+    QVERIFY(!QFileInfo::exists(storePath(QStringLiteral("nope.sqlite"))));
+}
+
+// continueRun drops the rounds after the checkpoint (client rows, checkpoints and model with them), makes the
+// run running and takes the new spec; a running run is refused.
+void TestStore::continueRunTruncatesAfterTheCheckpoint() {
+    RunStore store(storePath());
+    QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
+    const qint64 id = createSampleRun(store);
+    QVERIFY2(id > 0, qPrintable(store.lastError()));
+    QVERIFY(store.saveModel(id, 3, QByteArray(8, 'm'), 2));
+    QVERIFY(!store.continueRun(id, 1, sampleSpec(), 3)); // still running (this process owns it)
+    QVERIFY2(store.lastError().contains(QStringLiteral("still running")), qPrintable(store.lastError()));
+    RunSummary stopped;
+    stopped.status = RunStatus::Stopped;
+    stopped.roundsDone = 3;
+    QVERIFY(store.finishRun(id, stopped));
+
+    QJsonObject spec = sampleSpec();
+    spec.insert(QStringLiteral("rounds"), 5);
+    QVERIFY2(store.continueRun(id, 1, spec, 5), qPrintable(store.lastError()));
+    const std::optional<StoredRun> r = store.run(id);
+    QCOMPARE(r->status, RunStatus::Running);
+    QCOMPARE(r->roundsDone, 1);
+    QCOMPARE(r->roundsPlanned, 5);
+    QCOMPARE(r->spec, spec);
+    QCOMPARE(r->finalTestAccuracy, std::optional<double>(0.625)); // round 1's, the newest kept
+    QVERIFY(!r->endedAt.isValid());
+    const QList<RoundMetrics> kept = store.rounds(id);
+    QCOMPARE(kept.size(), 1);
+    compareRound(kept.first(), sampleRounds().first());
+    QVERIFY(!store.model(id));
+    RawDb raw(storePath());
+    QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM client_rounds WHERE round > 1")).toInt(), 0);
+    QVERIFY(!store.continueRun(id + 100, 0, spec, 5));
+    QVERIFY2(store.lastError().contains(QStringLiteral("no such run")), qPrintable(store.lastError()));
+}
+
 void TestStore::migratesVersion1Store() {
     const QString path = storePath(QStringLiteral("v1.sqlite"));
     QString error;

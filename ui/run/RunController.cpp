@@ -12,6 +12,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 namespace fedwb {
 
@@ -63,6 +64,14 @@ RunController::~RunController() {
 }
 
 bool RunController::start(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath) {
+    return launch(Job{spec, workspacePath, dbPath, -1});
+}
+
+bool RunController::resume(qint64 runId, const QString &dbPath) {
+    return launch(Job{FederationSpec(), QString(), dbPath, runId});
+}
+
+bool RunController::launch(Job job) {
     if (m_running) return false;
     if (m_thread) { // a finished thread whose completion event has not been handled yet
         m_thread->wait();
@@ -76,7 +85,7 @@ bool RunController::start(const FederationSpec &spec, const QString &workspacePa
     }
     m_running = true;
     m_runId = -1;
-    m_thread = QThread::create([this, spec, workspacePath, dbPath] { work(spec, workspacePath, dbPath); });
+    m_thread = QThread::create([this, job = std::move(job)] { work(job); });
     m_thread->setObjectName(QStringLiteral("fedwb-run"));
     m_thread->start();
     return true;
@@ -111,41 +120,59 @@ void RunController::postProgress(int round, int totalRounds, int clientsDone, in
 }
 
 // The worker thread's body. The store, the recorder and the run are created, used and destroyed here.
-void RunController::work(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath) {
+void RunController::work(const Job &job) {
     RunSummary summary;
     qint64 runId = -1;
     const auto post = [this](auto fn) {
         QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
     };
+    const auto say = [&](const QString &text) { post([this, text] { Q_EMIT message(text); }); };
     {
-        RunStore store(dbPath);
+        RunStore store(job.dbPath);
         std::optional<StoreRecorder> recorder;
         Forwarder forwarder(this);
-        forwarder.setTotalRounds(spec.rounds());
-
-        QString name = spec.string(QStringLiteral("name")); // the workspace's own name, if it has one
-        if (name.isEmpty()) name = QFileInfo(workspacePath).completeBaseName();
-
-        if (store.isOpen()) {
-            recorder.emplace(store, spec, name, workspacePath);
-            runId = recorder->runId();
-            if (runId < 0) {
-                const QString text = tr("The run is not recorded: %1").arg(recorder->error());
-                post([this, text] { Q_EMIT message(text); });
-            }
-        } else {
-            const QString text = tr("Cannot open the run store %1 (%2); the run is not recorded.")
-                                     .arg(dbPath, store.lastError());
-            post([this, text] { Q_EMIT message(text); });
-        }
-
         std::unique_ptr<Run> run;
         try {
-            run = std::make_unique<Run>(spec);
+            if (job.resumeRunId >= 0) { // a continuation is recorded or not run at all
+                QString error;
+                std::optional<Continuation> c;
+                if (!store.isOpen())
+                    error = tr("Cannot open the run store %1: %2").arg(job.dbPath, store.lastError());
+                else
+                    c = continuationOf(store, job.resumeRunId, {}, &error);
+                if (c) {
+                    run = std::make_unique<Run>(c->spec);
+                    if (!c->state.isEmpty() && !run->resumeFrom(c->state, &error)) run.reset();
+                }
+                if (run) {
+                    recorder.emplace(store, c->spec, job.resumeRunId, c->fromRound);
+                    runId = recorder->runId();
+                    if (runId < 0) {
+                        error = recorder->error();
+                        run.reset();
+                    }
+                }
+                if (!run)
+                    throw std::runtime_error(
+                        tr("Cannot resume run #%1: %2").arg(job.resumeRunId).arg(error).toStdString());
+            } else {
+                QString name = job.spec.string(QStringLiteral("name")); // the workspace's own name, if any
+                if (name.isEmpty()) name = QFileInfo(job.workspacePath).completeBaseName();
+                if (store.isOpen()) {
+                    recorder.emplace(store, job.spec, name, job.workspacePath);
+                    runId = recorder->runId();
+                    if (runId < 0) say(tr("The run is not recorded: %1").arg(recorder->error()));
+                } else {
+                    say(tr("Cannot open the run store %1 (%2); the run is not recorded.")
+                            .arg(job.dbPath, store.lastError()));
+                }
+                run = std::make_unique<Run>(job.spec);
+            }
+            const int totalRounds = run->spec().rounds();
+            forwarder.setTotalRounds(totalRounds);
             // The recorder first, so a round is in the store by the time the GUI hears about it.
             if (runId >= 0) run->addObserver(&*recorder);
             run->addObserver(&forwarder);
-            const int totalRounds = spec.rounds();
             post([this, runId, totalRounds] {
                 m_runId = runId;
                 Q_EMIT started(runId, totalRounds);
@@ -158,7 +185,7 @@ void RunController::work(const FederationSpec &spec, const QString &workspacePat
             summary = run->exec();
         } catch (const std::exception &e) {
             summary.status = RunStatus::Failed;
-            summary.message = QString::fromLocal8Bit(e.what());
+            summary.message = QString::fromUtf8(e.what());
             if (runId >= 0) recorder->runFinished(summary);
         }
         {

@@ -24,6 +24,10 @@ public:
     // Starts `spec` on the worker thread, recorded into the store at `dbPath` (opened on that thread).
     // Returns false when a run is already in progress.
     bool start(const fedwb::FederationSpec &spec, const QString &workspacePath, const QString &dbPath);
+    // Continues stored run `runId` of the store at `dbPath` from its last checkpoint (continuationOf): the
+    // rounds after it are computed again, bitwise as they would have been. A run that cannot be continued
+    // ends at once: finished() with status Failed and the reason. False when a run is already in progress.
+    bool resume(qint64 runId, const QString &dbPath);
     // Asks the run to stop after the client currently training; finished() follows with status Stopped.
     void stop();
     bool isRunning() const { return m_running; }
@@ -42,7 +46,15 @@ private:
     class Forwarder;
     friend class Forwarder;
 
-    void work(const fedwb::FederationSpec &spec, const QString &workspacePath, const QString &dbPath);
+    // What the worker thread runs: a new run of `spec`, or (resumeRunId >= 0) the continuation of a stored
+    // one.
+    struct Job {
+        fedwb::FederationSpec spec;
+        QString workspacePath, dbPath;
+        qint64 resumeRunId = -1;
+    };
+    bool launch(Job job);
+    void work(const Job &job);
     void postProgress(int round, int totalRounds, int clientsDone, int clientsTotal);
 
     QThread *m_thread = nullptr;
