@@ -964,6 +964,10 @@ void MainWindow::showStoredRun(qint64 runId) {
     if (!run->message.isEmpty())
         header += QStringLiteral("<br><span style='color:%1'>%2</span>")
                       .arg(kErrorColor.name(), run->message.toHtmlEscaped());
+    if (!isRunning() && canResume(runId))
+        header +=
+            QStringLiteral("<br>") + tr("<i>Run ▸ Resume (%1) continues it from its last checkpoint.</i>")
+                                         .arg(m_resumeAction->shortcut().toString(QKeySequence::NativeText));
     setRunHeader(header);
     updateActions();
 }

@@ -84,6 +84,7 @@ private Q_SLOTS:
     void reportsUnreadableWorkspace();
     void runsTinyWorkspace();
     void stopsLongRun();
+    void resumesStoppedRun();
     void destroyWhileRunning();
     void grabsWindow();
     void screenshotExecutable();
@@ -269,6 +270,52 @@ void TestMainWindow::stopsLongRun() {
     QTreeWidgetItem *item = findRun(w.runsList(), runId);
     QVERIFY(item);
     QCOMPARE(item->text(MainWindow::RunsStatus), runStatusName(RunStatus::Stopped));
+}
+
+// Stop, then Run > Resume on the selected run: it finishes in the same stored run with exactly the model of a
+// run that was never stopped.
+void TestMainWindow::resumesStoppedRun() {
+    const QString db = dbPath(QStringLiteral("resume"));
+    const QJsonObject workspace = tinyWorkspace(400);
+    MainWindow w;
+    w.setDatabasePath(db);
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("resume"), workspace)));
+    QVERIFY(!w.resumeAction()->isEnabled()); // nothing selected yet
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+    w.startRun();
+    QTRY_VERIFY_WITH_TIMEOUT(w.liveChart()->roundCount() >= 2, kRunTimeoutMs);
+    w.stopRun();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
+    const qint64 runId = finished.at(0).at(1).toLongLong();
+    const int stoppedAt = finished.at(0).at(0).value<RunSummary>().roundsDone;
+    if (stoppedAt >= 400) QSKIP("the run finished before Stop reached it; nothing to resume");
+    QCOMPARE(w.displayedRunId(), runId);
+    QVERIFY(w.resumeAction()->isEnabled());
+
+    w.resumeAction()->trigger();
+    QVERIFY(w.isRunning());
+    QVERIFY(!w.resumeAction()->isEnabled());
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 2, kRunTimeoutMs);
+    const auto summary = finished.at(1).at(0).value<RunSummary>();
+    QVERIFY2(summary.status == RunStatus::Finished, qPrintable(summary.message));
+    QCOMPARE(finished.at(1).at(1).toLongLong(), runId);
+    QCOMPARE(summary.roundsDone, 400);
+    QCOMPARE(w.liveChart()->roundCount(), 400); // the kept rounds and the continued ones, once each
+    QVERIFY(!w.resumeAction()->isEnabled());   // finished: nothing left to continue
+    QCOMPARE(findRun(w.runsList(), runId)->text(MainWindow::RunsStatus), runStatusName(RunStatus::Finished));
+
+    RunStore store(db);
+    const std::optional<QByteArray> resumed = store.model(runId);
+    QVERIFY(resumed);
+    QCOMPARE(store.rounds(runId).size(), 400);
+    const auto parsed = FederationSpec::parse(workspace);
+    QVERIFY(parsed.ok());
+    RunStore reference(QStringLiteral(":memory:"));
+    StoreRecorder recorder(reference, *parsed.spec, QStringLiteral("reference"), QString());
+    Run whole(*parsed.spec);
+    whole.addObserver(&recorder);
+    QCOMPARE(whole.exec().status, RunStatus::Finished);
+    QVERIFY(*resumed == *reference.model(recorder.runId())); // bitwise
 }
 
 void TestMainWindow::destroyWhileRunning() {
