@@ -850,9 +850,10 @@ void MainWindow::showAbout() {
 
 void MainWindow::updateActions() {
     const bool running = isRunning();
-    m_runAction->setEnabled(m_spec.has_value() && !running);
+    const bool recordable = m_store && m_store->isOpen() && !m_store->isReadOnly();
+    m_runAction->setEnabled(m_spec.has_value() && !running && (recordable || !m_store));
     m_stopAction->setEnabled(running);
-    m_resumeAction->setEnabled(!running && canResume(m_displayedRunId));
+    m_resumeAction->setEnabled(!running && recordable && canResume(m_displayedRunId));
     m_openStoreAction->setEnabled(!running);
 }
 
@@ -871,10 +872,21 @@ void MainWindow::setDatabasePath(const QString &path) {
     m_dbPath = path;
     if (path != QStringLiteral(":memory:")) QDir().mkpath(QFileInfo(path).absolutePath());
     m_store = std::make_unique<RunStore>(path);
-    m_storeLabel->setText(tr("Store: %1").arg(QFileInfo(path).fileName()));
+    if (!m_store->isOpen() && QFileInfo(path).isFile()) {
+        // A store that cannot be written (read-only folder or file) can still be looked at.
+        auto reader = std::make_unique<RunStore>(path, RunStore::Access::ReadOnly);
+        if (reader->isOpen()) m_store = std::move(reader);
+    }
+    m_storeLabel->setText(m_store->isReadOnly() && m_store->isOpen()
+                              ? tr("Store: %1 (read-only)").arg(QFileInfo(path).fileName())
+                              : tr("Store: %1").arg(QFileInfo(path).fileName()));
     m_storeLabel->setToolTip(QDir::toNativeSeparators(path));
     if (!m_store->isOpen())
         statusBar()->showMessage(tr("Cannot open the run store %1: %2").arg(path, m_store->lastError()));
+    else if (m_store->isReadOnly())
+        statusBar()->showMessage(
+            tr("The run store %1 is read-only here: its runs can be viewed, new runs cannot be recorded")
+                .arg(path));
     m_displayedRunId = -1;
     refreshRuns();
 }
@@ -982,6 +994,12 @@ bool MainWindow::isRunning() const {
 void MainWindow::startRun() {
     if (!m_spec || isRunning()) return;
     if (m_dbPath.isEmpty()) setDatabasePath(RunStore::defaultPath());
+    if (!m_store->isOpen() || m_store->isReadOnly()) { // its results could not be kept: not started
+        statusBar()->showMessage(
+            tr("Cannot record a run in %1: %2")
+                .arg(m_dbPath, m_store->isOpen() ? tr("the store is read-only here") : m_store->lastError()));
+        return;
+    }
     resetRunView();
     m_liveRunId = -1;
     m_displayedRunId = -1;

@@ -18,6 +18,9 @@
 #include <QProcess>
 #include <QSet>
 #include <QSignalSpy>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QStatusBar>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
@@ -85,6 +88,7 @@ private Q_SLOTS:
     void runsTinyWorkspace();
     void stopsLongRun();
     void resumesStoppedRun();
+    void unusableStoreBlocksRun();
     void destroyWhileRunning();
     void grabsWindow();
     void screenshotExecutable();
@@ -301,7 +305,7 @@ void TestMainWindow::resumesStoppedRun() {
     QCOMPARE(finished.at(1).at(1).toLongLong(), runId);
     QCOMPARE(summary.roundsDone, 400);
     QCOMPARE(w.liveChart()->roundCount(), 400); // the kept rounds and the continued ones, once each
-    QVERIFY(!w.resumeAction()->isEnabled());   // finished: nothing left to continue
+    QVERIFY(!w.resumeAction()->isEnabled());    // finished: nothing left to continue
     QCOMPARE(findRun(w.runsList(), runId)->text(MainWindow::RunsStatus), runStatusName(RunStatus::Finished));
 
     RunStore store(db);
@@ -316,6 +320,30 @@ void TestMainWindow::resumesStoppedRun() {
     whole.addObserver(&recorder);
     QCOMPARE(whole.exec().status, RunStatus::Finished);
     QVERIFY(*resumed == *reference.model(recorder.runId())); // bitwise
+}
+
+// A store that cannot record (another program's database here) is named in the status bar, and Run stays
+// disabled: a run whose results cannot be kept is not started.
+void TestMainWindow::unusableStoreBlocksRun() {
+    const QString db = dbPath(QStringLiteral("foreign"));
+    {
+        QSqlDatabase raw = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("foreign"));
+        raw.setDatabaseName(db);
+        QVERIFY(raw.open());
+        QVERIFY(QSqlQuery(QStringLiteral("CREATE TABLE contacts (name TEXT)"), raw).isActive());
+        raw.close();
+    }
+    QSqlDatabase::removeDatabase(QStringLiteral("foreign"));
+    MainWindow w;
+    w.setDatabasePath(db);
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("foreign"), tinyWorkspace(3))));
+    QVERIFY(!w.runAction()->isEnabled());
+    w.startRun(); // a shortcut or script cannot get around it either
+    QVERIFY(!w.isRunning());
+    QVERIFY2(
+        w.statusBar()->currentMessage().contains(QStringLiteral("not a FedWorkbench run store (it holds the "
+                                                                "tables contacts)")),
+        qPrintable(w.statusBar()->currentMessage()));
 }
 
 void TestMainWindow::destroyWhileRunning() {

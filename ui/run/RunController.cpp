@@ -126,7 +126,6 @@ void RunController::work(const Job &job) {
     const auto post = [this](auto fn) {
         QMetaObject::invokeMethod(this, std::move(fn), Qt::QueuedConnection);
     };
-    const auto say = [&](const QString &text) { post([this, text] { Q_EMIT message(text); }); };
     {
         RunStore store(job.dbPath);
         std::optional<StoreRecorder> recorder;
@@ -158,14 +157,17 @@ void RunController::work(const Job &job) {
             } else {
                 QString name = job.spec.string(QStringLiteral("name")); // the workspace's own name, if any
                 if (name.isEmpty()) name = QFileInfo(job.workspacePath).completeBaseName();
-                if (store.isOpen()) {
-                    recorder.emplace(store, job.spec, name, job.workspacePath);
-                    runId = recorder->runId();
-                    if (runId < 0) say(tr("The run is not recorded: %1").arg(recorder->error()));
-                } else {
-                    say(tr("Cannot open the run store %1 (%2); the run is not recorded.")
-                            .arg(job.dbPath, store.lastError()));
-                }
+                // A run that cannot be recorded is not started: its results would be lost.
+                if (!store.isOpen())
+                    throw std::runtime_error(tr("Cannot open the run store %1: %2. The run was not started.")
+                                                 .arg(job.dbPath, store.lastError())
+                                                 .toStdString());
+                recorder.emplace(store, job.spec, name, job.workspacePath);
+                runId = recorder->runId();
+                if (runId < 0)
+                    throw std::runtime_error(tr("Cannot record the run: %1. The run was not started.")
+                                                 .arg(recorder->error())
+                                                 .toStdString());
                 run = std::make_unique<Run>(job.spec);
             }
             const int totalRounds = run->spec().rounds();
