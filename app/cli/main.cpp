@@ -229,10 +229,12 @@ public:
     }
     void roundFinished(const RoundMetrics &m) override {
         if (m_quiet) return;
-        QString line = QStringLiteral("round %1/%2  train_loss %3")
-                           .arg(m.round)
-                           .arg(m_total)
-                           .arg(m.trainLoss, 0, 'f', 4);
+        QString line = m.clientsSelected == 0 // clients.sampling poisson drew nobody
+                           ? QStringLiteral("round %1/%2  no client sampled").arg(m.round).arg(m_total)
+                           : QStringLiteral("round %1/%2  train_loss %3")
+                                 .arg(m.round)
+                                 .arg(m_total)
+                                 .arg(m.trainLoss, 0, 'f', 4);
         if (m.evaluated && std::isfinite(m.testAccuracy))
             line += QStringLiteral("  test_acc %1  test_loss %2  clients mean %3 worst10 %4 jain %5")
                         .arg(m.testAccuracy, 0, 'f', 4)

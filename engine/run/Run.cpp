@@ -199,8 +199,18 @@ void Run::Impl::diverged(RunSummary &summary, int round, const QString &what, do
 }
 
 // Draws k of n clients without replacement from the round's own generator; returned in ascending id order.
+// clients.sampling poisson: each client independently with probability samplingRate(), one draw per client in
+// id order from the same round generator (the selection may be empty).
 std::vector<int> Run::Impl::selectClients(int round) const {
     const int n = spec.clientCount(), k = spec.clientsPerRound();
+    if (spec.poissonSampling()) {
+        const double rate = spec.samplingRate();
+        Rng rng(spec.seed(), "poisson-sampling", round);
+        std::vector<int> ids;
+        for (int i = 0; i < n; ++i)
+            if (rng.uniform() < rate) ids.push_back(i);
+        return ids;
+    }
     std::vector<int> ids(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i)
         ids[std::size_t(i)] = i;
@@ -399,6 +409,8 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             strategy->payloadDown(); // shared by every task (QByteArray copies share)
         for (int id : selected)
             tasks.push_back(taskFor(id, round, payloadDown));
+        const TrainingConfig roundTraining =
+            trainingFor(0, round); // lr and momentum: the same for every client
         std::vector<ClientResult> results(tasks.size());
         executor->run(tasks, [&](std::size_t index, ClientResult &&r, int done) {
             results[index] = std::move(r);
@@ -418,13 +430,13 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             diverged(
                 summary, round,
                 QStringLiteral("the training loss of client %1 became NaN or infinite").arg(bad->clientId),
-                tasks.front().training.lr);
+                roundTraining.lr);
             break;
         }
         RoundMetrics m;
         m.round = round;
         m.clientsSelected = int(selected.size());
-        m.clientLr = tasks.front().training.lr;
+        m.clientLr = roundTraining.lr;
         std::vector<ClientUpdate> updates;
         double lossWeighted = 0, weightSum = 0;
         for (const ClientResult &r : results) { // in client-id order, whatever the arrival order
@@ -439,17 +451,19 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.round = round;
         context.populationSize = clientCount;
         context.clientLr = m.clientLr;
-        context.clientMomentum = tasks.front().training.sgdMomentum();
-        context.clientNesterov = tasks.front().training.sgdNesterov();
+        context.clientMomentum = roundTraining.sgdMomentum();
+        context.clientNesterov = roundTraining.sgdNesterov();
         context.layout = &layout;
         QByteArray next = global;
-        try {
-            aggregateRound(*strategy, serverStages,
-                           std::span<float>(reinterpret_cast<float *>(next.data()),
-                                            std::size_t(next.size()) / sizeof(float)),
-                           updates, context);
-        } catch (const std::invalid_argument &e) {
-            throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
+        if (!updates.empty()) { // a Poisson round may sample nobody: the model stays
+            try {
+                aggregateRound(*strategy, serverStages,
+                               std::span<float>(reinterpret_cast<float *>(next.data()),
+                                                std::size_t(next.size()) / sizeof(float)),
+                               updates, context);
+            } catch (const std::invalid_argument &e) {
+                throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
+            }
         }
         if (!allFinite(next)) {
             diverged(summary, round, QStringLiteral("the aggregated model has NaN or infinite parameters"),
@@ -462,7 +476,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             if (r.hasNewState) clientStates.set(r.clientId, r.newState);
         bytesUp += m.bytesUp;
         bytesDown += m.bytesDown;
-        m.trainLoss = weightSum > 0 ? lossWeighted / weightSum : 0;
+        m.trainLoss = weightSum > 0 ? lossWeighted / weightSum : std::numeric_limits<double>::quiet_NaN();
 
         std::vector<ClientRoundMetrics> clients(static_cast<std::size_t>(clientCount));
         const auto &shards = executor->shards();

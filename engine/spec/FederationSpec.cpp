@@ -147,6 +147,16 @@ int FederationSpec::clientsPerRound() const {
     return std::min(count, int(v));
 }
 
+double FederationSpec::samplingRate() const {
+    const double v = real(QStringLiteral("clients.per_round"));
+    if (poissonSampling() && v > 0 && v < 1) return v;
+    return double(clientsPerRound()) / double(clientCount());
+}
+
+bool FederationSpec::poissonSampling() const {
+    return string(QStringLiteral("clients.sampling")) == QLatin1String("poisson");
+}
+
 FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
     registerBuiltins();
     const Registry &reg = Registry::global();

@@ -173,6 +173,17 @@ void registerSections(Registry &r) {
     perRound.help = QStringLiteral(
         "Clients selected each round: a count (>= 1), or a fraction of clients.count in (0, 1). "
         "When not set: 10, or clients.count if smaller.");
+    ParamSchema sampling = choiceParam(
+        QStringLiteral("sampling"), QStringLiteral("fixed"),
+        {QStringLiteral("fixed"), QStringLiteral("poisson")},
+        QStringLiteral("fixed: exactly clients.per_round clients each round; poisson: each client takes part "
+                       "independently with probability clients.per_round (as a fraction of clients.count)."));
+    sampling.explanation = QStringLiteral("Real federations rarely hear from the same number of devices "
+                                          "every round. With Poisson sampling every "
+                                          "client flips its own biased coin each round, so some rounds have "
+                                          "more clients, some fewer (even none: "
+                                          "the model then stays as it is). It is also the sampling that "
+                                          "differential-privacy accounting assumes.");
     ParamSchema groups;
     groups.key = QStringLiteral("groups");
     groups.type = ParamType::GroupList;
@@ -189,7 +200,7 @@ void registerSections(Registry &r) {
                   QStringLiteral("The client population."),
                   {intParam(QStringLiteral("count"), 10, 1, 100000, QStringLiteral("Number of clients."),
                             QStringLiteral("clients")),
-                   perRound, groups}});
+                   perRound, sampling, groups}});
     r.addSection({QStringLiteral("model"),
                   QStringLiteral("model"),
                   QStringLiteral("The model every client trains."),

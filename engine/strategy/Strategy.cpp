@@ -219,6 +219,12 @@ struct Entry {
 // average more updates than a round has.
 ComponentCheck byzantineBound(int factor) {
     return [factor](const FederationSpec &spec, QList<SpecIssue> &errors) {
+        if (spec.poissonSampling()) // the bound below holds for a fixed round size only
+            errors.append(
+                {QStringLiteral("clients.sampling"),
+                 QStringLiteral("poisson draws a different number of clients each round, but strategy.name "
+                                "%1 needs a fixed number (its byzantine bound); use clients.sampling fixed")
+                     .arg(spec.string(QStringLiteral("strategy.name")))});
         const int f = int(spec.integer(QStringLiteral("strategy.byzantine")));
         const int n = spec.clientsPerRound();
         const int need = factor * f + 3;

@@ -254,6 +254,68 @@ private Q_SLOTS:
         QVERIFY(o.summary.finalTestLoss && std::isfinite(*o.summary.finalTestLoss));
     }
 
+    // clients.sampling poisson: each client independently with probability q each round. Checked against the
+    // binomial distribution: the mean round size is qN, its variance Nq(1-q) (a fixed-size draw has none),
+    // and every client takes part in about q of the rounds. A round that samples nobody leaves the model as
+    // it was.
+    void poissonSampling() {
+        const int n = 50, rounds = 400;
+        const double q = 0.2;
+        const QJsonObject synthetic{
+            {QStringLiteral("format"), 1},
+            {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("name"), QStringLiteral("synthetic")},
+                                                    {QStringLiteral("max_samples"), 60}}},
+            {QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("natural")}}},
+            {QStringLiteral("clients"), QJsonObject{{QStringLiteral("count"), n},
+                                                    {QStringLiteral("per_round"), q},
+                                                    {QStringLiteral("sampling"), QStringLiteral("poisson")}}},
+            {QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}}},
+            {QStringLiteral("run"), QJsonObject{{QStringLiteral("rounds"), rounds},
+                                                {QStringLiteral("seed"), 11},
+                                                {QStringLiteral("eval_every"), rounds}}}};
+        const FederationSpec spec = test::specWith(synthetic, {});
+        QCOMPARE(spec.samplingRate(), q);
+        const Outcome o = runSpec(spec);
+        QCOMPARE(o.summary.status, RunStatus::Finished);
+        QCOMPARE(int(o.collected.rounds.size()), rounds);
+        double sum = 0, sumSquares = 0;
+        std::vector<int> times(n, 0);
+        for (const RoundMetrics &m : o.collected.rounds) {
+            sum += m.clientsSelected;
+            sumSquares += double(m.clientsSelected) * m.clientsSelected;
+            int trained = 0;
+            for (const ClientRoundMetrics &c : m.clients)
+                if (c.trained) ++times[std::size_t(c.clientId)], ++trained;
+            QCOMPARE(trained, m.clientsSelected);
+        }
+        const double mean = sum / rounds, variance = sumSquares / rounds - mean * mean;
+        // qN = 10, Nq(1-q) = 8: the mean of 400 rounds has a standard deviation of 0.14.
+        QVERIFY2(std::abs(mean - q * n) < 0.6, qPrintable(QString::number(mean)));
+        QVERIFY2(variance > 5 && variance < 11, qPrintable(QString::number(variance)));
+        for (int t : times) // 400 draws at 0.2: standard deviation 8 rounds
+            QVERIFY2(std::abs(t - q * rounds) < 40, qPrintable(QString::number(t)));
+        // Same seed, same draws.
+        const Outcome again = runSpec(test::specWith(synthetic, {QStringLiteral("run.rounds=20")}));
+        for (int r = 0; r < 20; ++r)
+            QCOMPARE(again.collected.rounds[std::size_t(r)].clientsSelected,
+                     o.collected.rounds[std::size_t(r)].clientsSelected);
+
+        // A tiny rate: most rounds sample nobody; they train nothing and keep the model.
+        const Outcome sparse = runSpec(test::specWith(
+            synthetic, {QStringLiteral("clients.per_round=0.01"), QStringLiteral("run.rounds=30"),
+                        QStringLiteral("run.eval_every=1"), QStringLiteral("clients.count=8")}));
+        QCOMPARE(sparse.summary.status, RunStatus::Finished);
+        int empty = 0;
+        for (std::size_t r = 1; r < sparse.collected.rounds.size(); ++r) {
+            const RoundMetrics &m = sparse.collected.rounds[r];
+            if (m.clientsSelected > 0) continue;
+            ++empty;
+            QVERIFY(std::isnan(m.trainLoss));
+            QCOMPARE(m.testLoss, sparse.collected.rounds[r - 1].testLoss);
+        }
+        QVERIFY(empty > 10);
+    }
+
     void recordedIntoStore() {
         RunStore store(QStringLiteral(":memory:"));
         QVERIFY(store.isOpen());

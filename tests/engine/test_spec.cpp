@@ -256,6 +256,11 @@ private Q_SLOTS:
         row("multi-krum selects the byzantine",
             R"({"format": 1, "clients": {"count": 10, "per_round": 6}, "strategy": {"name": "multi-krum", "byzantine": 1, "selected": 6}})",
             "strategy.selected", {QStringLiteral("[1, 5]")});
+        row("poisson sampling with krum",
+            R"({"format": 1, "clients": {"count": 20, "per_round": 0.5, "sampling": "poisson"}, "strategy": {"name": "krum", "byzantine": 1}})",
+            "clients.sampling", {QStringLiteral("strategy.name krum needs a fixed number")});
+        row("unknown sampling", R"({"format": 1, "clients": {"sampling": "binomial"}})", "clients.sampling",
+            {QStringLiteral("fixed, poisson")});
     }
 
     void rejects() {
