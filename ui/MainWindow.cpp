@@ -571,7 +571,8 @@ bool MainWindow::openWorkspace(const QString &path) {
 
     const QString fileName = QFileInfo(path).fileName();
     QString error;
-    const std::optional<QJsonObject> raw = FederationSpec::readFile(path, &error);
+    QList<SpecIssue> readWarnings;
+    const std::optional<QJsonObject> raw = FederationSpec::readFile(path, &error, &readWarnings);
     if (!raw) {
         m_designTree->clear();
         m_validationText = error;
@@ -586,7 +587,8 @@ bool MainWindow::openWorkspace(const QString &path) {
         return false;
     }
     m_raw = *raw;
-    const FederationSpec::Parsed parsed = FederationSpec::parse(m_raw);
+    FederationSpec::Parsed parsed = FederationSpec::parse(m_raw);
+    parsed.warnings = readWarnings + parsed.warnings; // duplicate keys first, as fedwb-cli prints them
 
     QStringList lines;
     for (const SpecIssue &e : parsed.errors)

@@ -150,11 +150,14 @@ std::optional<FederationSpec> loadSpec(const Args &a, QStringList *errors = null
         return failed();
     }
     QString error;
-    auto raw = FederationSpec::readFile(a.positional.first(), &error);
+    QList<SpecIssue> readWarnings; // duplicate keys: printed even when the workspace is invalid
+    auto raw = FederationSpec::readFile(a.positional.first(), &error, &readWarnings);
     if (!raw) {
         problems << error;
         return failed();
     }
+    for (const SpecIssue &w : readWarnings)
+        err() << "warning: " << w.text() << "\n";
     for (const QString &s : a.sets) {
         if (!FederationSpec::applyOverride(*raw, s, &error)) {
             problems << error;

@@ -9,7 +9,10 @@
 
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
 
 namespace fedwb {
@@ -17,6 +20,8 @@ namespace fedwb {
 namespace {
 
 constexpr float kFashionMean = 0.2860f, kFashionStd = 0.3530f;
+// Fashion-MNIST's largest file holds 47 MB; an IDX header promising more than this is not one of its files.
+constexpr std::uint64_t kMaxIdxBytes = std::uint64_t(256) << 20;
 
 std::uint32_t bigEndian32(const std::uint8_t *p) {
     return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
@@ -38,32 +43,53 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
         const QString plain = QDir(dir).filePath(QString::fromLatin1(base));
         return QFileInfo::exists(gz) || !QFileInfo::exists(plain) ? gz : plain;
     };
-    auto images = [&](const char *base, qint64 limit, torch::Tensor &out, std::int64_t &n,
+    const auto shape = [](const IdxArray &a) {
+        QStringList dims;
+        for (int d : a.dims)
+            dims.append(QString::number(d));
+        return dims.join(QLatin1Char('x'));
+    };
+    // `set` is "training" or "test": neither may be empty (a test accuracy over no images is no measurement).
+    auto images = [&](const char *base, const QString &set, qint64 limit, torch::Tensor &out, std::int64_t &n,
                       std::int64_t &total) {
         const QString path = file(base);
         IdxArray a = readIdxFile(path, key);
         if (a.dims.size() != 3 || a.dims[1] != 28 || a.dims[2] != 28)
-            throw SpecError(
-                key,
-                QStringLiteral("%1: expected 28x28 images, found an IDX array of another shape").arg(path));
+            throw SpecError(key,
+                            QStringLiteral("%1: expected N x 28 x 28 images, found an IDX array of shape %2")
+                                .arg(path, shape(a)));
+        if (a.dims[0] == 0)
+            throw SpecError(key,
+                            QStringLiteral("%1 holds 0 images: the %2 set must not be empty").arg(path, set));
         n = total = a.dims[0];
         if (limit > 0) n = std::min<std::int64_t>(n, limit);
         auto bytes = torch::from_blob(a.data.data(), {n, 1, 28, 28}, torch::kUInt8);
         out = bytes.to(torch::kFloat32).div_(255.0f);
         if (standardize) out.sub_(kFashionMean).div_(kFashionStd);
         out = out.contiguous();
+        return path;
     };
-    auto labels = [&](const char *base, std::int64_t n, std::int64_t total, torch::Tensor &out,
-                      std::vector<int> *asInts) {
+    auto labels = [&](const char *base, const QString &imagesPath, std::int64_t n, std::int64_t total,
+                      torch::Tensor &out, std::vector<int> *asInts) {
         const QString path = file(base);
         IdxArray a = readIdxFile(path, key);
-        if (a.dims.size() != 1 || a.dims[0] != total)
+        if (a.dims.size() != 1)
             throw SpecError(key,
-                            QStringLiteral("%1: expected %2 labels, one per image").arg(path).arg(total));
+                            QStringLiteral("%1: expected a list of labels (a 1-dimensional IDX array), found "
+                                           "shape %2")
+                                .arg(path, shape(a)));
+        if (a.dims[0] != total)
+            throw SpecError(key,
+                            QStringLiteral("%1 holds %2 labels but %3 holds %4 images: they must match one "
+                                           "to one")
+                                .arg(path)
+                                .arg(a.dims[0])
+                                .arg(imagesPath)
+                                .arg(total));
         std::vector<std::int64_t> y(static_cast<std::size_t>(n));
         for (std::int64_t i = 0; i < n; ++i) {
             if (a.data[std::size_t(i)] > 9)
-                throw SpecError(key, QStringLiteral("%1: label %2 of sample %3 is outside 0..9")
+                throw SpecError(key, QStringLiteral("%1: label %2 of sample %3 is outside the classes 0..9")
                                          .arg(path)
                                          .arg(a.data[std::size_t(i)])
                                          .arg(i));
@@ -76,12 +102,14 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
     d->name = QStringLiteral("fashion-mnist");
     d->facts = *Registry::global().facts<DatasetFacts>(QStringLiteral("dataset"), d->name);
     std::int64_t nTrain = 0, nTest = 0, allTrain = 0, allTest = 0;
-    images("train-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.train_limit")), d->trainX, nTrain,
-           allTrain);
-    labels("train-labels-idx1-ubyte", nTrain, allTrain, d->trainY, &d->trainLabels);
-    images("t10k-images-idx3-ubyte", spec.integer(QStringLiteral("dataset.test_limit")), d->testX, nTest,
-           allTest);
-    labels("t10k-labels-idx1-ubyte", nTest, allTest, d->testY, nullptr);
+    const QString trainImages =
+        images("train-images-idx3-ubyte", QStringLiteral("training"),
+               spec.integer(QStringLiteral("dataset.train_limit")), d->trainX, nTrain, allTrain);
+    labels("train-labels-idx1-ubyte", trainImages, nTrain, allTrain, d->trainY, &d->trainLabels);
+    const QString testImages =
+        images("t10k-images-idx3-ubyte", QStringLiteral("test"),
+               spec.integer(QStringLiteral("dataset.test_limit")), d->testX, nTest, allTest);
+    labels("t10k-labels-idx1-ubyte", testImages, nTest, allTest, d->testY, nullptr);
     return d;
 }
 
@@ -233,47 +261,106 @@ std::shared_ptr<LoadedDataset> makeQuadratic(const FederationSpec &spec) {
 } // namespace
 
 IdxArray readIdxFile(const QString &file, const QString &keyPath) {
-    if (!QFileInfo::exists(file))
+    const QFileInfo info(file);
+    if (!info.exists())
         throw SpecError(
             keyPath,
             QStringLiteral("%1 is missing (install the Debian package dataset-fashion-mnist, or point "
                            "dataset.path at a folder with the four IDX .gz files)")
                 .arg(file));
-    gzFile gz = gzopen(QFile::encodeName(file).constData(), "rb");
-    if (!gz) throw SpecError(keyPath, QStringLiteral("%1: cannot open").arg(file));
-    std::vector<std::uint8_t> raw;
-    std::uint8_t buffer[1 << 16];
-    int got;
-    while ((got = gzread(gz, buffer, sizeof buffer)) > 0)
-        raw.insert(raw.end(), buffer, buffer + got);
-    int errnum = 0;
-    const char *msg = gzerror(gz, &errnum);
-    const bool failed = got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END);
-    const QString zmsg = QString::fromUtf8(msg ? msg : "");
-    gzclose(gz);
-    if (failed) throw SpecError(keyPath, QStringLiteral("%1: corrupt gzip data (%2)").arg(file, zmsg));
-    if (raw.size() < 4 || raw[0] != 0 || raw[1] != 0 || raw[2] != 0x08 || raw[3] < 1 || raw[3] > 4)
+    // A folder, FIFO or device under a data file's name: opening a FIFO blocks, a device never ends.
+    if (!info.isFile())
         throw SpecError(keyPath,
-                        QStringLiteral("%1: not an IDX file of unsigned bytes (bad magic number)").arg(file));
-    const int ndim = raw[3];
-    if (raw.size() < std::size_t(4 + 4 * ndim))
+                        QStringLiteral("%1 is not a regular file (a folder, device or pipe); expected an IDX "
+                                       "file, gzip-compressed or plain")
+                            .arg(file));
+    if (info.size() == 0)
+        throw SpecError(
+            keyPath, QStringLiteral("%1 is empty (0 bytes); expected an IDX file, gzip-compressed or plain")
+                         .arg(file));
+    gzFile gz = gzopen(QFile::encodeName(file).constData(), "rb");
+    if (!gz)
+        throw SpecError(
+            keyPath,
+            QStringLiteral("%1: cannot open: %2").arg(file, QString::fromLocal8Bit(std::strerror(errno))));
+    const std::unique_ptr<gzFile_s, int (*)(gzFile)> closer(gz, gzclose);
+    // Reads up to `n` bytes into `dst`; throws on a zlib error (corrupt or truncated compressed data).
+    const auto read = [&](std::uint8_t *dst, std::size_t n) {
+        std::size_t done = 0;
+        while (done < n) {
+            const unsigned chunk = unsigned(std::min<std::size_t>(n - done, 1u << 20));
+            const int got = gzread(gz, dst + done, chunk);
+            if (got <= 0) break;
+            done += std::size_t(got);
+        }
+        int errnum = Z_OK;
+        const char *msg = gzerror(gz, &errnum);
+        const QString zmsg = QString::fromUtf8(msg ? msg : "");
+        if (errnum == Z_BUF_ERROR)
+            throw SpecError(keyPath, QStringLiteral("%1: truncated gzip data (%2)").arg(file, zmsg));
+        if (errnum != Z_OK && errnum != Z_STREAM_END)
+            throw SpecError(keyPath, QStringLiteral("%1: corrupt gzip data (%2)").arg(file, zmsg));
+        return done;
+    };
+    std::uint8_t head[4 + 4 * 4];
+    const std::size_t magic = read(head, 4);
+    if (magic == 0)
+        throw SpecError(
+            keyPath,
+            QStringLiteral("%1 holds no data (an empty gzip stream); expected an IDX file").arg(file));
+    if (magic < 4 || head[0] != 0 || head[1] != 0 || head[2] != 0x08 || head[3] < 1 || head[3] > 4)
+        throw SpecError(
+            keyPath,
+            QStringLiteral("%1: not an IDX file of unsigned bytes (bad magic number; expected 00 00 08 "
+                           "and 1 to 4 dimensions)")
+                .arg(file));
+    const int ndim = head[3];
+    if (read(head + 4, std::size_t(4 * ndim)) != std::size_t(4 * ndim))
         throw SpecError(keyPath, QStringLiteral("%1: truncated header").arg(file));
     IdxArray a;
     std::uint64_t count = 1;
     for (int i = 0; i < ndim; ++i) {
-        a.dims.push_back(int(bigEndian32(&raw[std::size_t(4 + 4 * i)])));
-        count *= std::uint64_t(a.dims.back());
+        const std::uint32_t dim = bigEndian32(&head[std::size_t(4 + 4 * i)]);
+        if (dim > kMaxIdxBytes)
+            throw SpecError(keyPath, QStringLiteral("%1: dimension %2 of the header is %3, more than this "
+                                                    "reader accepts (%4)")
+                                         .arg(file)
+                                         .arg(i + 1)
+                                         .arg(dim)
+                                         .arg(kMaxIdxBytes));
+        a.dims.push_back(int(dim));
+        count *= dim; // at most (kMaxIdxBytes + 1) * kMaxIdxBytes: no overflow
+        if (count > kMaxIdxBytes) count = kMaxIdxBytes + 1;
     }
-    const std::size_t header = std::size_t(4 + 4 * ndim);
-    if (raw.size() - header != count)
+    if (count > kMaxIdxBytes)
+        throw SpecError(
+            keyPath, QStringLiteral("%1: the header promises more than %2 MiB of data, more than this reader "
+                                    "accepts")
+                         .arg(file)
+                         .arg(kMaxIdxBytes >> 20));
+    // One byte more than promised, to tell an oversized file from an exact one; in steps, so a header that
+    // lies about a tiny file costs no more memory than the file holds.
+    const std::size_t wanted = std::size_t(count) + 1;
+    std::size_t got = 0;
+    while (got < wanted) {
+        const std::size_t step = std::min<std::size_t>(wanted - got, std::size_t(8) << 20);
+        a.data.resize(got + step);
+        const std::size_t n = read(a.data.data() + got, step);
+        got += n;
+        if (n < step) break;
+    }
+    if (got != count)
         throw SpecError(
             keyPath,
-            QStringLiteral("%1: truncated or oversized: the header promises %2 bytes of data, the file "
-                           "has %3")
-                .arg(file)
-                .arg(count)
-                .arg(raw.size() - header));
-    a.data.assign(raw.begin() + std::ptrdiff_t(header), raw.end());
+            got < count
+                ? QStringLiteral("%1: truncated: the header promises %2 bytes of data, the file has %3")
+                      .arg(file)
+                      .arg(count)
+                      .arg(got)
+                : QStringLiteral("%1: oversized: the header promises %2 bytes of data, the file has more")
+                      .arg(file)
+                      .arg(count));
+    a.data.resize(std::size_t(count));
     return a;
 }
 

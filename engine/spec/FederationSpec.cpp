@@ -9,8 +9,11 @@
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QSet>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace fedwb {
 
@@ -360,34 +363,212 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
     return out;
 }
 
-std::optional<QJsonObject> FederationSpec::readFile(const QString &path, QString *error) {
+namespace {
+
+// A workspace is a small text file; anything larger is not one (and must not be read into memory).
+constexpr qint64 kMaxWorkspaceBytes = 4 * 1024 * 1024;
+
+// "line:column" (both from 1, columns in characters) of byte `offset` of UTF-8 `text`.
+QString lineColumn(const QByteArray &text, qsizetype offset) {
+    offset = std::clamp<qsizetype>(offset, 0, text.size());
+    int line = 1, column = 1;
+    for (qsizetype i = 0; i < offset; ++i) {
+        const auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\n') {
+            ++line;
+            column = 1;
+        } else if ((c & 0xC0) != 0x80) { // not a UTF-8 continuation byte
+            ++column;
+        }
+    }
+    return QStringLiteral("%1:%2").arg(line).arg(column);
+}
+
+bool isJsonSpace(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+// Where QJsonParseError's offset points: mostly one past the offending character; for trailing garbage, at
+// the whitespace before it.
+qsizetype errorPosition(const QByteArray &text, const QJsonParseError &e) {
+    qsizetype at = e.offset;
+    if (e.error == QJsonParseError::GarbageAtEnd) {
+        while (at < text.size() && isJsonSpace(text[at]))
+            ++at;
+        return at;
+    }
+    return std::max<qsizetype>(0, at - 1);
+}
+
+// The name of a JSON value's type, for "a workspace must be an object, not ...".
+QString jsonTypeName(const QJsonValue &v) {
+    switch (v.type()) {
+    case QJsonValue::Null:
+        return QStringLiteral("null");
+    case QJsonValue::Bool:
+        return QStringLiteral("a boolean");
+    case QJsonValue::Double:
+        return QStringLiteral("a number");
+    case QJsonValue::String:
+        return QStringLiteral("a string");
+    case QJsonValue::Array:
+        return QStringLiteral("an array");
+    default:
+        return QStringLiteral("something else");
+    }
+}
+
+// Keys that occur more than once in one object of `text`, a JSON text QJsonDocument accepted (which keeps
+// the last value of a repeated key without a word). QJsonDocument cannot report them, so this scans the
+// text itself: strings (with their escapes), nesting by an explicit stack (no recursion), array indices
+// for the paths ("clients.groups[1].name"). Each repeated key is reported once per object.
+QList<SpecIssue> repeatedKeys(const QByteArray &text) {
+    struct Frame {
+        bool object = false;
+        QString path;           // of this object or array ("" at the top)
+        bool expectKey = false; // object: the next string is a key
+        QString lastKey;        // object: the key whose value comes next
+        int index = 0;          // array: the index of the current element
+        QSet<QString> seen, reported;
+    };
+    QList<SpecIssue> out;
+    std::vector<Frame> stack;
+    // The path of the value that starts now, inside the innermost container.
+    const auto valuePath = [&stack]() -> QString {
+        if (stack.empty()) return {};
+        const Frame &f = stack.back();
+        if (f.object) return f.path.isEmpty() ? f.lastKey : f.path + QLatin1Char('.') + f.lastKey;
+        return f.path + QStringLiteral("[%1]").arg(f.index);
+    };
+    const char *p = text.constData();
+    const char *const end = p + text.size();
+    if (end - p >= 3 && std::memcmp(p, "\xEF\xBB\xBF", 3) == 0) p += 3; // UTF-8 byte-order mark
+    while (p < end) {
+        const char c = *p;
+        if (isJsonSpace(c) || c == ':') {
+            ++p;
+        } else if (c == '{' || c == '[') {
+            Frame f;
+            f.object = c == '{';
+            f.expectKey = f.object;
+            f.path = valuePath();
+            stack.push_back(std::move(f));
+            ++p;
+        } else if (c == '}' || c == ']') {
+            if (!stack.empty()) stack.pop_back();
+            ++p;
+        } else if (c == ',') {
+            if (!stack.empty()) {
+                Frame &f = stack.back();
+                if (f.object)
+                    f.expectKey = true;
+                else
+                    ++f.index;
+            }
+            ++p;
+        } else if (c == '"') {
+            const char *const begin = ++p;
+            bool escaped = false;
+            while (p < end && *p != '"') {
+                if (*p == '\\') {
+                    escaped = true;
+                    ++p; // the escaped character, whatever it is
+                }
+                if (p < end) ++p;
+            }
+            const QByteArray raw(begin, qsizetype(std::min(p, end) - begin));
+            if (p < end) ++p; // the closing quote
+            if (stack.empty() || !stack.back().object || !stack.back().expectKey) continue; // a value
+            Frame &f = stack.back();
+            f.expectKey = false;
+            QString key;
+            if (!escaped) {
+                key = QString::fromUtf8(raw);
+            } else { // let the JSON parser decode the escapes, so "\u0061" and "a" are the same key
+                const QJsonDocument one = QJsonDocument::fromJson("[\"" + raw + "\"]");
+                key = one.array().at(0).toString(QString::fromUtf8(raw));
+            }
+            f.lastKey = key;
+            if (f.seen.contains(key)) {
+                if (!f.reported.contains(key)) {
+                    f.reported.insert(key);
+                    out.append({valuePath(), QStringLiteral("duplicate key, the last value is used")});
+                }
+            } else {
+                f.seen.insert(key);
+            }
+        } else { // a number, true, false or null
+            while (p < end && !isJsonSpace(*p) && *p != ',' && *p != ']' && *p != '}')
+                ++p;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+std::optional<QJsonObject> FederationSpec::readFile(const QString &path, QString *error,
+                                                    QList<SpecIssue> *warnings) {
+    const auto fail = [error](const QString &message) -> std::optional<QJsonObject> {
+        if (error) *error = message;
+        return std::nullopt;
+    };
+    if (warnings) warnings->clear();
+    // The type first: opening a FIFO blocks until a writer comes, and a device (/dev/zero, /dev/urandom)
+    // never ends.
+    const QFileInfo info(path);
+    if (!info.exists()) return fail(QStringLiteral("%1: cannot open: no such file").arg(path));
+    if (info.isDir())
+        return fail(
+            QStringLiteral("%1: is a folder; a workspace is a .fedwb file holding a JSON object").arg(path));
+    if (!info.isFile())
+        return fail(
+            QStringLiteral("%1: not a regular file (a device, pipe or socket); a workspace is a .fedwb file "
+                           "holding a JSON object")
+                .arg(path));
+    const auto tooLarge = [&]() {
+        return fail(
+            QStringLiteral("%1: too large for a workspace (more than %2 MiB); a workspace is a small JSON "
+                           "file")
+                .arg(path)
+                .arg(kMaxWorkspaceBytes / (1024 * 1024)));
+    };
+    if (info.size() > kMaxWorkspaceBytes) return tooLarge();
     QFile file(path);
-    if (!file.open(QIODevice::ReadOnly)) {
-        if (error) *error = QStringLiteral("%1: cannot open: %2").arg(path, file.errorString());
-        return std::nullopt;
-    }
-    const QByteArray bytes = file.readAll();
-    if (bytes.trimmed().isEmpty()) {
-        if (error)
-            *error =
-                QStringLiteral("%1: the file is empty; a workspace is a JSON object such as {\"format\": 1}")
-                    .arg(path);
-        return std::nullopt;
-    }
+    if (!file.open(QIODevice::ReadOnly))
+        return fail(QStringLiteral("%1: cannot open: %2").arg(path, file.errorString()));
+    const QByteArray bytes = file.read(kMaxWorkspaceBytes + 1); // the file may have grown since
+    if (file.error() != QFileDevice::NoError)
+        return fail(QStringLiteral("%1: cannot read: %2").arg(path, file.errorString()));
+    if (bytes.size() > kMaxWorkspaceBytes) return tooLarge();
+    if (bytes.trimmed().isEmpty())
+        return fail(
+            QStringLiteral("%1: the file is empty; a workspace is a JSON object such as {\"format\": 1}")
+                .arg(path));
     QJsonParseError parseError;
     const QJsonDocument doc = QJsonDocument::fromJson(bytes, &parseError);
     if (parseError.error != QJsonParseError::NoError) {
-        if (error)
-            *error = QStringLiteral("%1: not valid JSON at offset %2: %3")
-                         .arg(path)
-                         .arg(parseError.offset)
-                         .arg(parseError.errorString());
-        return std::nullopt;
+        // QJsonDocument refuses a lone value ("null", "\"text\"", 3); say what it is rather than "illegal".
+        QByteArray start = bytes;
+        if (start.startsWith("\xEF\xBB\xBF")) start = start.mid(3);
+        start = start.trimmed();
+        if (!start.startsWith('{') && !start.startsWith('[')) {
+            QJsonParseError wrappedError;
+            const QJsonDocument wrapped = QJsonDocument::fromJson("[" + start + "]", &wrappedError);
+            if (wrappedError.error == QJsonParseError::NoError && wrapped.array().size() == 1)
+                return fail(
+                    QStringLiteral("%1: a workspace must be a JSON object such as {\"format\": 1}, not %2")
+                        .arg(path, jsonTypeName(wrapped.array().at(0))));
+        }
+        return fail(
+            QStringLiteral("%1:%2: not valid JSON: %3")
+                .arg(path, lineColumn(bytes, errorPosition(bytes, parseError)), parseError.errorString()));
     }
-    if (!doc.isObject()) {
-        if (error) *error = QStringLiteral("%1: a workspace must be a JSON object").arg(path);
-        return std::nullopt;
-    }
+    if (!doc.isObject())
+        return fail(
+            QStringLiteral("%1: a workspace must be a JSON object such as {\"format\": 1}, not an array")
+                .arg(path));
+    if (warnings) *warnings = repeatedKeys(bytes);
     // A relative dataset.path is relative to the workspace file, so a workspace travels with its data.
     QJsonObject raw = doc.object();
     QJsonObject dataset = raw.value(QStringLiteral("dataset")).toObject();

@@ -30,8 +30,12 @@ public:
     // the same category become warnings. On success the returned spec has every default filled in.
     static Parsed parse(const QJsonObject &raw);
 
-    // Reads a workspace file as JSON (no validation). On failure returns nullopt and sets *error.
-    static std::optional<QJsonObject> readFile(const QString &path, QString *error);
+    // Reads a workspace file as JSON (no validation). On failure returns nullopt and sets *error (naming the
+    // file, and line:column for a JSON syntax error). Only a regular file of at most a few MiB is read.
+    // *warnings gets what the JSON text says but the object cannot show: a key repeated within one object
+    // ("run.rounds: duplicate key, the last value is used").
+    static std::optional<QJsonObject> readFile(const QString &path, QString *error,
+                                               QList<SpecIssue> *warnings = nullptr);
     // Applies "section.key=value" to a raw workspace object. The value is read as JSON when it parses as
     // JSON (numbers, true/false, quoted strings), otherwise as a plain string.
     static bool applyOverride(QJsonObject &raw, const QString &assignment, QString *error);

@@ -12,6 +12,8 @@
 
 #include <zlib.h>
 
+#include <sys/stat.h>
+
 #include <numeric>
 
 using namespace fedwb;
@@ -366,6 +368,122 @@ private Q_SLOTS:
             g.write(bytes);
         }
         expectError(corrupt, QStringLiteral("corrupt"));
+    }
+
+    // Every way an IDX file can be wrong gives a SpecError naming dataset.path, the file and the problem.
+    void idxReadingRefusesBadFiles() {
+        QTemporaryDir dir;
+        auto expectError = [&](const QString &file, const QString &needle) {
+            try {
+                readIdxFile(file, QStringLiteral("dataset.path"));
+                QFAIL(qPrintable(QStringLiteral("no error for ") + file));
+            } catch (const SpecError &e) {
+                QCOMPARE(e.path(), QStringLiteral("dataset.path"));
+                const QString msg = QString::fromStdString(e.what());
+                QVERIFY2(msg.contains(needle), qPrintable(msg));
+                QVERIFY2(msg.contains(file), qPrintable(msg));
+            }
+        };
+        const auto writePlain = [](const QString &path, const QByteArray &bytes) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+        };
+        const QString empty = dir.filePath(QStringLiteral("empty.gz"));
+        writePlain(empty, {});
+        expectError(empty, QStringLiteral("empty"));
+        const QString emptyGz = dir.filePath(QStringLiteral("empty-stream.gz"));
+        writeGz(emptyGz, {});
+        expectError(emptyGz, QStringLiteral("no data"));
+        // A gzip file cut in half: zlib's "unexpected end of file".
+        const QString ok = dir.filePath(QStringLiteral("ok.gz"));
+        writeGz(ok, idxImages(5));
+        QFile okFile(ok);
+        QVERIFY(okFile.open(QIODevice::ReadOnly));
+        const QByteArray okBytes = okFile.readAll();
+        const QString cut = dir.filePath(QStringLiteral("cut.gz"));
+        writePlain(cut, okBytes.left(okBytes.size() / 2));
+        expectError(cut, QStringLiteral("truncated gzip"));
+        // Garbage that is not gzip is read as a plain file: its magic number is wrong.
+        const QString garbage = dir.filePath(QStringLiteral("garbage.gz"));
+        writePlain(garbage, QByteArray("this is not an IDX file at all\n"));
+        expectError(garbage, QStringLiteral("bad magic"));
+        // An IDX file of floats (type 0x0d) is not one of unsigned bytes.
+        const QString floats = dir.filePath(QStringLiteral("floats.gz"));
+        writeGz(floats, QByteArray::fromHex("00000d01") + be32(1) + QByteArray(4, 0));
+        expectError(floats, QStringLiteral("bad magic"));
+        const QString oversized = dir.filePath(QStringLiteral("over.gz"));
+        writeGz(oversized, idxImages(2) + QByteArray(3, 'x'));
+        expectError(oversized, QStringLiteral("oversized"));
+        // A header promising 4 GB of data is refused before anything is allocated.
+        const QString huge = dir.filePath(QStringLiteral("huge.gz"));
+        writeGz(huge, QByteArray::fromHex("00000803") + be32(60000000) + be32(28) + be32(28));
+        expectError(huge, QStringLiteral("more than"));
+        const QString header = dir.filePath(QStringLiteral("header.gz"));
+        writeGz(header, QByteArray::fromHex("00000803") + be32(1));
+        expectError(header, QStringLiteral("truncated header"));
+        // A folder or a FIFO under a data file's name: refused without opening (a FIFO would block).
+        const QString folder = dir.filePath(QStringLiteral("folder.gz"));
+        QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("folder.gz")));
+        expectError(folder, QStringLiteral("not a regular file"));
+        const QString fifo = dir.filePath(QStringLiteral("fifo.gz"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        expectError(fifo, QStringLiteral("not a regular file"));
+        expectError(QStringLiteral("/dev/zero"), QStringLiteral("not a regular file"));
+    }
+
+    // Whole folders: an empty training or test set, labels that do not match the images, a label out of
+    // range; each names the file. An empty test set used to pass and report a test accuracy of 0.
+    void fashionMnistRefusesBadFolders_data() {
+        QTest::addColumn<int>("trainImages");
+        QTest::addColumn<int>("trainLabels");
+        QTest::addColumn<int>("testImages");
+        QTest::addColumn<int>("testLabels");
+        QTest::addColumn<int>("badLabel"); // a label value written at sample 3 of the training labels, or -1
+        QTest::addColumn<QString>("file");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("empty test set") << 20 << 20 << 0 << 0 << -1 << "t10k-images-idx3-ubyte.gz"
+                                        << "0 images: the test set must not be empty";
+        QTest::newRow("empty training set") << 0 << 0 << 10 << 10 << -1 << "train-images-idx3-ubyte.gz"
+                                            << "0 images: the training set must not be empty";
+        QTest::newRow("fewer labels") << 20 << 19 << 10 << 10 << -1 << "train-labels-idx1-ubyte.gz"
+                                      << "holds 19 labels but";
+        QTest::newRow("more test labels") << 20 << 20 << 10 << 11 << -1 << "t10k-labels-idx1-ubyte.gz"
+                                          << "must match one to one";
+        QTest::newRow("label 10") << 20 << 20 << 10 << 10 << 10 << "train-labels-idx1-ubyte.gz"
+                                  << "label 10 of sample 3 is outside the classes 0..9";
+        QTest::newRow("label 255") << 20 << 20 << 10 << 10 << 255 << "train-labels-idx1-ubyte.gz"
+                                   << "label 255 of sample 3";
+    }
+    void fashionMnistRefusesBadFolders() {
+        QFETCH(int, trainImages);
+        QFETCH(int, trainLabels);
+        QFETCH(int, testImages);
+        QFETCH(int, testLabels);
+        QFETCH(int, badLabel);
+        QFETCH(QString, file);
+        QFETCH(QString, needle);
+        QTemporaryDir dir;
+        QByteArray labels = idxLabels(trainLabels);
+        if (badLabel >= 0) labels[8 + 3] = char(badLabel);
+        writeGz(dir.filePath(QStringLiteral("train-images-idx3-ubyte.gz")), idxImages(trainImages));
+        writeGz(dir.filePath(QStringLiteral("train-labels-idx1-ubyte.gz")), labels);
+        writeGz(dir.filePath(QStringLiteral("t10k-images-idx3-ubyte.gz")), idxImages(testImages));
+        writeGz(dir.filePath(QStringLiteral("t10k-labels-idx1-ubyte.gz")), idxLabels(testLabels));
+        const auto spec = specFrom(QJsonObject{
+            {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("path"), dir.path()}}},
+            {QStringLiteral("clients"), QJsonObject{{QStringLiteral("count"), 2}}},
+            {QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("iid")}}}});
+        // Through what `fedwb-cli validate` runs, so validate catches it before a run would.
+        try {
+            summarizePartition(spec);
+            QFAIL("no error");
+        } catch (const SpecError &e) {
+            QCOMPARE(e.path(), QStringLiteral("dataset.path"));
+            const QString msg = QString::fromStdString(e.what());
+            QVERIFY2(msg.contains(dir.filePath(file)), qPrintable(msg));
+            QVERIFY2(msg.contains(needle), qPrintable(msg));
+        }
     }
 
     void fashionMnistFromFolder() {

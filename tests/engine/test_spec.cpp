@@ -3,6 +3,7 @@
 #include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -10,9 +11,22 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
+
 using namespace fedwb;
 
 namespace {
+
+// Workspace texts with braces and brackets inside strings stay outside the test class (moc counts them).
+const char *const kDuplicateKeys = R"({"format": 1,
+  "run": {"rounds": 5, "seed": 1, "rounds": 7, "rounds": 9},
+  "clients": {"count": 4, "groups": [{"name": "a", "count": 2}, {"name": "b", "count": 1, "count": 2}]},
+  "training": {"note": "a \"quoted\" rounds, {not a key}: [", "lr": 0.1, "l\u0072": 0.2},
+  "model": {"name": "logreg"}, "strategy": {"name": "fedavg"},
+  "\u0066ormat": 1, "dataset": {"name": "synthetic", "seed": 3}, "partition": {"seed": 3}
+})";
+const char *const kNoDuplicateKeys =
+    R"({"format": 1, "a": [{"x": 1}, {"x": 2}, [{"x": 3}]], "b": {"x": {"x": 1}}})";
 
 QJsonObject object(const QByteArray &json) {
     QJsonParseError error;
@@ -605,13 +619,10 @@ private Q_SLOTS:
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(badJson);
         }
-        QJsonParseError expected;
-        QJsonDocument::fromJson(badJson, &expected);
-        QVERIFY(expected.error != QJsonParseError::NoError);
         error.clear();
         QVERIFY(!FederationSpec::readFile(bad, &error).has_value());
-        QVERIFY2(error.contains(bad), qPrintable(error));
-        QVERIFY2(error.contains(QStringLiteral("offset %1").arg(expected.offset)), qPrintable(error));
+        // line:column of the offending '}' (line 3, column 23), not a byte offset.
+        QVERIFY2(error.startsWith(bad + QStringLiteral(":3:23: not valid JSON: ")), qPrintable(error));
 
         const QString array = dir.filePath(QStringLiteral("array.fedwb"));
         {
@@ -625,6 +636,110 @@ private Q_SLOTS:
         QVERIFY2(error.contains(array), qPrintable(error));
 
         QVERIFY(!FederationSpec::readFile(missing, nullptr).has_value()); // error pointer is optional
+    }
+
+    // A lone JSON value is valid JSON but no workspace: say so, not "not valid JSON".
+    void readFileRefusesNonObjects_data() {
+        QTest::addColumn<QByteArray>("text");
+        QTest::addColumn<QString>("needle");
+        QTest::newRow("null") << QByteArray("null\n")
+                              << "must be a JSON object such as {\"format\": 1}, not null";
+        QTest::newRow("string") << QByteArray("  \"quickstart\"  ") << "not a string";
+        QTest::newRow("number") << QByteArray("1") << "not a number";
+        QTest::newRow("boolean") << QByteArray("true") << "not a boolean";
+        QTest::newRow("array") << QByteArray("[]") << "not an array";
+        QTest::newRow("bom null") << QByteArray("\xEF\xBB\xBFnull") << "not null";
+        // Syntax errors give line:column (columns count characters, not bytes).
+        QTest::newRow("bare word") << QByteArray("\n\n  nul") << ":3:3: not valid JSON: illegal value";
+        QTest::newRow("trailing garbage") << QByteArray("{\"format\": 1}\n\n  x") << ":3:3: not valid JSON";
+        QTest::newRow("unicode column")
+            << QByteArray("{\"name\": \"\xC3\xA9t\xC3\xA9\" \"run\": {}}") << ":1:16: not valid JSON";
+        QTest::newRow("unterminated") << QByteArray("{ \"format\": 1, ") << ":1:15: not valid JSON";
+    }
+    void readFileRefusesNonObjects() {
+        QFETCH(QByteArray, text);
+        QFETCH(QString, needle);
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("w.fedwb"));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(text);
+        }
+        QString error;
+        QVERIFY(!FederationSpec::readFile(path, &error).has_value());
+        QVERIFY2(error.startsWith(path), qPrintable(error));
+        QVERIFY2(error.contains(needle), qPrintable(error));
+    }
+
+    // Only a regular file of a few MiB is read: a folder, a FIFO (which would block in open()) and a device
+    // (/dev/zero never ends) are refused from their type, a huge file from its size.
+    void readFileRefusesNonFiles() {
+        QTemporaryDir dir;
+        QString error;
+        QVERIFY(!FederationSpec::readFile(dir.path(), &error).has_value());
+        QVERIFY2(error.contains(QLatin1String("is a folder")), qPrintable(error));
+
+        const QString fifo = dir.filePath(QStringLiteral("fifo.fedwb"));
+        QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+        QElapsedTimer clock;
+        clock.start();
+        QVERIFY(!FederationSpec::readFile(fifo, &error).has_value());
+        QVERIFY(clock.elapsed() < 5000);
+        QVERIFY2(error.startsWith(fifo) && error.contains(QLatin1String("not a regular file")),
+                 qPrintable(error));
+
+        for (const QString &device : {QStringLiteral("/dev/zero"), QStringLiteral("/dev/urandom")}) {
+            QVERIFY(!FederationSpec::readFile(device, &error).has_value());
+            QVERIFY2(error.startsWith(device) && error.contains(QLatin1String("not a regular file")),
+                     qPrintable(error));
+        }
+
+        const QString huge = dir.filePath(QStringLiteral("huge.fedwb"));
+        {
+            QFile f(huge);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write("{\"format\": 1, \"name\": \"");
+            QVERIFY(f.resize(5 * 1024 * 1024)); // sparse: costs no disk
+        }
+        QVERIFY(!FederationSpec::readFile(huge, &error).has_value());
+        QVERIFY2(error.startsWith(huge) &&
+                     error.contains(QLatin1String("too large for a workspace (more than 4 MiB)")),
+                 qPrintable(error));
+    }
+
+    // QJsonDocument keeps the last of a repeated key without a word; readFile warns, naming the key path.
+    void readFileWarnsAboutDuplicateKeys() {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("dup.fedwb"));
+        {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(kDuplicateKeys);
+        }
+        QString error;
+        QList<SpecIssue> warnings{{QStringLiteral("stale"), QStringLiteral("cleared")}};
+        const auto raw = FederationSpec::readFile(path, &error, &warnings);
+        QVERIFY2(raw.has_value(), qPrintable(error));
+        QStringList texts;
+        for (const SpecIssue &w : warnings)
+            texts.append(w.text());
+        QCOMPARE(texts, (QStringList{
+                            QStringLiteral("run.rounds: duplicate key, the last value is used"),
+                            QStringLiteral("clients.groups[1].count: duplicate key, the last value is used"),
+                            QStringLiteral("training.lr: duplicate key, the last value is used"),
+                            QStringLiteral("format: duplicate key, the last value is used")}));
+        QCOMPARE(raw->value(QStringLiteral("run")).toObject().value(QStringLiteral("rounds")).toInt(), 9);
+        // The same key in different objects ("seed", "name", "count") is no duplicate; neither is a file
+        // without repeats.
+        const QString clean = dir.filePath(QStringLiteral("clean.fedwb"));
+        {
+            QFile f(clean);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(kNoDuplicateKeys);
+        }
+        QVERIFY(FederationSpec::readFile(clean, &error, &warnings).has_value());
+        QVERIFY2(warnings.isEmpty(), qPrintable(warnings.value(0).text()));
     }
 
     void readFileReadsWithoutValidating() {

@@ -8,6 +8,7 @@
 #include "store/RunStore.h"
 
 #include <QAction>
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QImage>
@@ -24,6 +25,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
+
+#include <sys/stat.h>
 
 using namespace fedwb;
 
@@ -75,6 +78,22 @@ int distinctColors(const QImage &image) {
     return int(colors.size());
 }
 
+// What `fedwb-cli validate PATH` prints on stderr, one entry per line.
+QStringList cliValidate(const QString &path, int *exitCode) {
+    QProcess p;
+    p.start(QStringLiteral(FEDWB_CLI), {QStringLiteral("validate"), path});
+    if (!p.waitForFinished(60000)) p.kill();
+    p.waitForFinished();
+    *exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    return QString::fromUtf8(p.readAllStandardError()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
+QByteArray be32(quint32 v) {
+    QByteArray b(4, 0);
+    b[0] = char(v >> 24), b[1] = char(v >> 16), b[2] = char(v >> 8), b[3] = char(v);
+    return b;
+}
+
 } // namespace
 
 class TestMainWindow : public QObject {
@@ -85,6 +104,9 @@ private Q_SLOTS:
     void opensValidWorkspace();
     void showsInvalidWorkspace();
     void reportsUnreadableWorkspace();
+    void showsTheCliMessages_data();
+    void showsTheCliMessages();
+    void showsTheCliDataMessage();
     void runsTinyWorkspace();
     void stopsLongRun();
     void resumesStoppedRun();
@@ -197,6 +219,113 @@ void TestMainWindow::reportsUnreadableWorkspace() {
     file.close();
     QVERIFY(!w.openWorkspace(broken));
     QVERIFY(w.validationText().contains(QStringLiteral("JSON")));
+}
+
+// A workspace that fails to load shows, in the Design tab and in validationText(), the very lines
+// `fedwb-cli validate` prints.
+void TestMainWindow::showsTheCliMessages_data() {
+    QTest::addColumn<QByteArray>("text"); // the workspace file; "@fifo" and "@folder" for special files
+    QTest::addColumn<bool>("loads");
+    QTest::newRow("invalid JSON") << QByteArray("{\n  \"format\": 1,\n  \"run\": {\"rounds\": 3,}\n}\n")
+                                  << false;
+    QTest::newRow("null") << QByteArray("null") << false;
+    QTest::newRow("string") << QByteArray("\"quickstart\"") << false;
+    QTest::newRow("empty") << QByteArray("") << false;
+    QTest::newRow("FIFO") << QByteArray("@fifo") << false;
+    QTest::newRow("folder") << QByteArray("@folder") << false;
+    QTest::newRow("errors") << QByteArray(R"({"format": 1, "run": {"rounds": 0, "colour": 1},
+        "clients": {"count": 4, "per_round": 9}, "dataset": {"name": "synthetic"}})")
+                            << false;
+    QTest::newRow("duplicate keys, invalid")
+        << QByteArray(R"({"format": 1, "run": {"rounds": 3, "rounds": 0}})") << false;
+    QTest::newRow("duplicate keys, valid")
+        << QByteArray(R"({"format": 1, "dataset": {"name": "synthetic", "max_samples": 200},
+        "partition": {"name": "natural"}, "clients": {"count": 4, "count": 4},
+        "model": {"name": "logreg"}, "run": {"rounds": 1}})")
+        << true;
+}
+
+void TestMainWindow::showsTheCliMessages() {
+    QFETCH(QByteArray, text);
+    QFETCH(bool, loads);
+    const QString name =
+        QString::fromLatin1(QTest::currentDataTag()).replace(QLatin1Char(' '), QLatin1Char('-'));
+    QString path = m_dir.filePath(name + QStringLiteral(".fedwb"));
+    if (text == "@fifo") {
+        QFile::remove(path);
+        QCOMPARE(::mkfifo(QFile::encodeName(path).constData(), 0600), 0);
+    } else if (text == "@folder") {
+        QVERIFY(QDir().mkpath(path));
+    } else {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(text);
+    }
+    int exitCode = -1;
+    const QStringList cliLines = cliValidate(path, &exitCode);
+    QCOMPARE(exitCode, loads ? 0 : 2);
+    QVERIFY(!cliLines.isEmpty());
+
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("messages")));
+    QCOMPARE(w.openWorkspace(path), loads);
+    auto *problems = w.findChild<QLabel *>(QStringLiteral("designProblems"));
+    QVERIFY(problems);
+    QVERIFY(!problems->isHidden());
+    for (const QString &line : cliLines) {
+        if (line.endsWith(QLatin1String(": valid"))) continue;
+        QVERIFY2(w.validationText().contains(line),
+                 qPrintable(QStringLiteral("CLI: %1\nGUI: %2").arg(line, w.validationText())));
+        // The box lists warnings under a "Warnings" heading when the workspace loads, prefixed otherwise.
+        const QString shown = line.startsWith(QLatin1String("warning: ")) ? line.mid(9) : line;
+        QVERIFY2(problems->text().contains(shown.toHtmlEscaped()),
+                 qPrintable(QStringLiteral("CLI: %1\nGUI: %2").arg(line, problems->text())));
+    }
+}
+
+// Data files are read when a run starts: the failed run says what `fedwb-cli validate` says (here: an empty
+// test set, which used to give a test accuracy of 0).
+void TestMainWindow::showsTheCliDataMessage() {
+    const QString data = m_dir.filePath(QStringLiteral("empty-test-data"));
+    QVERIFY(QDir().mkpath(data));
+    const auto write = [&](const QString &file, const QByteArray &bytes) {
+        QFile f(data + QLatin1Char('/') + file);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(bytes);
+    };
+    // Plain (not gzip) IDX files: 20 training images and labels, no test images.
+    write(QStringLiteral("train-images-idx3-ubyte"),
+          QByteArray::fromHex("00000803") + be32(20) + be32(28) + be32(28) + QByteArray(20 * 784, 7));
+    write(QStringLiteral("train-labels-idx1-ubyte"),
+          QByteArray::fromHex("00000801") + be32(20) + QByteArray(20, 3));
+    write(QStringLiteral("t10k-images-idx3-ubyte"),
+          QByteArray::fromHex("00000803") + be32(0) + be32(28) + be32(28));
+    write(QStringLiteral("t10k-labels-idx1-ubyte"), QByteArray::fromHex("00000801") + be32(0));
+    QJsonObject ws = tinyWorkspace(1);
+    ws.insert(QStringLiteral("dataset"),
+              QJsonObject{{QStringLiteral("name"), QStringLiteral("fashion-mnist")},
+                          {QStringLiteral("path"), data}});
+    ws.insert(QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("iid")}});
+    const QString path = writeWorkspace(QStringLiteral("empty-test"), ws);
+    int exitCode = -1;
+    const QStringList cliLines = cliValidate(path, &exitCode);
+    QCOMPARE(exitCode, 2);
+    QCOMPARE(cliLines.size(), 1);
+    QVERIFY2(cliLines.first().contains(QStringLiteral("t10k-images-idx3-ubyte holds 0 images")),
+             qPrintable(cliLines.first()));
+
+    MainWindow w;
+    w.setDatabasePath(dbPath(QStringLiteral("empty-test")));
+    QVERIFY(w.openWorkspace(path));
+    QSignalSpy finished(&w, &MainWindow::runFinished);
+    w.startRun();
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
+    const auto summary = finished.at(0).at(0).value<RunSummary>();
+    QCOMPARE(runStatusName(summary.status), runStatusName(RunStatus::Failed));
+    QVERIFY2(summary.message.contains(cliLines.first()), qPrintable(summary.message));
+    QVERIFY2(w.statusBar()->currentMessage().contains(cliLines.first()),
+             qPrintable(w.statusBar()->currentMessage()));
+    QVERIFY(!summary.finalTestAccuracy); // no accuracy measured over no images
 }
 
 void TestMainWindow::runsTinyWorkspace() {
