@@ -37,7 +37,8 @@ QTextStream &err() {
 }
 
 // Exit codes (README): 0 finished, 1 failed (a store that cannot be written, an internal error), 2 invalid
-// input or usage, 3 stopped by a signal (SIGINT, SIGTERM, SIGHUP; resumable), 4 diverged (NaN/Inf).
+// input or usage (also a run that fails on its workspace or data: missing files, impossible partition), 3
+// stopped by a signal (SIGINT, SIGTERM, SIGHUP; resumable), 4 diverged (NaN/Inf).
 constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitStopped = 3, kExitDiverged = 4;
 
 const char *kUsage = R"(usage: fedwb-cli COMMAND [options]
@@ -366,7 +367,7 @@ int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &hea
         out() << "\n";
     }
     out().flush();
-    if (failed) return kExitFailed;
+    if (failed) return summary.inputError && !storeFailed ? kExitUsage : kExitFailed; // data: as validate
     if (summary.status == RunStatus::Stopped) return kExitStopped;
     if (summary.status == RunStatus::Diverged) return kExitDiverged;
     return kExitOk;

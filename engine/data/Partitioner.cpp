@@ -268,7 +268,17 @@ std::vector<ClientShard> partitionDataset(const Partitioner &partitioner, const 
     const std::int64_t n = std::int64_t(in.labels->size());
     if (in.clientCount < 1)
         throw PartitionError(QStringLiteral("clients.count"), QStringLiteral("must be at least 1"));
-    if (std::int64_t(in.clientCount) * in.minSamples > n)
+    if (std::int64_t(in.clientCount) * in.minSamples > n) {
+        // With fewer samples than two a client, no min_samples helps: the population is too large.
+        if (n / in.clientCount < 2)
+            throw PartitionError(
+                QStringLiteral("clients.count"),
+                QStringLiteral("%1 clients need at least %2 samples (2 each); the training pool has "
+                               "%3. Allowed here: at most %4 clients (or more data)")
+                    .arg(in.clientCount)
+                    .arg(2 * std::int64_t(in.clientCount))
+                    .arg(n)
+                    .arg(std::max<std::int64_t>(1, n / 2)));
         throw PartitionError(
             QStringLiteral("partition.min_samples"),
             QStringLiteral("%1 clients x %2 samples need %3 samples; the training pool has %4. Allowed here: "
@@ -278,6 +288,7 @@ std::vector<ClientShard> partitionDataset(const Partitioner &partitioner, const 
                 .arg(std::int64_t(in.clientCount) * in.minSamples)
                 .arg(n)
                 .arg(n / in.clientCount));
+    }
     const auto assignment = partitioner.assign(in);
     std::vector<ClientShard> shards(assignment.size());
     for (std::size_t c = 0; c < assignment.size(); ++c) {

@@ -151,6 +151,7 @@ RunSummary Run::exec() {
     } catch (const SpecError &e) {
         summary.status = RunStatus::Failed;
         summary.message = QString::fromStdString(e.what());
+        summary.inputError = true;
     } catch (const c10::Error &e) { // torch's message without its C++ backtrace
         summary.status = RunStatus::Failed;
         summary.message =

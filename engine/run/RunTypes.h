@@ -67,6 +67,7 @@ struct RunSummary {
     double wallSeconds = 0;
     QString message;       // why, for Failed, Diverged and a budget stop
     int divergedRound = 0; // Diverged: the round whose loss or parameters were not finite (not recorded)
+    bool inputError = false; // Failed because of the workspace or its data (the message names the key)
 };
 
 } // namespace fedwb

@@ -239,7 +239,9 @@ ComponentCheck byzantineBound(int factor) {
                                .arg(n)});
         // Multi-Krum averages at most the n - f best-scored updates (Blanchard et al.): more would take in
         // the byzantine ones.
-        const int selected = int(spec.integer(QStringLiteral("strategy.selected")));
+        const int selected = spec.section(QStringLiteral("strategy")).contains(QStringLiteral("selected"))
+                                 ? int(spec.integer(QStringLiteral("strategy.selected")))
+                                 : 0; // Krum and Bulyan have no `selected`
         if (selected > n - f)
             errors.append(
                 {QStringLiteral("strategy.selected"),

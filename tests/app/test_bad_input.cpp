@@ -158,7 +158,7 @@ const std::vector<Row> &rows() {
         {"empty training set", FASHION("empty-train"), kValidate, 2,
          "%DIR%/data/empty-train/train-images-idx3-ubyte.gz holds 0 images: the training set must not be "
          "empty"},
-        {"empty test set for run", FASHION("empty-test"), cmd({"run", "%WS%", "--db", "%NEWDB%"}), 1,
+        {"empty test set for run", FASHION("empty-test"), cmd({"run", "%WS%", "--db", "%NEWDB%"}), 2,
          "%DIR%/data/empty-test/t10k-images-idx3-ubyte.gz holds 0 images"},
         {"empty test set for partition", FASHION("empty-test"), cmd({"partition", "%WS%"}), 2,
          "t10k-images-idx3-ubyte.gz holds 0 images"},
@@ -205,7 +205,14 @@ const std::vector<Row> &rows() {
          "partition.name: 'natural' needs samples that carry client ids"},
         {"more clients than samples", FASHION("good"),
          validateWith({"clients.count=30", "clients.per_round=2"}), 2,
-         "partition.min_samples: 30 clients x 10 samples need 300 samples; the training pool has 40"},
+         "clients.count: 30 clients need at least 60 samples (2 each); the training pool has 40. Allowed "
+         "here: "
+         "at most 20 clients"},
+        {"min_samples above the pool", FASHION("good"),
+         validateWith({"clients.count=4", "clients.per_round=2", "partition.min_samples=20"}), 2,
+         "partition.min_samples: 4 clients x 20 samples need 80 samples; the training pool has 40. Allowed "
+         "here: "
+         "at most 10"},
 
         // --- clients ------------------------------------------------------------------------------------
         {"clients.count 0", "{}", validateWith({"clients.count=0"}), 2, "clients.count: 0 is out of range"},
