@@ -241,6 +241,13 @@ struct RunStore::Impl {
         return false;
     }
 
+    // Inside a transaction: records the error and ends the transaction without a trace.
+    bool failAndRollBack(const QString &what, const QSqlQuery &q) {
+        fail(what, q);
+        rollback();
+        return false;
+    }
+
     bool exec(const QString &sql, const QString &what) {
         QSqlQuery q(db);
         if (!q.exec(sql)) return fail(what, q);
@@ -628,11 +635,6 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
     if (!d->open) return false;
     const QString what = QStringLiteral("could not record round %1 of run %2").arg(m.round).arg(runId);
     if (!d->begin()) return false;
-    const auto failAndRollBack = [&](const QSqlQuery &q) {
-        d->fail(what, q);
-        d->rollback();
-        return false;
-    };
     {
         QSqlQuery q(d->db);
         q.prepare(QStringLiteral(
@@ -660,7 +662,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         q.addBindValue(qint64(m.bytesUp));
         q.addBindValue(qint64(m.bytesDown));
         q.addBindValue(finiteValue(m.clientLr));
-        if (!q.exec()) return failAndRollBack(q);
+        if (!q.exec()) return d->failAndRollBack(what, q);
     }
     if (!m.clients.empty()) {
         QSqlQuery q(d->db);
@@ -681,7 +683,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             q.bindValue(9, text(c.group));
             q.bindValue(10, optionalValue(c.personalAccuracy));
             q.bindValue(11, qint64(c.steps));
-            if (!q.exec()) return failAndRollBack(q);
+            if (!q.exec()) return d->failAndRollBack(what, q);
         }
     }
     if (!m.checkpoint.isEmpty()) { // the RunState after this round, in the round's own transaction
@@ -691,7 +693,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         q.addBindValue(runId);
         q.addBindValue(m.round);
         q.addBindValue(m.checkpoint);
-        if (!q.exec()) return failAndRollBack(q);
+        if (!q.exec()) return d->failAndRollBack(what, q);
         QSqlQuery prune(d->db);
         prune.prepare(
             QStringLiteral("DELETE FROM checkpoints WHERE run_id = ? AND round NOT IN (SELECT round FROM "
@@ -699,7 +701,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         prune.addBindValue(runId);
         prune.addBindValue(runId);
         prune.addBindValue(std::max(1, checkpointsKept));
-        if (!prune.exec()) return failAndRollBack(prune);
+        if (!prune.exec()) return d->failAndRollBack(what, prune);
     }
     {
         QSqlQuery q(d->db);
@@ -715,7 +717,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             q.addBindValue(m.round);
         }
         q.addBindValue(runId);
-        if (!q.exec()) return failAndRollBack(q);
+        if (!q.exec()) return d->failAndRollBack(what, q);
     }
     if (!d->commit()) {
         d->lastError = what + QStringLiteral(": ") + d->lastError;
@@ -766,16 +768,11 @@ bool RunStore::continueRun(qint64 runId, int fromRound, const QJsonObject &spec,
     if (!d->open) return false;
     const QString what = QStringLiteral("could not continue run %1").arg(runId);
     if (!d->begin()) return false;
-    const auto failAndRollBack = [&](const QSqlQuery &q) {
-        d->fail(what, q);
-        d->rollback();
-        return false;
-    };
     {
         QSqlQuery q(d->db);
         q.prepare(QStringLiteral("SELECT status FROM runs WHERE id = ?"));
         q.addBindValue(runId);
-        if (!q.exec()) return failAndRollBack(q);
+        if (!q.exec()) return d->failAndRollBack(what, q);
         if (!q.next()) {
             d->rollback();
             return d->fail(what + QStringLiteral(": no such run"));
@@ -791,7 +788,7 @@ bool RunStore::continueRun(qint64 runId, int fromRound, const QJsonObject &spec,
         q.prepare(QStringLiteral("DELETE FROM %1 WHERE run_id = ? AND round > ?").arg(QLatin1String(table)));
         q.addBindValue(runId);
         q.addBindValue(fromRound);
-        if (!q.exec()) return failAndRollBack(q);
+        if (!q.exec()) return d->failAndRollBack(what, q);
     }
     QSqlQuery q(d->db);
     q.prepare(QStringLiteral(
@@ -809,7 +806,7 @@ bool RunStore::continueRun(qint64 runId, int fromRound, const QJsonObject &spec,
     q.addBindValue(QSysInfo::machineHostName());
     q.addBindValue(processStartKey(QCoreApplication::applicationPid()));
     q.addBindValue(runId);
-    if (!q.exec()) return failAndRollBack(q);
+    if (!q.exec()) return d->failAndRollBack(what, q);
     if (!d->commit()) {
         d->rollback();
         return false;

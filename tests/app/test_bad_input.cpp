@@ -13,9 +13,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "../idx_files.h"
+#include "cli_support.h"
+
 #include <zlib.h>
 
 #include <sys/stat.h>
+
+using namespace fedwb::test;
 
 namespace {
 
@@ -325,38 +330,10 @@ const std::vector<Row> &rows() {
     return table;
 }
 
-void writeGz(const QString &path, const QByteArray &bytes) {
-    gzFile f = gzopen(QFile::encodeName(path).constData(), "wb");
-    QVERIFY(f);
-    QCOMPARE(gzwrite(f, bytes.constData(), unsigned(bytes.size())), int(bytes.size()));
-    QCOMPARE(gzclose(f), Z_OK);
-}
-
 void writeFile(const QString &path, const QByteArray &bytes) {
     QFile f(path);
     QVERIFY2(f.open(QIODevice::WriteOnly | QIODevice::Truncate), qPrintable(path));
     QCOMPARE(f.write(bytes), bytes.size());
-}
-
-QByteArray be32(quint32 v) {
-    QByteArray b(4, 0);
-    b[0] = char(v >> 24), b[1] = char(v >> 16), b[2] = char(v >> 8), b[3] = char(v);
-    return b;
-}
-
-QByteArray idxImages(int n, int side = 28) {
-    QByteArray b =
-        QByteArray::fromHex("00000803") + be32(quint32(n)) + be32(quint32(side)) + be32(quint32(side));
-    for (int i = 0; i < n * side * side; ++i)
-        b.append(char(i % 251));
-    return b;
-}
-
-QByteArray idxLabels(int n) {
-    QByteArray b = QByteArray::fromHex("00000801") + be32(quint32(n));
-    for (int i = 0; i < n; ++i)
-        b.append(char(i % 10));
-    return b;
 }
 
 QByteArray sha256(const QString &path) {
@@ -382,27 +359,6 @@ QJsonObject merged(QJsonObject base, const QJsonObject &over) {
         }
     }
     return base;
-}
-
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-    bool timedOut = false;
-};
-
-Result cli(const QStringList &args) {
-    QProcess p;
-    p.start(QStringLiteral(FEDWB_CLI), args);
-    Result r;
-    if (!p.waitForFinished(60000)) {
-        r.timedOut = true;
-        p.kill();
-        p.waitForFinished();
-    }
-    r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
 }
 
 } // namespace
@@ -569,7 +525,7 @@ void TestBadInput::matrix() {
     const QString keep = r.unchanged ? m_dir + QLatin1Char('/') + QString::fromUtf8(r.unchanged) : QString();
     const QByteArray before = keep.isEmpty() ? QByteArray() : sha256(keep);
 
-    const Result result = cli(args);
+    const Result result = cli(args, 60000);
     const QString what = QStringLiteral("fedwb-cli %1\nexit %2%3\nstdout: %4\nstderr: %5")
                              .arg(args.join(QLatin1Char(' ')))
                              .arg(result.exitCode)

@@ -1,4 +1,6 @@
 // fedwb-cli as a user runs it: exit codes, messages, JSON/CSV output, and a run killed with SIGKILL mid-way.
+#include "cli_support.h"
+
 #include <QDirIterator>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -11,41 +13,13 @@
 
 #include <csignal>
 
+using namespace fedwb::test;
+
 namespace {
-
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-};
-
-Result cli(const QStringList &args, int timeoutMs = 240000) {
-    QProcess p;
-    p.start(QStringLiteral(FEDWB_CLI), args);
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
 
 const QString kQuickstart = QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb");
 
-// Quick federation: Synthetic(0.5, 0.5) over 8 natural clients, logistic regression.
-const char *kSynthetic = R"({
-  "format": 1, "name": "synthetic test",
-  "dataset": {"name": "synthetic", "alpha": 0.5, "beta": 0.5},
-  "partition": {"name": "natural"},
-  "clients": {"count": 8, "per_round": 0.5},
-  "model": {"name": "logreg"},
-  "training": {"lr": 0.05, "batch_size": 16},
-  "run": {"rounds": 3, "seed": 3, "threads": 2}
-})";
-
-QString lastLine(const QString &text) {
-    const QStringList lines = text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-    return lines.isEmpty() ? QString() : lines.last();
-}
+const QByteArray kSynthetic = syntheticWorkspace(3, 2);
 
 } // namespace
 
@@ -147,7 +121,7 @@ private Q_SLOTS:
             cli({QStringLiteral("run"), kQuickstart, QStringLiteral("--json"), QStringLiteral("--db"), m_db,
                  QStringLiteral("--set"), QStringLiteral("run.rounds=0")});
         QCOMPARE(invalid.exitCode, 2);
-        const QJsonObject o = QJsonDocument::fromJson(lastLine(invalid.out).toUtf8()).object();
+        const QJsonObject o = invalid.json();
         QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("invalid"));
         QVERIFY(o.value(QStringLiteral("errors"))
                     .toArray()
@@ -170,7 +144,7 @@ private Q_SLOTS:
         const Result r =
             cli({QStringLiteral("run"), m_workspace, QStringLiteral("--db"), m_db, QStringLiteral("--json")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const QJsonObject o = QJsonDocument::fromJson(lastLine(r.out).toUtf8()).object();
+        const QJsonObject o = r.json();
         QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
         QCOMPARE(o.value(QStringLiteral("rounds")).toInt(), 3);
         const double acc = o.value(QStringLiteral("final_test_accuracy")).toDouble(-1);
@@ -231,8 +205,8 @@ private Q_SLOTS:
         const Result b =
             cli({QStringLiteral("run"), m_workspace, QStringLiteral("--db"), m_db, QStringLiteral("--json"),
                  QStringLiteral("--set"), QStringLiteral("run.threads=2")});
-        const QJsonObject oa = QJsonDocument::fromJson(lastLine(a.out).toUtf8()).object();
-        const QJsonObject ob = QJsonDocument::fromJson(lastLine(b.out).toUtf8()).object();
+        const QJsonObject oa = a.json();
+        const QJsonObject ob = b.json();
         // Both runs must have finished: two failed runs would agree too.
         QCOMPARE(oa.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
         QCOMPARE(ob.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
@@ -360,7 +334,7 @@ private Q_SLOTS:
                 args << QStringLiteral("--set") << QStringLiteral("clients.per_round=7");
             const Result r = cli(args, 300000);
             QVERIFY2(r.exitCode == 0, qPrintable(name + QStringLiteral(": ") + r.err + r.out.right(300)));
-            const QJsonObject o = QJsonDocument::fromJson(lastLine(r.out).toUtf8()).object();
+            const QJsonObject o = r.json();
             QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
             const double acc = o.value(QStringLiteral("final_test_accuracy")).toDouble();
             qInfo("%s: %.4f after 2 rounds", qPrintable(name), acc);
@@ -376,7 +350,7 @@ private Q_SLOTS:
             cli({QStringLiteral("run"), kQuickstart, QStringLiteral("--db"), db, QStringLiteral("--json")},
                 600000);
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
-        const QJsonObject o = QJsonDocument::fromJson(lastLine(r.out).toUtf8()).object();
+        const QJsonObject o = r.json();
         QCOMPARE(o.value(QStringLiteral("rounds")).toInt(), 20);
         const double acc = o.value(QStringLiteral("final_test_accuracy")).toDouble();
         QVERIFY2(acc >= 0.82, qPrintable(QString::number(acc)));

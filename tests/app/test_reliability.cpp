@@ -1,6 +1,8 @@
 // fedwb-cli when things go wrong, as users meet it: runs stopped, killed and resumed (bitwise the same model
 // as an uninterrupted run), a disk that fills up mid-run, read-only stores, two processes writing one store,
 // output that must survive a kill, and exit codes that tell what happened.
+#include "cli_support.h"
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -18,31 +20,9 @@
 #include <csignal>
 #include <unistd.h>
 
+using namespace fedwb::test;
+
 namespace {
-
-struct Result {
-    int exitCode = -1;
-    QString out, err;
-    QJsonObject json() const { // the last stdout line
-        const QStringList lines = out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
-        return lines.isEmpty() ? QJsonObject() : QJsonDocument::fromJson(lines.last().toUtf8()).object();
-    }
-};
-
-Result finished(QProcess &p, int timeoutMs = 240000) {
-    if (!p.waitForFinished(timeoutMs)) {
-        p.kill();
-        p.waitForFinished();
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
-
-Result cli(const QStringList &args) {
-    QProcess p;
-    p.start(QStringLiteral(FEDWB_CLI), args);
-    return finished(p);
-}
 
 // fedwb-cli under a file size limit (KiB): writes beyond it fail with EFBIG, as on a full disk.
 Result cliWithFileLimit(int kib, const QStringList &args) {
@@ -64,15 +44,7 @@ const QStringList kSmallQuickstart{QStringLiteral("--set"), QStringLiteral("mode
                                    QStringLiteral("--set"), QStringLiteral("dataset.train_limit=6000"),
                                    QStringLiteral("--set"), QStringLiteral("dataset.test_limit=1000")};
 
-const char *kSynthetic = R"({
-  "format": 1, "name": "synthetic",
-  "dataset": {"name": "synthetic", "alpha": 0.5, "beta": 0.5},
-  "partition": {"name": "natural"},
-  "clients": {"count": 8, "per_round": 0.5},
-  "model": {"name": "logreg"},
-  "training": {"lr": 0.05, "batch_size": 16},
-  "run": {"rounds": 200, "seed": 3, "threads": 1}
-})";
+const QByteArray kSynthetic = syntheticWorkspace(200, 1);
 
 // Direct reads of a store, independent of RunStore.
 class Sql {

@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "../idx_files.h"
+
 #include <zlib.h>
 
 #include <sys/stat.h>
@@ -17,6 +19,7 @@
 #include <numeric>
 
 using namespace fedwb;
+using namespace fedwb::test;
 
 namespace {
 
@@ -27,31 +30,17 @@ FederationSpec specFrom(QJsonObject raw) {
     return *parsed.spec;
 }
 
-void writeGz(const QString &path, const QByteArray &bytes) {
-    gzFile f = gzopen(QFile::encodeName(path).constData(), "wb");
-    QVERIFY(f);
-    QCOMPARE(gzwrite(f, bytes.constData(), unsigned(bytes.size())), int(bytes.size()));
-    gzclose(f);
-}
-
-QByteArray be32(quint32 v) {
-    QByteArray b(4, 0);
-    b[0] = char(v >> 24), b[1] = char(v >> 16), b[2] = char(v >> 8), b[3] = char(v);
-    return b;
-}
-
-QByteArray idxImages(int n) {
-    QByteArray b = QByteArray::fromHex("00000803") + be32(quint32(n)) + be32(28) + be32(28);
-    for (int i = 0; i < n * 784; ++i)
-        b.append(char(i % 251));
-    return b;
-}
-
-QByteArray idxLabels(int n) {
-    QByteArray b = QByteArray::fromHex("00000801") + be32(quint32(n));
-    for (int i = 0; i < n; ++i)
-        b.append(char(i % 10));
-    return b;
+// Reading `file` fails with a SpecError naming dataset.path, the file and `needle`.
+void expectIdxError(const QString &file, const QString &needle) {
+    try {
+        readIdxFile(file, QStringLiteral("dataset.path"));
+        QFAIL(qPrintable(QStringLiteral("no error for ") + file));
+    } catch (const SpecError &e) {
+        QCOMPARE(e.path(), QStringLiteral("dataset.path"));
+        const QString msg = QString::fromStdString(e.what());
+        QVERIFY2(msg.contains(needle), qPrintable(msg));
+        QVERIFY2(msg.contains(file), qPrintable(msg));
+    }
 }
 
 const QString kFashion = QStringLiteral("/usr/share/datasets/fashion-mnist");
@@ -338,24 +327,13 @@ private Q_SLOTS:
         QCOMPARE(int(a.data.size()), 3 * 784);
         QCOMPARE(int(a.data[300]), 300 % 251);
 
-        auto expectError = [&](const QString &file, const QString &needle) {
-            try {
-                readIdxFile(file, QStringLiteral("dataset.path"));
-                QFAIL(qPrintable(QStringLiteral("no error for ") + file));
-            } catch (const SpecError &e) {
-                QCOMPARE(e.path(), QStringLiteral("dataset.path"));
-                const QString msg = QString::fromStdString(e.what());
-                QVERIFY2(msg.contains(needle), qPrintable(msg));
-                QVERIFY2(msg.contains(file), qPrintable(msg));
-            }
-        };
-        expectError(dir.filePath(QStringLiteral("missing.gz")), QStringLiteral("missing"));
+        expectIdxError(dir.filePath(QStringLiteral("missing.gz")), QStringLiteral("missing"));
         const QString badMagic = dir.filePath(QStringLiteral("magic.gz"));
         writeGz(badMagic, QByteArray::fromHex("12345678") + be32(1));
-        expectError(badMagic, QStringLiteral("magic"));
+        expectIdxError(badMagic, QStringLiteral("magic"));
         const QString truncated = dir.filePath(QStringLiteral("trunc.gz"));
         writeGz(truncated, idxImages(3).left(4 + 12 + 784 * 2));
-        expectError(truncated, QStringLiteral("truncated"));
+        expectIdxError(truncated, QStringLiteral("truncated"));
         const QString corrupt = dir.filePath(QStringLiteral("corrupt.gz"));
         {
             QFile f(ok);
@@ -367,23 +345,12 @@ private Q_SLOTS:
             QVERIFY(g.open(QIODevice::WriteOnly));
             g.write(bytes);
         }
-        expectError(corrupt, QStringLiteral("corrupt"));
+        expectIdxError(corrupt, QStringLiteral("corrupt"));
     }
 
     // Every way an IDX file can be wrong gives a SpecError naming dataset.path, the file and the problem.
     void idxReadingRefusesBadFiles() {
         QTemporaryDir dir;
-        auto expectError = [&](const QString &file, const QString &needle) {
-            try {
-                readIdxFile(file, QStringLiteral("dataset.path"));
-                QFAIL(qPrintable(QStringLiteral("no error for ") + file));
-            } catch (const SpecError &e) {
-                QCOMPARE(e.path(), QStringLiteral("dataset.path"));
-                const QString msg = QString::fromStdString(e.what());
-                QVERIFY2(msg.contains(needle), qPrintable(msg));
-                QVERIFY2(msg.contains(file), qPrintable(msg));
-            }
-        };
         const auto writePlain = [](const QString &path, const QByteArray &bytes) {
             QFile f(path);
             QVERIFY(f.open(QIODevice::WriteOnly));
@@ -391,10 +358,10 @@ private Q_SLOTS:
         };
         const QString empty = dir.filePath(QStringLiteral("empty.gz"));
         writePlain(empty, {});
-        expectError(empty, QStringLiteral("empty"));
+        expectIdxError(empty, QStringLiteral("empty"));
         const QString emptyGz = dir.filePath(QStringLiteral("empty-stream.gz"));
         writeGz(emptyGz, {});
-        expectError(emptyGz, QStringLiteral("no data"));
+        expectIdxError(emptyGz, QStringLiteral("no data"));
         // A gzip file cut in half: zlib's "unexpected end of file".
         const QString ok = dir.filePath(QStringLiteral("ok.gz"));
         writeGz(ok, idxImages(5));
@@ -403,33 +370,33 @@ private Q_SLOTS:
         const QByteArray okBytes = okFile.readAll();
         const QString cut = dir.filePath(QStringLiteral("cut.gz"));
         writePlain(cut, okBytes.left(okBytes.size() / 2));
-        expectError(cut, QStringLiteral("truncated gzip"));
+        expectIdxError(cut, QStringLiteral("truncated gzip"));
         // Garbage that is not gzip is read as a plain file: its magic number is wrong.
         const QString garbage = dir.filePath(QStringLiteral("garbage.gz"));
         writePlain(garbage, QByteArray("this is not an IDX file at all\n"));
-        expectError(garbage, QStringLiteral("bad magic"));
+        expectIdxError(garbage, QStringLiteral("bad magic"));
         // An IDX file of floats (type 0x0d) is not one of unsigned bytes.
         const QString floats = dir.filePath(QStringLiteral("floats.gz"));
         writeGz(floats, QByteArray::fromHex("00000d01") + be32(1) + QByteArray(4, 0));
-        expectError(floats, QStringLiteral("bad magic"));
+        expectIdxError(floats, QStringLiteral("bad magic"));
         const QString oversized = dir.filePath(QStringLiteral("over.gz"));
         writeGz(oversized, idxImages(2) + QByteArray(3, 'x'));
-        expectError(oversized, QStringLiteral("oversized"));
+        expectIdxError(oversized, QStringLiteral("oversized"));
         // A header promising 4 GB of data is refused before anything is allocated.
         const QString huge = dir.filePath(QStringLiteral("huge.gz"));
         writeGz(huge, QByteArray::fromHex("00000803") + be32(60000000) + be32(28) + be32(28));
-        expectError(huge, QStringLiteral("more than"));
+        expectIdxError(huge, QStringLiteral("more than"));
         const QString header = dir.filePath(QStringLiteral("header.gz"));
         writeGz(header, QByteArray::fromHex("00000803") + be32(1));
-        expectError(header, QStringLiteral("truncated header"));
+        expectIdxError(header, QStringLiteral("truncated header"));
         // A folder or a FIFO under a data file's name: refused without opening (a FIFO would block).
         const QString folder = dir.filePath(QStringLiteral("folder.gz"));
         QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("folder.gz")));
-        expectError(folder, QStringLiteral("not a regular file"));
+        expectIdxError(folder, QStringLiteral("not a regular file"));
         const QString fifo = dir.filePath(QStringLiteral("fifo.gz"));
         QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
-        expectError(fifo, QStringLiteral("not a regular file"));
-        expectError(QStringLiteral("/dev/zero"), QStringLiteral("not a regular file"));
+        expectIdxError(fifo, QStringLiteral("not a regular file"));
+        expectIdxError(QStringLiteral("/dev/zero"), QStringLiteral("not a regular file"));
     }
 
     // Whole folders: an empty training or test set, labels that do not match the images, a label out of
