@@ -1,4 +1,5 @@
 // fedwb-cli: runs workspaces headless (scripts, CI, benchmarks). Argument parsing and printing only.
+#include "privacy/Accountant.h"
 #include "run/Experiment.h"
 #include "run/Run.h"
 #include "run/StoreRecorder.h"
@@ -21,6 +22,8 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <stdexcept>
 #include <unistd.h>
 
 using namespace fedwb;
@@ -58,6 +61,10 @@ commands:
                             every round of a run with its metrics (written whole or not at all;
                             an output that is a SQLite file, the store above all, needs --force)
   schema [--json]           every registered component and its parameters
+  dp-calibrate --rate Q --rounds R --delta D --target-epsilon E [--sampling poisson|fixed] [--json]
+                            the smallest noise multiplier (within 1e-4) whose (epsilon, delta) after R
+                            rounds of the sampled Gaussian mechanism (rate Q in (0, 1]) is <= E (RDP
+                            accountant; fixed = Q N of N without replacement, replace-one neighbours)
 
 exit codes: 0 done, 1 failed, 2 invalid input or usage, 3 stopped (SIGINT/SIGTERM), 4 diverged
 
@@ -71,6 +78,10 @@ struct Args {
     qint64 runId = -1;
     bool json = false;
     bool force = false;
+    // dp-calibrate
+    std::optional<double> rate, delta, targetEpsilon;
+    std::optional<qint64> rounds;
+    QString sampling = QStringLiteral("poisson");
 };
 
 bool parseArgs(const QStringList &argv, Args &a, QString *error) {
@@ -113,6 +124,37 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
             a.runId = v.toLongLong(&ok);
             if (!ok || a.runId < 1) {
                 *error = QStringLiteral("--run %1: expected a run id (a whole number >= 1)").arg(v);
+                return false;
+            }
+        } else if (arg == QLatin1String("--rate") || arg == QLatin1String("--delta") ||
+                   arg == QLatin1String("--target-epsilon")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const double x = v.toDouble(&ok);
+            const bool rate = arg == QLatin1String("--rate"), delta = arg == QLatin1String("--delta");
+            const bool inRange = rate ? x > 0 && x <= 1 : delta ? x > 0 && x < 1 : x > 0 && std::isfinite(x);
+            if (!ok || !inRange) {
+                *error = QStringLiteral("%1 %2: out of range; allowed: %3")
+                             .arg(arg, v,
+                                  rate    ? QStringLiteral("a number in (0, 1]")
+                                  : delta ? QStringLiteral("a number in (0, 1)")
+                                          : QStringLiteral("a number > 0"));
+                return false;
+            }
+            (rate ? a.rate : delta ? a.delta : a.targetEpsilon) = x;
+        } else if (arg == QLatin1String("--rounds")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const qint64 r = v.toLongLong(&ok);
+            if (!ok || r < 1) {
+                *error = QStringLiteral("--rounds %1: out of range; allowed: an integer >= 1").arg(v);
+                return false;
+            }
+            a.rounds = r;
+        } else if (arg == QLatin1String("--sampling")) {
+            if (!value(a.sampling)) return false;
+            if (a.sampling != QLatin1String("poisson") && a.sampling != QLatin1String("fixed")) {
+                *error = QStringLiteral("--sampling %1: allowed: poisson, fixed").arg(a.sampling);
                 return false;
             }
         } else if (arg == QLatin1String("--json")) {
@@ -690,6 +732,44 @@ int cmdSchema(const Args &a) {
     return kExitOk;
 }
 
+// The noise multiplier for a privacy budget: the RDP accountant (engine/privacy/Accountant.h), by bisection.
+int cmdDpCalibrate(const Args &a) {
+    const char *missing = !a.rate            ? "--rate"
+                          : !a.rounds        ? "--rounds"
+                          : !a.delta         ? "--delta"
+                          : !a.targetEpsilon ? "--target-epsilon"
+                                             : nullptr;
+    if (missing) {
+        err() << "fedwb-cli dp-calibrate: missing " << missing << "\n";
+        return kExitUsage;
+    }
+    privacy::Sampling sampling = privacy::Sampling::Poisson;
+    privacy::samplingFromName(a.sampling.toStdString(), &sampling);
+    privacy::Calibration c;
+    try {
+        c = privacy::calibrateNoise(*a.rate, *a.rounds, *a.delta, *a.targetEpsilon, sampling);
+    } catch (const std::invalid_argument &e) {
+        err() << "--target-epsilon: " << e.what()
+              << "\n"; // the only input left to refuse: an unreachable target
+        return kExitUsage;
+    }
+    if (a.json) {
+        printJson({{QStringLiteral("noise_multiplier"), c.noiseMultiplier},
+                   {QStringLiteral("epsilon"), c.epsilon},
+                   {QStringLiteral("delta"), *a.delta},
+                   {QStringLiteral("rate"), *a.rate},
+                   {QStringLiteral("rounds"), *a.rounds},
+                   {QStringLiteral("sampling"), a.sampling},
+                   {QStringLiteral("order"), c.order}});
+    } else {
+        out() << "noise multiplier " << QString::number(c.noiseMultiplier, 'f', 4) << " reaches epsilon "
+              << QString::number(c.epsilon, 'g', 6) << " at delta " << *a.delta << " (rate " << *a.rate
+              << ", " << *a.rounds << " rounds, " << a.sampling << " sampling; optimal RDP order " << c.order
+              << ")\n";
+    }
+    return kExitOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -720,6 +800,7 @@ int main(int argc, char **argv) {
     if (a.command == QLatin1String("runs")) return cmdRuns(a);
     if (a.command == QLatin1String("export")) return cmdExport(a);
     if (a.command == QLatin1String("schema")) return cmdSchema(a);
+    if (a.command == QLatin1String("dp-calibrate")) return cmdDpCalibrate(a);
     err() << "fedwb-cli: unknown command '" << a.command << "'\n"
           << kUsage << RunStore::defaultPath() << "\n";
     return kExitUsage;

@@ -131,6 +131,56 @@ private Q_SLOTS:
     }
 
     // docs/workspace-reference.txt is the output of `fedwb-cli schema`; this keeps the two from drifting.
+    // dp-calibrate: the noise multiplier for a budget. The value itself is checked in test_privacy; here the
+    // command line: JSON fields, the round trip through its own output, exit 2 naming the option.
+    void dpCalibrate() {
+        const QStringList base{QStringLiteral("dp-calibrate"),
+                               QStringLiteral("--rate"),
+                               QStringLiteral("0.01"),
+                               QStringLiteral("--rounds"),
+                               QStringLiteral("1000"),
+                               QStringLiteral("--delta"),
+                               QStringLiteral("1e-5"),
+                               QStringLiteral("--target-epsilon"),
+                               QStringLiteral("1")};
+        const Result r = cli(base + QStringList{QStringLiteral("--json")});
+        QCOMPARE(r.exitCode, 0);
+        const QJsonObject o = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        for (const char *key :
+             {"noise_multiplier", "epsilon", "delta", "rate", "rounds", "sampling", "order"})
+            QVERIFY2(o.contains(QLatin1String(key)), key);
+        QVERIFY(o.value(QStringLiteral("epsilon")).toDouble() <= 1.0);
+        QVERIFY(o.value(QStringLiteral("noise_multiplier")).toDouble() > 1);
+        QCOMPARE(o.value(QStringLiteral("rounds")).toInteger(), 1000);
+        QCOMPARE(o.value(QStringLiteral("sampling")).toString(), QStringLiteral("poisson"));
+        const Result text = cli(base + QStringList{QStringLiteral("--sampling"), QStringLiteral("fixed")});
+        QCOMPARE(text.exitCode, 0);
+        QVERIFY2(text.out.startsWith(QStringLiteral("noise multiplier ")), qPrintable(text.out));
+        QVERIFY(text.out.contains(QStringLiteral("fixed sampling")));
+
+        auto refused = [&](const QStringList &args, const QString &expected) {
+            const Result bad = cli(args);
+            return bad.exitCode == 2 && bad.err.contains(expected);
+        };
+        QStringList rate = base;
+        rate[2] = QStringLiteral("1.5");
+        QVERIFY(refused(rate, QStringLiteral("--rate 1.5: out of range; allowed: a number in (0, 1]")));
+        QStringList rounds = base;
+        rounds[4] = QStringLiteral("0");
+        QVERIFY(refused(rounds, QStringLiteral("--rounds 0: out of range; allowed: an integer >= 1")));
+        QStringList delta = base;
+        delta[6] = QStringLiteral("1");
+        QVERIFY(refused(delta, QStringLiteral("--delta 1: out of range; allowed: a number in (0, 1)")));
+        QStringList eps = base;
+        eps[8] = QStringLiteral("-1");
+        QVERIFY(refused(eps, QStringLiteral("--target-epsilon -1: out of range; allowed: a number > 0")));
+        eps[8] = QStringLiteral("1e-4"); // below what any noise certifies at delta 1e-5
+        QVERIFY(refused(eps, QStringLiteral("--target-epsilon: ")));
+        QVERIFY(refused(base.mid(0, 7), QStringLiteral("missing --target-epsilon")));
+        QVERIFY(refused(base + QStringList{QStringLiteral("--sampling"), QStringLiteral("uniform")},
+                        QStringLiteral("--sampling uniform: allowed: poisson, fixed")));
+    }
+
     void referenceDocIsCurrent() {
         QFile doc(QStringLiteral(FEDWB_SOURCE_DIR "/docs/workspace-reference.txt"));
         QVERIFY(doc.open(QIODevice::ReadOnly));
