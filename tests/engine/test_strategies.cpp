@@ -673,7 +673,10 @@ private Q_SLOTS:
               std::pair{QStringLiteral("bulyan"), six}}) {
             std::vector<float> global{7.f};
             const QString problem = throwsMentioning(
-                [&] { make(name)->aggregate(global, updatesOf(clients), contextWith()); }, keys);
+                [&, &name = name, &clients = clients] { // clang 14 cannot capture structured bindings
+                    make(name)->aggregate(global, updatesOf(clients), contextWith());
+                },
+                keys);
             QVERIFY2(problem.isEmpty(), qPrintable(name + QStringLiteral(": ") + problem));
             QCOMPARE(global[0], 7.f);
         }
