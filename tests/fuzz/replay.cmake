@@ -1,0 +1,20 @@
+# Runs a fuzzer once over every file in DIRS (seeds and saved regressions): cmake -DFUZZER=... -DDIRS=a;b -P
+# Fails when the fuzzer fails on any input, or when there is no input at all (a replay that ran nothing is
+# not a pass).
+set(inputs "")
+foreach(d IN LISTS DIRS)
+  if(IS_DIRECTORY "${d}")
+    file(GLOB files LIST_DIRECTORIES false "${d}/*")
+    list(FILTER files EXCLUDE REGEX "/(README[^/]*|stamp)$")
+    list(APPEND inputs ${files})
+  endif()
+endforeach()
+list(LENGTH inputs n)
+if(n EQUAL 0)
+  message(FATAL_ERROR "no inputs in ${DIRS}")
+endif()
+execute_process(COMMAND "${FUZZER}" -runs=1 ${inputs} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${FUZZER} failed (${rc}) on one of ${n} inputs")
+endif()
+message(STATUS "${FUZZER}: ${n} inputs replayed, no failure")
