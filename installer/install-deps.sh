@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(
   # toolchain
   build-essential cmake ninja-build ccache pkg-config git
+  # the sanitizer stage (installer/run-sanitizers.sh): clang, its ASan/UBSan/libFuzzer runtimes (only
+  # recommended by clang, so named here) and llvm-symbolizer for file:line in reports
+  clang libclang-rt-14-dev llvm
   # Qt 6 (Charts needs the OpenGL and xkbcommon dev packages or find_package fails)
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6sql6-sqlite
