@@ -15,21 +15,8 @@
 using namespace fedwb;
 
 namespace {
-
 QString workspacePath;
-
-// readFile(path, error, warnings) where it reports what the JSON text says but the object cannot show
-// (duplicate keys), readFile(path, error) before that: the harness builds against either. Once every branch
-// has the three-argument form, call it directly.
-template <typename Spec>
-std::optional<QJsonObject> readWorkspace(const QString &path, QString *error, QList<SpecIssue> *warnings) {
-    if constexpr (requires { Spec::readFile(path, error, warnings); })
-        return Spec::readFile(path, error, warnings);
-    else
-        return Spec::readFile(path, error);
 }
-
-} // namespace
 
 extern "C" int LLVMFuzzerInitialize(int *, char ***) {
     fuzz::initQt();
@@ -42,8 +29,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     fuzz::writeInput(workspacePath, data, size);
     QString error;
     QList<SpecIssue> readWarnings;
-    const std::optional<QJsonObject> raw =
-        readWorkspace<FederationSpec>(workspacePath, &error, &readWarnings);
+    const std::optional<QJsonObject> raw = FederationSpec::readFile(workspacePath, &error, &readWarnings);
     if (!raw) {
         FUZZ_CHECK(!error.isEmpty(), QStringLiteral("readFile failed without a message"));
         return 0;
