@@ -33,19 +33,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
         return 0;
     }
     FUZZ_CHECK(a.dims.size() >= 1 && a.dims.size() <= 4, QStringLiteral("%1 dimensions").arg(a.dims.size()));
-    std::uint64_t count = 1;
     QString shape;
+    bool empty = false;
     for (int d : a.dims) {
         shape += QStringLiteral(" %1").arg(d);
         FUZZ_CHECK(d >= 0, QStringLiteral("negative dimension in") + shape);
-        count *= std::uint64_t(d);
+        empty = empty || d == 0;
     }
-    // The product of the dimensions must be the payload, computed without wrapping around.
-    std::uint64_t checked = 1;
+    // The product of the dimensions must be the payload: 0 when any dimension is 0 (the others may be
+    // large), otherwise computed without wrapping around.
+    std::uint64_t product = empty ? 0 : 1;
     bool wrapped = false;
     for (int d : a.dims)
-        wrapped = wrapped || __builtin_mul_overflow(checked, std::uint64_t(d), &checked);
-    FUZZ_CHECK(!wrapped && count == a.data.size(),
+        if (!empty) wrapped = wrapped || __builtin_mul_overflow(product, std::uint64_t(d), &product);
+    FUZZ_CHECK(!wrapped && product == a.data.size(),
                QStringLiteral("dimensions%1 for %2 bytes of data").arg(shape).arg(a.data.size()));
 
     // What the fashion-mnist loader does with a well-formed array (dataset.train_limit = 0: all of it).
