@@ -91,6 +91,7 @@ QString jsonText(const QJsonValue &v) {
 QColor statusColor(RunStatus status) {
     switch (status) {
     case RunStatus::Finished:
+    case RunStatus::BudgetSpent:
         return QColor(0x1e, 0x7b, 0x34);
     case RunStatus::Running:
         return QColor(0x1f, 0x5f, 0xb4);

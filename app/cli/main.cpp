@@ -297,6 +297,7 @@ public:
             if (c.personalAccuracy) personal += *c.personalAccuracy, ++personalCount;
         if (personalCount > 0)
             line += QStringLiteral("  personalized mean %1").arg(personal / personalCount, 0, 'f', 3);
+        if (std::isfinite(m.epsilon)) line += QStringLiteral("  epsilon %1").arg(m.epsilon, 0, 'f', 3);
         line += QStringLiteral("  %1 s").arg(m.wallSeconds, 0, 'f', 1);
         if (m_tty) std::fprintf(m_stream, "\r\033[K");
         std::fprintf(m_stream, "%s\n", qPrintable(line));
@@ -381,7 +382,8 @@ int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &hea
     if (storeFailed && summary.message != recorder.error())
         err() << "error: run store " << a.db << ": " << recorder.error() << "\n";
     if (summary.status == RunStatus::Failed) err() << "run failed: " << summary.message << "\n";
-    if (summary.status == RunStatus::Diverged) err() << summary.message << "\n";
+    if (summary.status == RunStatus::Diverged || summary.status == RunStatus::BudgetSpent)
+        err() << summary.message << "\n";
     if (summary.status == RunStatus::Stopped)
         err() << "stopped after round " << summary.roundsDone << "; continue with: fedwb-cli resume --db "
               << a.db << " --run " << recorder.runId() << "\n";
@@ -397,6 +399,7 @@ int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &hea
                       {QStringLiteral("db"), a.db},
                       {QStringLiteral("message"), storeFailed ? recorder.error() : summary.message}};
         if (resumedFrom >= 0) o.insert(QStringLiteral("resumed_from_round"), resumedFrom);
+        if (summary.epsilon) o.insert(QStringLiteral("epsilon"), *summary.epsilon);
         if (summary.status == RunStatus::Diverged)
             o.insert(QStringLiteral("diverged_round"), summary.divergedRound);
         printJson(o);

@@ -1,6 +1,8 @@
 #include "run/Run.h"
 
 #include "data/dataset_p.h"
+#include "privacy/Accountant.h"
+#include "privacy/CentralDp.h"
 #include "run/RunState.h"
 #include "run/local_executor_p.h"
 #include "spec/Registry.h"
@@ -35,6 +37,8 @@ struct Run::Impl {
     bool needStartLoss = false;
     bool personalState = false; // the client algorithm keeps personal layers or a personal model
     ModelLayout layout;
+    std::optional<privacy::CentralPrivacy> dp; // privacy.mode central: the mechanism and its accountant
+    bool budgetWarned = false;
     QList<ClientGroup> groups;
     std::vector<int> groupOfClient;
     // Carried from round to round (and in a RunState):
@@ -311,6 +315,11 @@ void Run::Impl::prepare() {
     } catch (const std::invalid_argument &e) {
         throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
     }
+    try {
+        dp = privacy::centralPrivacyFor(spec);
+    } catch (const std::invalid_argument &e) {
+        throw SpecError(QStringLiteral("privacy.noise_multiplier"), QString::fromStdString(e.what()));
+    }
     // Personal layers or a personal model: the client algorithm's entry says so.
     const ComponentSchema *clientEntry =
         Registry::global().component(QStringLiteral("client-algorithm"), algorithm.name);
@@ -336,6 +345,7 @@ void Run::Impl::prepare() {
         bytesDown = resume->bytesDown;
         lastAccuracy = resume->lastTestAccuracy;
         lastLoss = resume->lastTestLoss;
+        if (dp) dp->accountant->step(roundsDone); // the privacy spent so far: a function of the rounds
     }
 }
 
@@ -390,6 +400,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     const RunEnvironment where = Run::environment(executor->threads());
     notify([&](RunObserver &o) { o.environment(where); });
     summary.roundsDone = roundsDone;
+    if (dp && roundsDone > 0) summary.epsilon = dp->accountant->epsilon();
     summary.finalTestAccuracy = lastAccuracy;
     summary.finalTestLoss = lastLoss;
 
@@ -398,6 +409,27 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         if (stop.load()) {
             summary.status = RunStatus::Stopped;
             break;
+        }
+        if (dp && dp->targetEpsilon > 0) { // privacy.target_epsilon: before the round that would exceed it
+            const double next = dp->accountant->epsilonAfter(round).epsilon;
+            if (next > dp->targetEpsilon) {
+                const QString text =
+                    QStringLiteral("privacy budget: round %1 would take epsilon to %2, above "
+                                   "privacy.target_epsilon %3")
+                        .arg(round)
+                        .arg(next, 0, 'g', 4)
+                        .arg(dp->targetEpsilon);
+                if (dp->stopAtBudget) {
+                    summary.status = RunStatus::BudgetSpent;
+                    summary.message =
+                        text + QStringLiteral("; the run ends after round %1 (privacy.stop_at_budget)")
+                                   .arg(round - 1);
+                    break;
+                }
+                if (!budgetWarned)
+                    notify([&](RunObserver &o) { o.message(QStringLiteral("warning: ") + text); });
+                budgetWarned = true;
+            }
         }
         QElapsedTimer roundClock;
         roundClock.start();
@@ -455,8 +487,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.clientMomentum = roundTraining.sgdMomentum();
         context.clientNesterov = roundTraining.sgdNesterov();
         context.layout = &layout;
+        context.privateMean = dp ? dp->mechanism.get() : nullptr;
         QByteArray next = global;
-        if (!updates.empty()) { // a Poisson round may sample nobody: the model stays
+        // A Poisson round may sample nobody: the model stays, unless DP releases its noise anyway.
+        if (!updates.empty() || context.privateMean) {
             try {
                 aggregateRound(*strategy, serverStages,
                                std::span<float>(reinterpret_cast<float *>(next.data()),
@@ -470,6 +504,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             diverged(summary, round, QStringLiteral("the aggregated model has NaN or infinite parameters"),
                      m.clientLr);
             break;
+        }
+        if (dp) { // the round's noisy mean is released: account for it
+            dp->accountant->step();
+            m.epsilon = dp->accountant->epsilon();
         }
         const QByteArray previous = global; // shares the buffer: no copy
         global = next;
@@ -512,6 +550,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         m.wallSeconds = double(clock.nsecsElapsed()) * 1e-9;
         notify([&](RunObserver &o) { o.roundFinished(m); }); // may abort: a round not recorded is not done
         summary.roundsDone = round;
+        if (dp) summary.epsilon = m.epsilon;
         if (m.evaluated) {
             summary.finalTestAccuracy = lastAccuracy;
             summary.finalTestLoss = m.testLoss;

@@ -18,13 +18,16 @@ QString runStatusName(RunStatus status) {
         return QStringLiteral("interrupted");
     case RunStatus::Diverged:
         return QStringLiteral("diverged");
+    case RunStatus::BudgetSpent:
+        return QStringLiteral("budget-spent");
     }
     return {};
 }
 
 RunStatus runStatusFromName(const QString &name) {
-    for (RunStatus s : {RunStatus::Pending, RunStatus::Running, RunStatus::Finished, RunStatus::Stopped,
-                        RunStatus::Failed, RunStatus::Interrupted, RunStatus::Diverged})
+    for (RunStatus s :
+         {RunStatus::Pending, RunStatus::Running, RunStatus::Finished, RunStatus::Stopped, RunStatus::Failed,
+          RunStatus::Interrupted, RunStatus::Diverged, RunStatus::BudgetSpent})
         if (runStatusName(s) == name) return s;
     return RunStatus::Failed;
 }

@@ -9,13 +9,15 @@
 #include <QString>
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <vector>
 
 namespace fedwb {
 
-// Diverged: a loss or a parameter became NaN or infinite; the rounds before it are kept.
-enum class RunStatus { Pending, Running, Finished, Stopped, Failed, Interrupted, Diverged };
+// Diverged: a loss or a parameter became NaN or infinite; the rounds before it are kept. BudgetSpent: ended
+// cleanly before the round that would take epsilon above privacy.target_epsilon (privacy.stop_at_budget).
+enum class RunStatus { Pending, Running, Finished, Stopped, Failed, Interrupted, Diverged, BudgetSpent };
 QString runStatusName(RunStatus status);
 RunStatus runStatusFromName(const QString &name);
 
@@ -46,7 +48,9 @@ struct RoundMetrics {
     std::int64_t bytesUp = 0;   // client -> server payload this round
     std::int64_t bytesDown = 0; // server -> client payload this round
     double clientLr = 0;        // local learning rate of this round (after training.lr_decay)
-    QByteArray checkpoint;      // RunState bytes when this round is a checkpoint (run.checkpoint_every)
+    // privacy.mode central: epsilon after this round at privacy.delta (NaN without DP)
+    double epsilon = std::numeric_limits<double>::quiet_NaN();
+    QByteArray checkpoint; // RunState bytes when this round is a checkpoint (run.checkpoint_every)
 };
 
 // Where a run was computed: enough to explain last-bit differences between machines.
@@ -65,9 +69,10 @@ struct RunSummary {
     std::optional<double> finalTestAccuracy;
     std::optional<double> finalTestLoss;
     double wallSeconds = 0;
-    QString message;       // why, for Failed, Diverged and a budget stop
-    int divergedRound = 0; // Diverged: the round whose loss or parameters were not finite (not recorded)
+    QString message;         // why, for Failed, Diverged and a budget stop
+    int divergedRound = 0;   // Diverged: the round whose loss or parameters were not finite (not recorded)
     bool inputError = false; // Failed because of the workspace or its data (the message names the key)
+    std::optional<double> epsilon; // privacy.mode central: epsilon after the last completed round
 };
 
 } // namespace fedwb

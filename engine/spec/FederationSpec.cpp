@@ -344,6 +344,8 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
         }
         if (s.component->check) s.component->check(spec, out.errors);
     }
+    for (const SectionSchema &sec : reg.sections())
+        if (sec.check) sec.check(spec, out.errors, out.warnings);
     const QString model = spec.string(QStringLiteral("model.name"));
     const DatasetFacts data = datasetFacts(spec.string(QStringLiteral("dataset.name")));
     const QJsonObject modelParams = spec.section(QStringLiteral("model"));

@@ -51,8 +51,8 @@ public:
     // Convenience for the most used values.
     int clientCount() const { return int(integer(QStringLiteral("clients.count"))); }
     int clientsPerRound() const; // resolves a fraction against clients.count (at least 1)
-    // clients.sampling poisson: each client's chance to take part in a round (clients.per_round as a fraction,
-    // or a count divided by clients.count); fixed: clientsPerRound() / clients.count.
+    // clients.sampling poisson: each client's chance to take part in a round (clients.per_round as a
+    // fraction, or a count divided by clients.count); fixed: clientsPerRound() / clients.count.
     double samplingRate() const;
     bool poissonSampling() const;
     int rounds() const { return int(integer(QStringLiteral("run.rounds"))); }

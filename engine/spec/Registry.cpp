@@ -3,6 +3,7 @@
 #include "data/DatasetFacts.h"
 #include "data/Partitioner.h"
 #include "model/ModelFacts.h"
+#include "privacy/CentralDp.h"
 #include "strategy/Strategy.h"
 #include "strategy/UpdateStage.h"
 #include "train/ClientAlgorithms.h"
@@ -269,6 +270,7 @@ void registerBuiltins() {
         registerPartitioners();
         registerModels();
         registerStrategies();
+        privacy::registerPrivacy(r);
         registerUpdateStages();
         registerClientAlgorithms();
     });

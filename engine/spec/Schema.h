@@ -89,11 +89,16 @@ struct ComponentSchema {
 
 // A workspace section such as `partition`: its own keys, plus (when `category` is set) a `name` key that
 // selects a component of that category whose parameters then also live in the section.
+// Cross-field rules of a section (its keys against the rest of the workspace): errors and warnings.
+using SectionCheck =
+    std::function<void(const FederationSpec &spec, QList<SpecIssue> &errors, QList<SpecIssue> &warnings)>;
+
 struct SectionSchema {
     QString key;
     QString category; // empty: the section selects no component
     QString help;
     QList<ParamSchema> params;
+    SectionCheck check = {}; // optional
 
     const ParamSchema *param(const QString &k) const;
 };

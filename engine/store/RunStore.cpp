@@ -114,6 +114,10 @@ const std::vector<QStringList> &migrations() {
                            " state BLOB NOT NULL,"
                            " PRIMARY KEY (run_id, round))"),
         },
+        // 2 -> 3: the privacy loss after each round (privacy.mode central).
+        {
+            QStringLiteral("ALTER TABLE rounds ADD COLUMN epsilon REAL"),
+        },
     };
     return steps;
 }
@@ -273,6 +277,19 @@ struct RunStore::Impl {
         return q.value(0).toInt();
     }
 
+    QStringList tableNames() {
+        QStringList tables;
+        QSqlQuery q(db);
+        if (q.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")))
+            while (q.next())
+                tables << q.value(0).toString();
+        return tables;
+    }
+    bool failForeign(const QStringList &tables) {
+        return fail(QStringLiteral("%1 is not a FedWorkbench run store (it holds the tables %2)")
+                        .arg(path, tables.join(QStringLiteral(", "))));
+    }
+
     bool openDatabase();
     bool checkIntegrity();
     bool checkTables();
@@ -362,16 +379,20 @@ bool RunStore::Impl::openDatabase() {
                         .arg(path)
                         .arg(schemaVersion)
                         .arg(kSchemaVersion));
-    if (schemaVersion == 0) { // a new store is empty; anything else is some other program's database
-        QSqlQuery q(db);
-        QStringList tables;
-        if (q.exec(QStringLiteral("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")))
-            while (q.next())
-                tables << q.value(0).toString();
-        if (!tables.isEmpty())
-            return fail(QStringLiteral("%1 is not a FedWorkbench run store (it holds the tables %2)")
-                            .arg(path, tables.join(QStringLiteral(", "))));
-        if (readOnly) return fail(QStringLiteral("%1 is not a run store yet (an empty database)").arg(path));
+    // A new store is empty; anything else at version 0 is some other program's database. Writers check
+    // under the migration's write lock (another process may be creating this store right now); a reader
+    // looks again at the version in the same snapshot as the tables.
+    if (schemaVersion == 0 && readOnly) {
+        if (!exec(QStringLiteral("BEGIN"), QStringLiteral("could not read run store ") + path)) return false;
+        const std::optional<int> again = userVersion();
+        const QStringList tables = tableNames();
+        rollback();
+        if (!again) return false;
+        schemaVersion = *again;
+        if (schemaVersion == 0) {
+            if (!tables.isEmpty()) return failForeign(tables);
+            return fail(QStringLiteral("%1 is not a run store yet (an empty database)").arg(path));
+        }
     }
     if (readOnly && schemaVersion < kSchemaVersion)
         return fail(QStringLiteral("run store %1 has schema version %2 and must be upgraded to %3 before it "
@@ -449,6 +470,12 @@ bool RunStore::Impl::migrate() {
         if (schemaVersion >= kSchemaVersion) {
             rollback();
             break;
+        }
+        if (schemaVersion == 0) { // under the write lock: nobody is creating this store at the same time
+            if (const QStringList tables = tableNames(); !tables.isEmpty()) {
+                rollback();
+                return failForeign(tables);
+            }
         }
         if (schemaVersion < 0 || std::size_t(schemaVersion) >= steps.size()) {
             rollback();
@@ -642,8 +669,9 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             "fairness_mean,"
             " fairness_std, fairness_worst10, fairness_best10, fairness_jain, clients_selected, "
             "round_seconds,"
-            " wall_seconds, bytes_up, bytes_down, client_lr) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, ?, ?)"));
+            " wall_seconds, bytes_up, bytes_down, client_lr, epsilon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, ?, "
+            "?, ?, ?, ?, ?, ?)"));
         const auto ifEvaluated = [&](double v) { return m.evaluated ? finiteValue(v) : QVariant(); };
         q.addBindValue(runId);
         q.addBindValue(m.round);
@@ -662,6 +690,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         q.addBindValue(qint64(m.bytesUp));
         q.addBindValue(qint64(m.bytesDown));
         q.addBindValue(finiteValue(m.clientLr));
+        q.addBindValue(finiteValue(m.epsilon));
         if (!q.exec()) return d->failAndRollBack(what, q);
     }
     if (!m.clients.empty()) {
@@ -857,7 +886,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             "SELECT round, evaluated, test_accuracy, test_loss, train_loss, fairness_mean, fairness_std,"
             " fairness_worst10, fairness_best10, fairness_jain, clients_selected, round_seconds, "
             "wall_seconds,"
-            " bytes_up, bytes_down, client_lr FROM rounds WHERE run_id = ? ORDER BY round"));
+            " bytes_up, bytes_down, client_lr, epsilon FROM rounds WHERE run_id = ? ORDER BY round"));
         q.addBindValue(runId);
         if (!q.exec()) {
             d->fail(what, q);
@@ -886,6 +915,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             m.bytesUp = q.value(13).toLongLong();
             m.bytesDown = q.value(14).toLongLong();
             m.clientLr = q.value(15).toDouble();
+            m.epsilon = real(16);
             indexOfRound.insert(m.round, result.size());
             result.append(std::move(m));
         }
@@ -1015,6 +1045,7 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
             {QStringLiteral("wall_seconds"), m.wallSeconds},
             {QStringLiteral("bytes_up"), qint64(m.bytesUp)},
             {QStringLiteral("bytes_down"), qint64(m.bytesDown)},
+            {QStringLiteral("epsilon"), jsonOptional(m.epsilon)},
         });
     }
     return QJsonObject{{QStringLiteral("run"), runJson}, {QStringLiteral("rounds"), roundsJson}};
@@ -1030,7 +1061,7 @@ QString RunStore::exportCsv(qint64 runId) const {
     QString out =
         QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,fairness_std,"
                        "fairness_worst10,fairness_best10,fairness_jain,clients_selected,round_seconds,"
-                       "wall_seconds,bytes_up,bytes_down,client_accuracy,client_personal_accuracy\n");
+                       "wall_seconds,bytes_up,bytes_down,client_accuracy,client_personal_accuracy,epsilon\n");
     for (const RoundMetrics &m : rounds(runId)) {
         const auto ifEvaluated = [&](double v) { return m.evaluated ? numberText(v) : QString(); };
         QStringList accuracies, personal;
@@ -1064,6 +1095,7 @@ QString RunStore::exportCsv(qint64 runId) const {
             QString::number(m.bytesDown),
             quoted(accuracies),
             quoted(personal),
+            numberText(m.epsilon),
         };
         out += fields.join(QLatin1Char(',')) + QLatin1Char('\n');
     }

@@ -36,7 +36,7 @@ struct StoredRun {
 
 class RunStore {
 public:
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 3;
 
     // ReadWrite creates and migrates the store as needed; ReadOnly never writes (a store in a read-only
     // folder, or one another program is writing) and shows a run whose process is gone as interrupted.
@@ -85,7 +85,8 @@ public:
     bool deleteRun(qint64 runId);
 
     // Export: every round with round, test_accuracy, test_loss, train_loss, client_accuracy (id -> accuracy),
-    // fairness {mean, std, worst10, best10, jain}, round_seconds, wall_seconds, bytes_up, bytes_down.
+    // fairness {mean, std, worst10, best10, jain}, round_seconds, wall_seconds, bytes_up, bytes_down,
+    // epsilon (privacy.mode central; null otherwise).
     QJsonObject exportJson(qint64 runId) const;
     QString exportCsv(qint64 runId) const;
 

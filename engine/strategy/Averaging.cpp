@@ -16,9 +16,9 @@ namespace fedwb {
 using namespace strategy_p;
 
 void FedAvgStrategy::aggregate(std::span<float> global, const std::vector<ClientUpdate> &updates,
-                               const RoundContext &) {
+                               const RoundContext &context) {
     checkUpdates("fedavg", global.size(), updates);
-    const std::vector<double> mean = weightedMean(updates, global.size(), m_uniform);
+    const std::vector<double> mean = roundMean(updates, global.size(), m_uniform, context);
     if (!mean.empty()) addToGlobal(global, mean);
 }
 

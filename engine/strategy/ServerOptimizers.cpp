@@ -16,10 +16,10 @@ public:
         , m_beta(momentum) {}
 
     void aggregate(std::span<float> global, const std::vector<ClientUpdate> &updates,
-                   const RoundContext &) override {
+                   const RoundContext &context) override {
         checkUpdates("fedavgm", global.size(), updates);
         checkStateSize("fedavgm", m_v, global.size());
-        const std::vector<double> delta = weightedMean(updates, global.size(), false);
+        const std::vector<double> delta = roundMean(updates, global.size(), false, context);
         if (delta.empty()) return;
         if (m_v.empty()) m_v.assign(global.size(), 0.0);
         std::vector<double> step(global.size());
@@ -57,11 +57,11 @@ public:
         , m_beta2(beta2) {}
 
     void aggregate(std::span<float> global, const std::vector<ClientUpdate> &updates,
-                   const RoundContext &) override {
+                   const RoundContext &context) override {
         const QByteArray who = kindName().toUtf8();
         checkUpdates(who.constData(), global.size(), updates);
         checkStateSize(who.constData(), m_m, global.size());
-        const std::vector<double> delta = weightedMean(updates, global.size(), false);
+        const std::vector<double> delta = roundMean(updates, global.size(), false, context);
         if (delta.empty()) return;
         if (m_m.empty()) {
             m_m.assign(global.size(), 0.0);

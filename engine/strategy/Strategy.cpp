@@ -68,6 +68,12 @@ std::vector<double> weightedMean(const std::vector<ClientUpdate> &updates, std::
     return acc;
 }
 
+std::vector<double> roundMean(const std::vector<ClientUpdate> &updates, std::size_t size, bool uniform,
+                              const RoundContext &context) {
+    if (context.privateMean) return context.privateMean->mean(updates, size, context.round);
+    return weightedMean(updates, size, uniform);
+}
+
 void addToGlobal(std::span<float> global, const std::vector<double> &delta, const std::vector<bool> &keep) {
     for (std::size_t i = 0; i < global.size(); ++i)
         if (keep.empty() || !keep[i]) global[i] = float(double(global[i]) + delta[i]);
@@ -203,6 +209,8 @@ const QString kServerState = QStringLiteral("server-state");
 const QString kIndividual = QStringLiteral("needs-individual-updates");
 const QString kRobust = QStringLiteral("byzantine-robust");
 const QString kPersonalized = QStringLiteral("personalized");
+// The server step is a mean of the updates that central DP may replace (privacy/CentralDp.h).
+const QString kPrivateMean = QStringLiteral("private-mean");
 
 // One strategy's registration. `factory` is typed so the ComponentSchema's std::any holds a StrategyFactory
 // (a bare lambda would be stored as its own type and not be found by Registry::factory).
@@ -274,7 +282,7 @@ QList<Entry> entries() {
          {choiceParam(QStringLiteral("weighting"), QStringLiteral("samples"),
                       {QStringLiteral("samples"), QStringLiteral("uniform")},
                       QStringLiteral("Weight of each client in the mean: its sample count, or equal."))},
-         {},
+         {kPrivateMean},
          [](const QJsonObject &p) -> std::unique_ptr<Strategy> {
              return std::make_unique<FedAvgStrategy>(p.value(QLatin1String("weighting")).toString() ==
                                                      QLatin1String("uniform"));
@@ -289,7 +297,7 @@ QList<Entry> entries() {
          {serverLrParam(1.0),
           realParam(QStringLiteral("server_momentum"), 0.9, 0.0, 0.9999,
                     QStringLiteral("Server momentum: how much of the previous direction is kept."))},
-         {kServerState},
+         {kServerState, kPrivateMean},
          [](const QJsonObject &p) { return makeFedAvgM(real(p, "server_lr"), real(p, "server_momentum")); }},
         {"fedadagrad",
          QStringLiteral("FedAdagrad"),
@@ -299,7 +307,7 @@ QList<Entry> entries() {
              "parameter gets its own step size, which shrinks where updates have been large. Useful "
              "when some parameters receive much larger updates than others; tune server_lr."),
          {serverLrParam(0.1), tauParam(), beta1Param()},
-         {kServerState},
+         {kServerState, kPrivateMean},
          adaptive(AdaptiveKind::Adagrad)},
         {"fedadam",
          QStringLiteral("FedAdam"),
@@ -309,7 +317,7 @@ QList<Entry> entries() {
              "plus a per-parameter step size based on recent update sizes. Often converges faster "
              "than FedAvg on non-IID data; server_lr usually needs tuning (try 0.001 to 0.1)."),
          {serverLrParam(0.01), tauParam(), beta1Param(), beta2Param()},
-         {kServerState},
+         {kServerState, kPrivateMean},
          adaptive(AdaptiveKind::Adam)},
         {"fedyogi",
          QStringLiteral("FedYogi"),
@@ -318,7 +326,7 @@ QList<Entry> entries() {
                         "sudden jumps when update sizes change. A robust choice of adaptive server optimizer "
                         "for non-IID data; server_lr usually needs tuning."),
          {serverLrParam(0.01), tauParam(), beta1Param(), beta2Param()},
-         {kServerState},
+         {kServerState, kPrivateMean},
          adaptive(AdaptiveKind::Yogi)},
         {"qfedavg",
          QStringLiteral("q-FedAvg"),
@@ -420,7 +428,7 @@ QList<Entry> entries() {
              "averages like FedAvg. mu = 0 is FedAvg; try 0.001 to 1."),
          {realParam(QStringLiteral("mu"), 0.01, 0.0, 100.0,
                     QStringLiteral("Strength of the pull towards the global model."))},
-         {},
+         {kPrivateMean},
          [](const QJsonObject &p) {
              return makeFedAvgWithClientAlgorithm(
                  {QStringLiteral("fedprox"), {{QStringLiteral("mu"), real(p, "mu")}}});

@@ -29,6 +29,15 @@ struct ClientUpdate {
     std::span<const float> payload; // the client algorithm's payload up (SCAFFOLD: change of c_i)
 };
 
+// A mean of the round's updates computed by a privacy mechanism instead of the strategy's own weighted mean
+// (privacy.mode central: clipped sum plus Gaussian noise over a fixed denominator, privacy/CentralDp.h).
+class PrivateMean {
+public:
+    virtual ~PrivateMean() = default;
+    virtual std::vector<double> mean(const std::vector<ClientUpdate> &updates, std::size_t size,
+                                     int round) const = 0;
+};
+
 // What a round tells the strategy besides the updates.
 struct RoundContext {
     int round = 1;                       // 1-based
@@ -37,6 +46,9 @@ struct RoundContext {
     double clientMomentum = 0;           // local SGD momentum (FedNova's normalizer)
     bool clientNesterov = false;         // the local momentum is Nesterov's
     const ModelLayout *layout = nullptr; // segments of the flat vector (FedBN, FedPer)
+    // Central DP: strategies with the capability "private-mean" take their mean from here (never null for
+    // them when privacy.mode is central; the round loop then aggregates even a round without updates).
+    const PrivateMean *privateMean = nullptr;
 };
 
 // The algorithm every selected client runs inside local training, with its parameters. Names are

@@ -22,6 +22,11 @@ void checkUpdates(const char *who, std::size_t size, const std::vector<ClientUpd
 // `uniform`). Empty when there are no updates or the weights sum to 0.
 std::vector<double> weightedMean(const std::vector<ClientUpdate> &updates, std::size_t size, bool uniform);
 
+// The round's mean for a strategy with the capability "private-mean": the privacy mechanism's when the round
+// has one (context.privateMean), else weightedMean(updates, size, uniform).
+std::vector<double> roundMean(const std::vector<ClientUpdate> &updates, std::size_t size, bool uniform,
+                              const RoundContext &context);
+
 // global[i] = float(global[i] + delta[i]) for every i where `keep` is empty or keep[i] is false.
 void addToGlobal(std::span<float> global, const std::vector<double> &delta,
                  const std::vector<bool> &keep = {});

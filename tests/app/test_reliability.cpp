@@ -14,6 +14,7 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QSqlRecord>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -372,13 +373,24 @@ private Q_SLOTS:
         QVERIFY(QFile::setPermissions(m_dir.path(),
                                       QFile::permissions(m_dir.path()) | QFile::ExeOther | QFile::ExeGroup));
         const QByteArray before = fileHash(db);
-        // Root ignores file permissions: run the commands as an unprivileged user then.
-        const auto asUser = [](const QStringList &args) {
-            if (::geteuid() != 0) return cli(args);
+        // Root ignores file permissions: run the commands as an unprivileged user then, from a copy of
+        // fedwb-cli that user can reach (the build folder may be private to root).
+        QString unprivilegedCli;
+        if (::geteuid() == 0) {
+            if (QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty())
+                QSKIP("running as root without setpriv (util-linux): cannot drop privileges to test a "
+                      "read-only store");
+            unprivilegedCli = path(QStringLiteral("fedwb-cli"));
+            QVERIFY(QFile::copy(QStringLiteral(FEDWB_CLI), unprivilegedCli));
+            QVERIFY(QFile::setPermissions(unprivilegedCli, QFile::permissions(unprivilegedCli) |
+                                                               QFile::ExeOther | QFile::ReadOther));
+        }
+        const auto asUser = [&](const QStringList &args) {
+            if (unprivilegedCli.isEmpty()) return cli(args);
             QProcess p;
             p.start(QStringLiteral("setpriv"),
                     QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
-                                QStringLiteral("--clear-groups"), QStringLiteral(FEDWB_CLI)} +
+                                QStringLiteral("--clear-groups"), unprivilegedCli} +
                         args);
             return finished(p);
         };

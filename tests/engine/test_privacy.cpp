@@ -2,6 +2,8 @@
 // plain double arithmetic (the binomial sums, a numerical integral, the conversions) and against published
 // values of TF Privacy, never against its own output.
 #include "privacy/Accountant.h"
+#include "privacy/CentralDp.h"
+#include "strategy/Strategy.h"
 
 #include <QTest>
 
@@ -337,6 +339,69 @@ private Q_SLOTS:
         // Below what the conversion certifies at all at this delta (even with no loss per round).
         QVERIFY(
             message([] { calibrateNoise(0.1, 10, 1e-5, 1e-4); }).contains(QStringLiteral("not reachable")));
+    }
+
+    // --- The central-DP mechanism (privacy/CentralDp.h) ---------------------------------------------------
+
+    // Exact clipping: (3, 4) has norm 5 and becomes (0.6, 0.8) at S = 1; an update inside the ball is kept;
+    // without noise the result is the clipped sum over the fixed denominator, worked by hand.
+    void centralMechanismClipsExactly() {
+        const GaussianSumMean clipOnly(1.0, 0.0, 2.0, 7);
+        const std::vector<float> big{3.0f, 4.0f}, small{0.25f, -0.5f};
+        std::vector<fedwb::ClientUpdate> updates(2);
+        updates[0].clientId = 0, updates[0].delta = big, updates[0].weight = 100;
+        updates[1].clientId = 1, updates[1].delta = small, updates[1].weight = 1; // weights play no part
+        const std::vector<double> m = clipOnly.mean(updates, 2, 1);
+        QCOMPARE(m.size(), std::size_t(2));
+        QVERIFY(std::abs(m[0] - (0.6 + 0.25) / 2) < 1e-15);
+        QVERIFY(std::abs(m[1] - (0.8 - 0.5) / 2) < 1e-15);
+        // The clipped update lies on the sphere of radius S.
+        const std::vector<double> one = GaussianSumMean(2.5, 0.0, 1.0, 7).mean({updates[0]}, 2, 1);
+        QVERIFY(std::abs(std::hypot(one[0], one[1]) - 2.5) < 1e-15);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, GaussianSumMean(0.0, 1.0, 1.0, 7));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, GaussianSumMean(1.0, -1.0, 1.0, 7));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, GaussianSumMean(1.0, 1.0, 0.0, 7));
+    }
+
+    // Noise: with no updates every coordinate is N(0, (z S)^2) / D. S = 2, z = 1.5, D = 4: std 0.75. Over
+    // 40,000 coordinates the sample mean has a standard error of 0.00375 and the sample std one of 0.0027:
+    // bounds of 5 standard errors.
+    void centralMechanismNoiseHasTheRightDistribution() {
+        const GaussianSumMean dp(2.0, 1.5, 4.0, 11);
+        QCOMPARE(dp.noiseStd(), 3.0);
+        const std::size_t n = 40000;
+        const std::vector<double> noise = dp.mean({}, n, 3);
+        double sum = 0, squares = 0;
+        for (double v : noise)
+            sum += v, squares += v * v;
+        const double mean = sum / double(n), sd = std::sqrt(squares / double(n) - mean * mean);
+        QVERIFY2(std::abs(mean) < 5 * 0.00375, qPrintable(QString::number(mean)));
+        QVERIFY2(std::abs(sd - 0.75) < 5 * 0.0027, qPrintable(QString::number(sd)));
+        // Seeded: the same round draws the same noise, another round or seed other noise.
+        QCOMPARE(dp.mean({}, 64, 3), std::vector<double>(noise.begin(), noise.begin() + 64));
+        QVERIFY(dp.mean({}, 64, 4) != std::vector<double>(noise.begin(), noise.begin() + 64));
+        QVERIFY(GaussianSumMean(2.0, 1.5, 4.0, 12).mean({}, 64, 3) != dp.mean({}, 64, 3));
+    }
+
+    // A strategy with the capability "private-mean" takes the round's private mean instead of its own
+    // sample-weighted one: FedAvg moves the model by exactly the mechanism's output.
+    void strategiesUseThePrivateMean() {
+        const GaussianSumMean clipOnly(1.0, 0.0, 4.0, 7);
+        const std::vector<float> a{3.0f, 4.0f}, b{0.0f, 0.5f};
+        std::vector<fedwb::ClientUpdate> updates(2);
+        updates[0].delta = a, updates[0].weight = 9;
+        updates[1].clientId = 1, updates[1].delta = b, updates[1].weight = 1;
+        std::vector<float> global{1.0f, 1.0f};
+        fedwb::RoundContext context;
+        context.privateMean = &clipOnly;
+        fedwb::FedAvgStrategy fedavg;
+        fedavg.aggregate(global, updates, context);
+        QCOMPARE(global[0], float(1.0 + 0.6 / 4));
+        QCOMPARE(global[1], float(1.0 + (0.8 + 0.5) / 4));
+        std::vector<float> plain{1.0f, 1.0f}; // and without it, the weighted mean (9 a + b) / 10
+        fedavg.aggregate(plain, updates, fedwb::RoundContext{});
+        QCOMPARE(plain[0], float(1.0 + 2.7));
+        QCOMPARE(plain[1], float(1.0 + (36.0 + 0.5) / 10));
     }
 };
 

@@ -1,5 +1,6 @@
 // The round loop end to end: a short real federation on a Fashion-MNIST subset, determinism across thread
 // counts, evaluation cadence, stopping, failures reported with the workspace key, and recording into a store.
+#include "privacy/Accountant.h"
 #include "run/Run.h"
 #include "run/RunState.h"
 #include "run/StoreRecorder.h"
@@ -316,6 +317,76 @@ private Q_SLOTS:
         QVERIFY(empty > 10);
     }
 
+    // privacy.mode central through the round loop: epsilon after every round is the accountant's for the
+    // workspace's mechanism (Poisson at rate q, noise z, delta); a budget ends the run cleanly before the
+    // round that would exceed it, or only warns; a round that samples nobody still releases noise.
+    void centralPrivacyRun() {
+        const QJsonObject synthetic{
+            {QStringLiteral("format"), 1},
+            {QStringLiteral("dataset"), QJsonObject{{QStringLiteral("name"), QStringLiteral("synthetic")}}},
+            {QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("natural")}}},
+            {QStringLiteral("clients"), QJsonObject{{QStringLiteral("count"), 20},
+                                                    {QStringLiteral("per_round"), 0.25},
+                                                    {QStringLiteral("sampling"), QStringLiteral("poisson")}}},
+            {QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}}},
+            {QStringLiteral("strategy"),
+             QJsonObject{{QStringLiteral("weighting"), QStringLiteral("uniform")}}},
+            {QStringLiteral("privacy"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("central")},
+                                                    {QStringLiteral("clip_norm"), 0.5},
+                                                    {QStringLiteral("noise_multiplier"), 1.1}}},
+            {QStringLiteral("run"),
+             QJsonObject{{QStringLiteral("rounds"), 12}, {QStringLiteral("seed"), 5}}}};
+        const Outcome o = runSpec(test::specWith(synthetic, {}));
+        QCOMPARE(o.summary.status, RunStatus::Finished);
+        privacy::PrivacyAccountant reference(privacy::Sampling::Poisson, 0.25, 1.1, 1e-5);
+        for (const RoundMetrics &m : o.collected.rounds) {
+            reference.step();
+            QCOMPARE(m.epsilon, reference.epsilon());
+        }
+        QCOMPARE(*o.summary.epsilon, reference.epsilon());
+        // The same seed gives the same noise; without DP the model differs.
+        QVERIFY(runSpec(test::specWith(synthetic, {})).collected.model == o.collected.model);
+        const Outcome plain = runSpec(test::specWith(synthetic, {QStringLiteral("privacy.mode=none")}));
+        QVERIFY(plain.collected.model != o.collected.model);
+        QVERIFY(std::isnan(plain.collected.rounds.back().epsilon));
+
+        // A budget between the epsilon after round 5 and after round 6: stop_at_budget ends after round 5.
+        privacy::PrivacyAccountant budget(privacy::Sampling::Poisson, 0.25, 1.1, 1e-5);
+        const double after5 = budget.epsilonAfter(5).epsilon, after6 = budget.epsilonAfter(6).epsilon;
+        const QString target = QString::number((after5 + after6) / 2, 'g', 17);
+        const Outcome stopped =
+            runSpec(test::specWith(synthetic, {QStringLiteral("privacy.target_epsilon=") + target,
+                                               QStringLiteral("privacy.stop_at_budget=true")}));
+        QCOMPARE(runStatusName(stopped.summary.status), QStringLiteral("budget-spent"));
+        QCOMPARE(stopped.summary.roundsDone, 5);
+        QVERIFY2(stopped.summary.message.contains(QStringLiteral("round 6 would take epsilon to")),
+                 qPrintable(stopped.summary.message));
+        QCOMPARE(*stopped.summary.epsilon, after5);
+        // Without stop_at_budget: one warning, every round run.
+        struct Messages : RunObserver {
+            QStringList texts;
+            void message(const QString &t) override { texts << t; }
+        } messages;
+        const Outcome warned =
+            runSpec(test::specWith(synthetic, {QStringLiteral("privacy.target_epsilon=") + target}),
+                    [&](Run &run, Collector &) { run.addObserver(&messages); });
+        QCOMPARE(warned.summary.status, RunStatus::Finished);
+        QCOMPARE(warned.summary.roundsDone, 12);
+        QCOMPARE(messages.texts.filter(QStringLiteral("warning: privacy budget: round 6")).size(), 1);
+        QCOMPARE(messages.texts.filter(QStringLiteral("privacy budget")).size(), 1);
+
+        // A tiny rate samples nobody in most rounds; the noisy mean is released (and accounted) anyway.
+        const Outcome sparse = runSpec(test::specWith(
+            synthetic, {QStringLiteral("clients.per_round=0.02"), QStringLiteral("run.rounds=6")}));
+        int emptyRoundsThatMoved = 0;
+        for (std::size_t r = 1; r < sparse.collected.rounds.size(); ++r)
+            if (sparse.collected.rounds[r].clientsSelected == 0 &&
+                sparse.collected.rounds[r].testLoss != sparse.collected.rounds[r - 1].testLoss)
+                ++emptyRoundsThatMoved;
+        QVERIFY(emptyRoundsThatMoved > 0);
+        QVERIFY(std::isfinite(sparse.collected.rounds.back().epsilon));
+    }
+
     void recordedIntoStore() {
         RunStore store(QStringLiteral(":memory:"));
         QVERIFY(store.isOpen());
@@ -357,6 +428,11 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("strategy.name=fedbn"), QStringLiteral("model.name=cnn-lenet5-bn")};
         QTest::newRow("fedper") << QStringList{QStringLiteral("strategy.name=fedper"),
                                                QStringLiteral("model.name=mlp-2nn")};
+        // Central DP with Poisson sampling: the noise and the privacy spent continue where they stopped.
+        QTest::newRow("central dp poisson")
+            << QStringList{QStringLiteral("privacy.mode=central"), QStringLiteral("clients.sampling=poisson"),
+                           QStringLiteral("clients.per_round=0.3"),
+                           QStringLiteral("strategy.weighting=uniform"), QStringLiteral("model.name=logreg")};
     }
     void resumeIsBitwiseEqual() {
         QFETCH(QStringList, sets);
@@ -388,6 +464,8 @@ private Q_SLOTS:
         QVERIFY(rest.collected.model == whole.collected.model); // bitwise
         QCOMPARE(rest.collected.rounds.back().testAccuracy, whole.collected.rounds.back().testAccuracy);
         QCOMPARE(rest.collected.rounds.back().trainLoss, whole.collected.rounds.back().trainLoss);
+        QCOMPARE(rest.collected.rounds.back().epsilon,
+                 whole.collected.rounds.back().epsilon); // NaN without DP
         QCOMPARE(*rest.summary.finalTestAccuracy, *whole.summary.finalTestAccuracy);
         for (std::size_t i = 0; i < rest.collected.rounds.back().clients.size(); ++i) {
             const auto &a = rest.collected.rounds.back().clients[i];

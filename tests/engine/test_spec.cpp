@@ -275,6 +275,18 @@ private Q_SLOTS:
             "clients.sampling", {QStringLiteral("strategy.name krum needs a fixed number")});
         row("unknown sampling", R"({"format": 1, "clients": {"sampling": "binomial"}})", "clients.sampling",
             {QStringLiteral("fixed, poisson")});
+        row("central dp with krum",
+            R"({"format": 1, "clients": {"count": 20, "per_round": 10}, "strategy": {"name": "krum", "byzantine": 1}, "privacy": {"mode": "central"}})",
+            "privacy.mode", {QStringLiteral("'krum' is not such a mean"), QStringLiteral("fedavg, fedavgm")});
+        row("budget stop without a budget",
+            R"({"format": 1, "privacy": {"mode": "central", "stop_at_budget": true}})",
+            "privacy.stop_at_budget", {QStringLiteral("privacy.target_epsilon > 0")});
+        row("no noise", R"({"format": 1, "privacy": {"mode": "central", "noise_multiplier": 0}})",
+            "privacy.noise_multiplier", {QStringLiteral("(0, 1000]")});
+        row("delta of 1", R"({"format": 1, "privacy": {"mode": "central", "delta": 1}})", "privacy.delta",
+            {QStringLiteral("(0, 0.1]")});
+        row("unknown privacy mode", R"({"format": 1, "privacy": {"mode": "secret"}})", "privacy.mode",
+            {QStringLiteral("none, central")});
     }
 
     void rejects() {
@@ -380,10 +392,10 @@ private Q_SLOTS:
         QCOMPARE(s.integer(QStringLiteral("run.threads")), qint64(0));
         // Every section is present, and nothing else is invented.
         const QStringList keys = s.json().keys();
-        QCOMPARE(keys,
-                 (QStringList{QStringLiteral("clients"), QStringLiteral("dataset"), QStringLiteral("format"),
-                              QStringLiteral("model"), QStringLiteral("partition"), QStringLiteral("run"),
-                              QStringLiteral("strategy"), QStringLiteral("training")}));
+        QCOMPARE(keys, (QStringList{
+                           QStringLiteral("clients"), QStringLiteral("dataset"), QStringLiteral("format"),
+                           QStringLiteral("model"), QStringLiteral("partition"), QStringLiteral("privacy"),
+                           QStringLiteral("run"), QStringLiteral("strategy"), QStringLiteral("training")}));
         QVERIFY(s.value(QStringLiteral("run.nope")).isUndefined());
         QVERIFY(s.value(QStringLiteral("nope")).isUndefined());
         QVERIFY(s.value(QStringLiteral("run")).isObject());
@@ -779,7 +791,7 @@ private Q_SLOTS:
         QCOMPARE(sectionKeys,
                  (QStringList{QStringLiteral("dataset"), QStringLiteral("partition"),
                               QStringLiteral("clients"), QStringLiteral("model"), QStringLiteral("training"),
-                              QStringLiteral("strategy"), QStringLiteral("run")}));
+                              QStringLiteral("strategy"), QStringLiteral("run"), QStringLiteral("privacy")}));
 
         const QJsonObject components = json.value(QStringLiteral("components")).toObject();
         for (const QString &category : {QStringLiteral("dataset"), QStringLiteral("partitioner"),

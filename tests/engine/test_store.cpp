@@ -85,6 +85,7 @@ QList<RoundMetrics> sampleRounds() {
     r1.clients[0].personalAccuracy = 0.9375;
     r1.clients[0].steps = 17;
     r1.clientLr = 0.025;
+    r1.epsilon = 0.75; // privacy.mode central
     r1.clients[2].group = QStringLiteral("servers");
     r1.clientsSelected = 2;
     r1.roundSeconds = 1.5;
@@ -185,6 +186,7 @@ void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
     QCOMPARE(a.bytesUp, b.bytesUp);
     QCOMPARE(a.bytesDown, b.bytesDown);
     QCOMPARE(a.clientLr, b.clientLr);
+    QCOMPARE(a.epsilon, b.epsilon); // NaN (no DP) reads back as NaN
     QCOMPARE(a.clients.size(), b.clients.size());
     for (std::size_t i = 0; i < a.clients.size(); ++i) {
         compareClient(a.clients[i], b.clients[i]);
@@ -556,12 +558,14 @@ void TestStore::migratesVersion1Store() {
     QString error;
     const qint64 id = createSampleRunFile(path, error);
     QVERIFY2(id > 0, qPrintable(error));
-    // Take the file back to version 1 exactly: the columns and table that migration 1 -> 2 adds are dropped.
-    for (const char *sql : {"DROP TABLE checkpoints", "ALTER TABLE runs DROP COLUMN environment_json",
-                            "ALTER TABLE client_rounds DROP COLUMN group_name",
-                            "ALTER TABLE client_rounds DROP COLUMN personal_accuracy",
-                            "ALTER TABLE client_rounds DROP COLUMN steps",
-                            "ALTER TABLE rounds DROP COLUMN client_lr", "PRAGMA user_version = 1"})
+    // Take the file back to version 1 exactly: the columns and table that migrations 1 -> 2 -> 3 add are
+    // dropped.
+    for (const char *sql :
+         {"DROP TABLE checkpoints", "ALTER TABLE rounds DROP COLUMN epsilon",
+          "ALTER TABLE runs DROP COLUMN environment_json", "ALTER TABLE client_rounds DROP COLUMN group_name",
+          "ALTER TABLE client_rounds DROP COLUMN personal_accuracy",
+          "ALTER TABLE client_rounds DROP COLUMN steps", "ALTER TABLE rounds DROP COLUMN client_lr",
+          "PRAGMA user_version = 1"})
         QVERIFY2(tamper(path, QString::fromLatin1(sql)), sql);
     RunStore store(path);
     QVERIFY2(store.isOpen(), qPrintable(store.lastError()));
@@ -577,6 +581,7 @@ void TestStore::migratesVersion1Store() {
     QVERIFY(!rounds[0].clients[0].personalAccuracy);
     QVERIFY(store.environment(id).isEmpty());
     QVERIFY(store.checkpointRounds(id).isEmpty());
+    QVERIFY(std::isnan(rounds[0].epsilon)); // no privacy accounting then
     // And the migrated store takes new data.
     RoundMetrics more;
     more.round = 4;
@@ -797,6 +802,7 @@ void TestStore::exportJson() {
     QCOMPARE(r1.value(QStringLiteral("wall_seconds")).toDouble(), 1.5);
     QCOMPARE(r1.value(QStringLiteral("bytes_up")).toInteger(), 4096);
     QCOMPARE(r1.value(QStringLiteral("bytes_down")).toInteger(), 8192);
+    QCOMPARE(r1.value(QStringLiteral("epsilon")).toDouble(), 0.75);
 
     const QJsonObject r2 = rounds[1].toObject();
     QCOMPARE(r2.value(QStringLiteral("evaluated")).toBool(), false);
@@ -807,6 +813,7 @@ void TestStore::exportJson() {
     QVERIFY(r2.value(QStringLiteral("client_accuracy")).toObject().isEmpty());
     QCOMPARE(r2.value(QStringLiteral("client_train_loss")).toObject().size(), 2);
     QCOMPARE(r2.value(QStringLiteral("bytes_up")).toInteger(), 5000000000LL);
+    QVERIFY(r2.contains(QStringLiteral("epsilon")) && r2.value(QStringLiteral("epsilon")).isNull()); // no DP
 
     // Survives a trip through text, and a small seed is a plain number.
     const QJsonObject reparsed = QJsonDocument::fromJson(QJsonDocument(json).toJson()).object();
@@ -831,15 +838,15 @@ void TestStore::exportCsv() {
     QCOMPARE(lines[0], QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,"
                                       "fairness_std,fairness_worst10,fairness_best10,fairness_jain,"
                                       "clients_selected,round_seconds,wall_seconds,bytes_up,bytes_down,"
-                                      "client_accuracy,client_personal_accuracy"));
+                                      "client_accuracy,client_personal_accuracy,epsilon"));
     QCOMPARE(lines[1], QStringLiteral("1,1,0.625,1.25,1.5,0.7,0.05,0.6,0.8,0.99,2,1.5,1.5,4096,8192,"
-                                      "\"0:0.8125;1:0.5;3:0.9\",\"0:0.9375\""));
-    QCOMPARE(lines[2], QStringLiteral("2,0,,,1.125,,,,,,2,0.75,2.25,5000000000,6000,,"));
+                                      "\"0:0.8125;1:0.5;3:0.9\",\"0:0.9375\",0.75"));
+    QCOMPARE(lines[2], QStringLiteral("2,0,,,1.125,,,,,,2,0.75,2.25,5000000000,6000,,,"));
     QCOMPARE(lines[3], QStringLiteral("3,1,0.875,0.375,0.5,0.85,0.1,0.7,0.95,0.98,1,0.5,2.75,100,200,"
-                                      "\"0:0.9;2:0.8\","));
+                                      "\"0:0.9;2:0.8\",,"));
     // Every line has as many fields as the header (the quoted fields hold no commas).
     for (const QString &line : lines)
-        QCOMPARE(line.count(QLatin1Char(',')), 16);
+        QCOMPARE(line.count(QLatin1Char(',')), 17);
 
     QVERIFY(store.exportCsv(id + 1000).isEmpty());
 }
