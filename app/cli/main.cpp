@@ -742,19 +742,17 @@ int cmdDpCalibrate(const Args &a) {
                           : !a.delta         ? "--delta"
                           : !a.targetEpsilon ? "--target-epsilon"
                                              : nullptr;
-    if (missing) {
-        err() << "fedwb-cli dp-calibrate: missing " << missing << "\n";
-        return kExitUsage;
-    }
+    if (missing)
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("fedwb-cli dp-calibrate: missing %1").arg(QLatin1String(missing)));
     privacy::Sampling sampling = privacy::Sampling::Poisson;
     privacy::samplingFromName(a.sampling.toStdString(), &sampling);
     privacy::Calibration c;
     try {
         c = privacy::calibrateNoise(*a.rate, *a.rounds, *a.delta, *a.targetEpsilon, sampling);
-    } catch (const std::invalid_argument &e) {
-        err() << "--target-epsilon: " << e.what()
-              << "\n"; // the only input left to refuse: an unreachable target
-        return kExitUsage;
+    } catch (const std::invalid_argument &e) { // the only input left to refuse: an unreachable target
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("--target-epsilon: ") + QString::fromUtf8(e.what()));
     }
     if (a.json) {
         printJson({{QStringLiteral("noise_multiplier"), c.noiseMultiplier},
@@ -794,6 +792,9 @@ int main(int argc, char **argv) {
     QString error;
     if (!parseArgs(argv_, a, &error)) {
         err() << "fedwb-cli: " << error << "\n" << kUsage << RunStore::defaultPath() << "\n";
+        if (argv_.contains(QLatin1String("--json"))) // --json promises an object on every exit
+            printJson({{QStringLiteral("status"), QStringLiteral("invalid")},
+                       {QStringLiteral("message"), QString(QStringLiteral("fedwb-cli: ") + error)}});
         return kExitUsage;
     }
     if (a.command == QLatin1String("run")) return cmdRun(a);

@@ -87,6 +87,15 @@ void checkPrivacy(const FederationSpec &spec, QList<SpecIssue> &errors, QList<Sp
         warnings.append({QStringLiteral("strategy.weighting"),
                          QStringLiteral("with privacy.mode central every client counts equally (its clipped "
                                         "update, summed); 'samples' is not used")});
+    const QString model = spec.string(QStringLiteral("model.name"));
+    if (const ComponentSchema *m = reg.component(QStringLiteral("model"), model);
+        m && m->has(QStringLiteral("batch-norm")))
+        errors.append(
+            {QStringLiteral("privacy.mode"),
+             QStringLiteral("central DP cannot be used with model.name '%1': its batch-norm running "
+                            "statistics are computed from client data and are part of the update, "
+                            "where noise would break them; use a model without batch norm")
+                 .arg(model)});
     const double target = spec.real(QStringLiteral("privacy.target_epsilon"));
     if (spec.boolean(QStringLiteral("privacy.stop_at_budget")) && !(target > 0))
         errors.append({QStringLiteral("privacy.stop_at_budget"),
@@ -104,7 +113,9 @@ void registerPrivacy(Registry &registry) {
         "Differential privacy limits what anyone can learn about one client from the trained model. With "
         "central DP the server bounds each client's influence (clipping) and hides it in random noise; the "
         "privacy loss epsilon grows each round: smaller is more private (below 1 is strong, 1 to 10 is "
-        "common in practice), and it is reported after every round.");
+        "common in practice), and it is reported after every round. Epsilon covers the sequence of global "
+        "models only: this simulator's own records (per-client metrics, who was sampled, the seed in the "
+        "store) are not protected.");
     ParamSchema clip =
         realParam(QStringLiteral("clip_norm"), 1.0, 0.0, 1e6,
                   QStringLiteral("S: every client update is scaled down to an L2 norm of at most S "

@@ -7,7 +7,9 @@
 // Workspace: privacy.mode central, privacy.clip_norm (S), privacy.noise_multiplier (z), privacy.delta,
 // privacy.target_epsilon and privacy.stop_at_budget. Strategies whose server step is a mean of the updates
 // declare the capability "private-mean" and take that mean from the round (RoundContext::privateMean).
-// Torch-free.
+// What epsilon covers: the released sequence of global models, against someone who knows neither the run's
+// seed nor its store. The simulator's own records (per-client losses and accuracies, who was sampled, round
+// sizes and times, the seed) are not privatized: the store is the experimenter's trusted view. Torch-free.
 #pragma once
 
 #include "strategy/Strategy.h"
@@ -27,7 +29,7 @@ class PrivacyAccountant;
 
 class GaussianSumMean : public PrivateMean {
 public:
-    // clipNorm > 0, noiseMultiplier >= 0 (0: clipping only, no privacy), denominator > 0; throws
+    // clipNorm > 0, noiseMultiplier >= 0 (0, for tests: clipping only), denominator > 0; throws
     // std::invalid_argument otherwise. Noise of round r comes from the generator keyed (seed, "dp-noise", r).
     GaussianSumMean(double clipNorm, double noiseMultiplier, double denominator, std::uint64_t seed);
 

@@ -91,7 +91,12 @@ bool Run::resumeFrom(const QByteArray &runState, QString *error) {
                          .arg(s->strategy, strategy);
         return false;
     }
-    if (const QStringList changed = resultChangingDifferences(s->spec, d->spec.json()); !changed.isEmpty()) {
+    // A state written by an older build lacks the keys added since: compare it with its defaults filled in.
+    QJsonObject stateSpec = s->spec;
+    if (FederationSpec::Parsed filled = FederationSpec::parse(stateSpec); filled.ok())
+        stateSpec = filled.spec->json();
+    if (const QStringList changed = resultChangingDifferences(stateSpec, d->spec.json());
+        !changed.isEmpty()) {
         if (error)
             *error = QStringLiteral("the state belongs to a workspace that differs in %1; only run.rounds, "
                                     "run.threads, run.eval_every and the checkpoint keys may change")
@@ -320,6 +325,10 @@ void Run::Impl::prepare() {
     } catch (const std::invalid_argument &e) {
         throw SpecError(QStringLiteral("privacy.noise_multiplier"), QString::fromStdString(e.what()));
     }
+    if (dp && !(entry && entry->has(QStringLiteral("private-mean")))) // validation refuses it; never run it
+        throw SpecError(
+            QStringLiteral("privacy.mode"),
+            QStringLiteral("central DP needs a strategy whose server step is a mean of the updates"));
     // Personal layers or a personal model: the client algorithm's entry says so.
     const ComponentSchema *clientEntry =
         Registry::global().component(QStringLiteral("client-algorithm"), algorithm.name);
@@ -332,7 +341,7 @@ void Run::Impl::prepare() {
                                 .arg(resume->parameterCount)
                                 .arg(global.size() / qsizetype(sizeof(float))));
         roundsDone = resume->round;
-        lastEvaluated = resume->lastTestAccuracy ? resume->round : 0;
+        lastEvaluated = -1; // the state's accuracy may be of an earlier round: evaluate again when stopping
         global = resume->model;
         try {
             strategy->loadState(resume->strategyState);
@@ -386,9 +395,16 @@ void Run::Impl::evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetr
 
 void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     at::set_num_threads(1);
+    if (resume) { // what is already done stays done, also when preparing fails or is stopped
+        summary.roundsDone = resume->round;
+        summary.finalTestAccuracy = resume->lastTestAccuracy;
+        summary.finalTestLoss = resume->lastTestLoss;
+    }
     prepare();
     if (stop.load()) { // stopped while the data was prepared
         summary.status = RunStatus::Stopped;
+        if (roundsDone > 0) // a continued run keeps the model of its checkpoint
+            notify([&](RunObserver &o) { o.finalModel(global, global.size() / qsizetype(sizeof(float))); });
         return;
     }
     const std::int64_t parameterCount = global.size() / qsizetype(sizeof(float));
@@ -557,8 +573,9 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         }
     }
     // The final model is the one of the last completed round; the final metrics must describe it.
-    if ((summary.status == RunStatus::Stopped || summary.status == RunStatus::Diverged) && roundsDone > 0 &&
-        lastEvaluated != roundsDone) {
+    if ((summary.status == RunStatus::Stopped || summary.status == RunStatus::Diverged ||
+         summary.status == RunStatus::BudgetSpent) &&
+        roundsDone > 0 && lastEvaluated != roundsDone) {
         const Evaluation e = executor->evaluate(global, {}, 0);
         if (e.global.count > 0) {
             summary.finalTestAccuracy = accuracyOf(e.global, data->facts.regression);

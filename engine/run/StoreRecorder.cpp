@@ -12,6 +12,9 @@ std::optional<Continuation> continuationOf(RunStore &store, qint64 runId, const 
     if (!stored) return fail(store.lastError().isEmpty() ? QStringLiteral("no such run") : store.lastError());
     if (stored->status == RunStatus::Running)
         return fail(QStringLiteral("it is still running (in another process); stop it first"));
+    if (stored->status == RunStatus::BudgetSpent)
+        return fail(QStringLiteral("it ended at its privacy budget (privacy.target_epsilon); a continuation "
+                                   "would spend more than the budget"));
     QJsonObject raw = stored->spec;
     for (const QString &assignment : overrides) {
         QString why;

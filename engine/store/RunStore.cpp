@@ -343,19 +343,31 @@ bool RunStore::Impl::openDatabase() {
 
     db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), connectionName);
     db.setDatabaseName(path);
-    db.setConnectOptions(readOnly ? QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=5000")
-                                  : QStringLiteral("QSQLITE_BUSY_TIMEOUT=5000"));
+    db.setConnectOptions(readOnly ? QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_BUSY_TIMEOUT=30000")
+                                  : QStringLiteral("QSQLITE_BUSY_TIMEOUT=30000"));
     if (fileBacked && readOnly) {
-        // Reading a WAL store needs its -shm file, which SQLite cannot create in a read-only folder. With no
-        // unfinished writes (no -wal) nothing can change the file: read it as immutable.
-        const QFileInfo info(path);
+        // Reading a WAL store needs its -shm file, which SQLite cannot create in a read-only folder. When
+        // nobody at all may write the file or its folder (no write bit for anyone) and no write is unfinished
+        // (no -wal), nothing can change it: read it as immutable. A store others may still write is not read
+        // that way (no locking, no change detection).
+        const QFileInfo info(path), folder(QFileInfo(path).absolutePath());
         const QFileInfo wal(path + QLatin1String("-wal")), shm(path + QLatin1String("-shm"));
-        if (!shm.exists() && !QFileInfo(info.absolutePath()).isWritable()) {
+        const auto nobodyWrites = [](const QFileInfo &f) {
+            return !(f.permissions() &
+                     (QFile::WriteOwner | QFile::WriteUser | QFile::WriteGroup | QFile::WriteOther));
+        };
+        if (!shm.exists() && !folder.isWritable()) {
             if (wal.exists() && wal.size() > 0)
                 return fail(
                     QStringLiteral("run store %1 has unfinished writes (%2) and its folder is read-only: "
                                    "copy the store and its -wal file to a writable folder to read it")
                         .arg(path, wal.fileName()));
+            if (!nobodyWrites(info) || !nobodyWrites(folder))
+                return fail(
+                    QStringLiteral("run store %1 cannot be read safely: its folder is read-only for you "
+                                   "but others may write the store (SQLite needs to create %2 to read "
+                                   "it); copy the store to a writable folder")
+                        .arg(path, shm.fileName()));
             db.setDatabaseName(QUrl::fromLocalFile(info.absoluteFilePath()).toString(QUrl::FullyEncoded) +
                                QLatin1String("?immutable=1"));
             db.setConnectOptions(QStringLiteral("QSQLITE_OPEN_READONLY;QSQLITE_OPEN_URI"));
@@ -809,6 +821,21 @@ bool RunStore::continueRun(qint64 runId, int fromRound, const QJsonObject &spec,
         if (runStatusFromName(q.value(0).toString()) == RunStatus::Running) {
             d->rollback();
             return d->fail(what + QStringLiteral(": it is still running in another process"));
+        }
+    }
+    { // The caller read the checkpoint before this transaction: it must still be the newest one.
+        QSqlQuery q(d->db);
+        q.prepare(QStringLiteral("SELECT MAX(round) FROM checkpoints WHERE run_id = ?"));
+        q.addBindValue(runId);
+        if (!q.exec() || !q.next()) return d->failAndRollBack(what, q);
+        const int newest = q.value(0).isNull() ? 0 : q.value(0).toInt();
+        if (newest != fromRound) {
+            d->rollback();
+            return d->fail(what +
+                           QStringLiteral(": it changed meanwhile (its newest checkpoint is now after round "
+                                          "%1, not %2); try again")
+                               .arg(newest)
+                               .arg(fromRound));
         }
     }
     // Rounds after the checkpoint are computed again (bitwise the same): their rows and the later model go.

@@ -395,7 +395,8 @@ private Q_SLOTS:
             return finished(p);
         };
         const Result list = asUser({QStringLiteral("runs"), QStringLiteral("--db"), db});
-        QCOMPARE(list.exitCode, 0);
+        QVERIFY2(list.exitCode == 0,
+                 qPrintable(QStringLiteral("exit %1: %2").arg(list.exitCode).arg(list.err)));
         QVERIFY2(list.out.contains(QStringLiteral("synthetic")), qPrintable(list.out + list.err));
         const Result exported =
             asUser({QStringLiteral("export"), QStringLiteral("--db"), db, QStringLiteral("--run"),

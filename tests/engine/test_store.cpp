@@ -526,6 +526,10 @@ void TestStore::continueRunTruncatesAfterTheCheckpoint() {
     const qint64 id = createSampleRun(store);
     QVERIFY2(id > 0, qPrintable(store.lastError()));
     QVERIFY(store.saveModel(id, 3, QByteArray(8, 'm'), 2));
+    {
+        RawDb checkpoint(storePath()); // the newest checkpoint is after round 1
+        QVERIFY(checkpoint.exec(QStringLiteral("INSERT INTO checkpoints VALUES (%1, 1, x'01')").arg(id)));
+    }
     QVERIFY(!store.continueRun(id, 1, sampleSpec(), 3)); // still running (this process owns it)
     QVERIFY2(store.lastError().contains(QStringLiteral("still running")), qPrintable(store.lastError()));
     RunSummary stopped;
@@ -535,6 +539,10 @@ void TestStore::continueRunTruncatesAfterTheCheckpoint() {
 
     QJsonObject spec = sampleSpec();
     spec.insert(QStringLiteral("rounds"), 5);
+    // A caller that read an older state (here: none) than the newest checkpoint is refused: the run changed.
+    QVERIFY(!store.continueRun(id, 0, spec, 5));
+    QVERIFY2(store.lastError().contains(QStringLiteral("changed meanwhile")), qPrintable(store.lastError()));
+    QCOMPARE(store.rounds(id).size(), 3); // and nothing was removed
     QVERIFY2(store.continueRun(id, 1, spec, 5), qPrintable(store.lastError()));
     const std::optional<StoredRun> r = store.run(id);
     QCOMPARE(r->status, RunStatus::Running);

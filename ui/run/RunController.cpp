@@ -185,6 +185,10 @@ void RunController::work(const Job &job) {
                 if (m_stopRequested) m_run->requestStop();
             }
             summary = run->exec();
+            if (runId >= 0 && !recorder->error().isEmpty()) { // trained, but the store did not take it all
+                summary.message = tr("The run store could not record everything: %1").arg(recorder->error());
+                summary.status = RunStatus::Failed;
+            }
         } catch (const std::exception &e) {
             summary.status = RunStatus::Failed;
             summary.message = QString::fromUtf8(e.what());
