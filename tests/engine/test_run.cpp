@@ -317,6 +317,31 @@ private Q_SLOTS:
         QVERIFY(empty > 10);
     }
 
+    // A checkpoint written before keys were added to the schema (here: no privacy section and no
+    // clients.sampling, as in stores from before them) still continues, bitwise as before.
+    void olderCheckpointsResume() {
+        const auto spec = specWith({QStringLiteral("model.name=logreg"), QStringLiteral("run.rounds=3")});
+        const Outcome whole = runSpec(spec);
+        const Outcome first = runSpec(spec, [](Run &run, Collector &c) {
+            c.onRound = [&run](const RoundMetrics &m) {
+                if (m.round == 1) run.requestStop();
+            };
+        });
+        std::optional<RunState> state = RunState::fromBytes(first.collected.rounds.back().checkpoint);
+        QVERIFY(state);
+        state->spec.remove(QStringLiteral("privacy"));
+        QJsonObject clients = state->spec.value(QStringLiteral("clients")).toObject();
+        clients.remove(QStringLiteral("sampling"));
+        state->spec.insert(QStringLiteral("clients"), clients);
+        Outcome rest;
+        Run run(spec);
+        QString error;
+        QVERIFY2(run.resumeFrom(state->toBytes(), &error), qPrintable(error));
+        run.addObserver(&rest.collected);
+        QCOMPARE(run.exec().status, RunStatus::Finished);
+        QVERIFY(rest.collected.model == whole.collected.model);
+    }
+
     // privacy.mode central through the round loop: epsilon after every round is the accountant's for the
     // workspace's mechanism (Poisson at rate q, noise z, delta); a budget ends the run cleanly before the
     // round that would exceed it, or only warns; a round that samples nobody still releases noise.

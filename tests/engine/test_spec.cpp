@@ -285,6 +285,9 @@ private Q_SLOTS:
             "privacy.noise_multiplier", {QStringLiteral("(0, 1000]")});
         row("delta of 1", R"({"format": 1, "privacy": {"mode": "central", "delta": 1}})", "privacy.delta",
             {QStringLiteral("(0, 0.1]")});
+        row("central dp with batch norm",
+            R"({"format": 1, "model": {"name": "cnn-lenet5-bn"}, "privacy": {"mode": "central"}})",
+            "privacy.mode", {QStringLiteral("batch-norm running statistics")});
         row("unknown privacy mode", R"({"format": 1, "privacy": {"mode": "secret"}})", "privacy.mode",
             {QStringLiteral("none, central")});
     }
