@@ -26,6 +26,7 @@
 
 #ifdef Q_OS_UNIX
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <sys/types.h>
 #endif
 
@@ -356,13 +357,22 @@ bool RunStore::Impl::openDatabase() {
             return !(f.permissions() &
                      (QFile::WriteOwner | QFile::WriteUser | QFile::WriteGroup | QFile::WriteOther));
         };
+        const auto readOnlyFileSystem = [&] {
+#ifdef Q_OS_UNIX
+            struct statvfs fs;
+            return ::statvfs(QFile::encodeName(folder.absoluteFilePath()).constData(), &fs) == 0 &&
+                   (fs.f_flag & ST_RDONLY) != 0;
+#else
+            return false;
+#endif
+        };
         if (!shm.exists() && !folder.isWritable()) {
             if (wal.exists() && wal.size() > 0)
                 return fail(
                     QStringLiteral("run store %1 has unfinished writes (%2) and its folder is read-only: "
                                    "copy the store and its -wal file to a writable folder to read it")
                         .arg(path, wal.fileName()));
-            if (!nobodyWrites(info) || !nobodyWrites(folder))
+            if (!readOnlyFileSystem() && (!nobodyWrites(info) || !nobodyWrites(folder)))
                 return fail(
                     QStringLiteral("run store %1 cannot be read safely: its folder is read-only for you "
                                    "but others may write the store (SQLite needs to create %2 to read "

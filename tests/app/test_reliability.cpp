@@ -373,26 +373,62 @@ private Q_SLOTS:
         QVERIFY(QFile::setPermissions(m_dir.path(),
                                       QFile::permissions(m_dir.path()) | QFile::ExeOther | QFile::ExeGroup));
         const QByteArray before = fileHash(db);
-        // Root ignores file permissions: run the commands as an unprivileged user then, from a copy of
-        // fedwb-cli that user can reach (the build folder may be private to root).
-        QString unprivilegedCli;
-        if (::geteuid() == 0) {
-            if (QStandardPaths::findExecutable(QStringLiteral("setpriv")).isEmpty())
-                QSKIP("running as root without setpriv (util-linux): cannot drop privileges to test a "
-                      "read-only store");
-            unprivilegedCli = path(QStringLiteral("fedwb-cli"));
-            QVERIFY(QFile::copy(QStringLiteral(FEDWB_CLI), unprivilegedCli));
-            QVERIFY(QFile::setPermissions(unprivilegedCli, QFile::permissions(unprivilegedCli) |
-                                                               QFile::ExeOther | QFile::ReadOther));
-        }
-        const auto asUser = [&](const QStringList &args) {
-            if (unprivilegedCli.isEmpty()) return cli(args);
+        // Root ignores file permissions. As root the folder is made read-only for everyone, root included: a
+        // read-only bind mount of it in a private mount namespace (unshare), the way a store on a read-only
+        // disk is. Without that privilege: an unprivileged user (setpriv) runs a copy of fedwb-cli.
+        const auto inReadOnlyMount = [&](const QStringList &args) {
+            QProcess p;
+            p.start(
+                QStringLiteral("unshare"),
+                QStringList{QStringLiteral("--mount"), QStringLiteral("--propagation"),
+                            QStringLiteral("private"), QStringLiteral("sh"), QStringLiteral("-c"),
+                            QStringLiteral("mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" && "
+                                           "shift && exec \"$@\""),
+                            QStringLiteral("sh"), folder} +
+                    args);
+            return finished(p);
+        };
+        const auto asUnprivileged = [&](const QString &cliPath, const QStringList &args) {
             QProcess p;
             p.start(QStringLiteral("setpriv"),
                     QStringList{QStringLiteral("--reuid=65534"), QStringLiteral("--regid=65534"),
-                                QStringLiteral("--clear-groups"), unprivilegedCli} +
+                                QStringLiteral("--clear-groups"), cliPath} +
                         args);
             return finished(p);
+        };
+        enum class Way { Direct, ReadOnlyMount, Unprivileged } way = Way::Direct;
+        QString unprivilegedCli;
+        if (::geteuid() == 0) {
+            const Result probe =
+                inReadOnlyMount({QStringLiteral("touch"), folder + QStringLiteral("/probe")});
+            if (probe.exitCode != -1 && probe.exitCode != 0 &&
+                probe.err.contains(QStringLiteral("Read-only"))) {
+                way = Way::ReadOnlyMount;
+            } else {
+                QFile::remove(folder + QStringLiteral("/probe"));
+                unprivilegedCli = path(QStringLiteral("fedwb-cli"));
+                QVERIFY(QFile::copy(QStringLiteral(FEDWB_CLI), unprivilegedCli));
+                QVERIFY(QFile::setPermissions(unprivilegedCli, QFile::permissions(unprivilegedCli) |
+                                                                   QFile::ExeOther | QFile::ReadOther));
+                const Result version = asUnprivileged(unprivilegedCli, {QStringLiteral("--version")});
+                if (version.exitCode != 0)
+                    QSKIP(qPrintable(
+                        QStringLiteral("cannot make a read-only store here: no read-only bind mount (%1) "
+                                       "and an unprivileged user cannot run fedwb-cli (%2)")
+                            .arg(probe.err.trimmed(), version.err.trimmed())));
+                way = Way::Unprivileged;
+            }
+        }
+        const auto asUser = [&](const QStringList &args) {
+            switch (way) {
+            case Way::ReadOnlyMount:
+                return inReadOnlyMount(QStringList{QStringLiteral(FEDWB_CLI)} + args);
+            case Way::Unprivileged:
+                return asUnprivileged(unprivilegedCli, args);
+            case Way::Direct:
+                break;
+            }
+            return cli(args);
         };
         const Result list = asUser({QStringLiteral("runs"), QStringLiteral("--db"), db});
         QVERIFY2(list.exitCode == 0,
@@ -410,7 +446,15 @@ private Q_SLOTS:
         QCOMPARE(run.json().value(QStringLiteral("status")).toString(), QStringLiteral("invalid"));
         QCOMPARE(fileHash(db), before);
         QVERIFY(!QFileInfo::exists(db + QStringLiteral("-wal")));
+        if (way == Way::ReadOnlyMount) { // a read-only disk: readable whatever the mode bits say
+            QVERIFY(QFile::setPermissions(db, QFile::permissions(db) | QFile::WriteOwner));
+            QVERIFY(QFile::setPermissions(folder, QFile::permissions(folder) | QFile::WriteOwner));
+            const Result again = asUser({QStringLiteral("runs"), QStringLiteral("--db"), db});
+            QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+            QCOMPARE(fileHash(db), before);
+        }
         QVERIFY(QFile::setPermissions(folder, QFile::ReadOwner | QFile::WriteOwner | QFile::ExeOwner));
+        QVERIFY(!QFileInfo::exists(folder + QStringLiteral("/probe")));
     }
 
     // Two processes recording into one store at the same time (the GUI and a CLI run, or two CLI runs) with a
