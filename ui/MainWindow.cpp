@@ -621,10 +621,19 @@ bool MainWindow::openWorkspace(const QString &path) {
         named(tr("partition"), QStringLiteral("partition.name"));
         named(tr("model"), QStringLiteral("model.name"));
         named(tr("strategy"), QStringLiteral("strategy.name"));
-        facts.append(tr("<b>%1</b> clients, <b>%2</b> per round")
-                         .arg(m_spec->clientCount())
-                         .arg(m_spec->clientsPerRound()));
+        if (m_spec->poissonSampling())
+            facts.append(tr("<b>%1</b> clients, each with probability <b>%2</b> per round (Poisson)")
+                             .arg(m_spec->clientCount())
+                             .arg(m_spec->samplingRate()));
+        else
+            facts.append(tr("<b>%1</b> clients, <b>%2</b> per round")
+                             .arg(m_spec->clientCount())
+                             .arg(m_spec->clientsPerRound()));
         facts.append(tr("<b>%1</b> rounds").arg(m_spec->rounds()));
+        if (m_spec->string(QStringLiteral("privacy.mode")) == QLatin1String("central"))
+            facts.append(tr("central DP: noise <b>%1</b>, clip <b>%2</b>")
+                             .arg(m_spec->real(QStringLiteral("privacy.noise_multiplier")))
+                             .arg(m_spec->real(QStringLiteral("privacy.clip_norm"))));
         header += QStringLiteral("<p style='margin-top:6px'>") +
                   facts.join(QStringLiteral(" &nbsp;·&nbsp; ")) +
                   QStringLiteral("</p><p style='margin-top:2px; color:#6b6b6b'>") +
