@@ -475,6 +475,18 @@ bool RunStore::Impl::checkTables() {
     if (!missing.isEmpty())
         return fail(QStringLiteral("run store %1 is damaged: the table(s) %2 are missing")
                         .arg(path, missing.join(QStringLiteral(", "))));
+    // Runs are found by id: it must be the table's integer key (a damaged schema can make it a plain column).
+    QSqlQuery info(db);
+    bool idIsKey = false;
+    if (info.exec(QStringLiteral("PRAGMA table_info(runs)")))
+        while (info.next())
+            if (info.value(1).toString() == QLatin1String("id"))
+                idIsKey =
+                    info.value(2).toString().compare(QLatin1String("INTEGER"), Qt::CaseInsensitive) == 0 &&
+                    info.value(5).toInt() == 1;
+    if (!idIsKey)
+        return fail(
+            QStringLiteral("run store %1 is damaged: runs.id is not the table's integer key").arg(path));
     return true;
 }
 
@@ -890,8 +902,13 @@ QList<StoredRun> RunStore::runs() const {
         d->fail(QStringLiteral("could not list runs"), q);
         return result;
     }
-    while (q.next())
+    while (q.next()) {
+        if (q.value(0).isNull() || q.value(0).toLongLong() < 1) { // cannot be looked up again: damage
+            d->fail(QStringLiteral("run store %1 is damaged: a run has no valid id").arg(d->path));
+            return {};
+        }
         result.append(d->runFromQuery(q));
+    }
     return result;
 }
 

@@ -235,6 +235,7 @@ private Q_SLOTS:
     void foreignDatabaseLeftAlone();
     void corruptStoreReportedAsDamaged();
     void missingTablesReported();
+    void runsIdMustBeTheKey();
     void readOnlyAccessNeverWrites();
     void continueRunTruncatesAfterTheCheckpoint();
     void migratesVersion1Store();
@@ -482,6 +483,24 @@ void TestStore::missingTablesReported() {
              qPrintable(store.lastError()));
     RawDb raw(path);
     QCOMPARE(raw.scalar(QStringLiteral("SELECT COUNT(*) FROM rounds")).toInt(), 3);
+}
+
+// A damaged schema in which runs.id is no longer the table's integer key (found by fuzz_store): damage,
+// reported at open, not runs listed with id 0 that cannot be read back.
+void TestStore::runsIdMustBeTheKey() {
+    const QString path = storePath(QStringLiteral("id.sqlite"));
+    QString error;
+    QVERIFY2(createSampleRunFile(path, error) > 0, qPrintable(error));
+    {
+        RawDb raw(path); // writable_schema holds for one connection
+        QVERIFY(raw.exec(QStringLiteral("PRAGMA writable_schema = ON")));
+        QVERIFY(raw.exec(QStringLiteral("UPDATE sqlite_master SET sql = replace(sql, 'id INTEGER PRIMARY KEY "
+                                        "AUTOINCREMENT', 'id INTEGER') WHERE name = 'runs'")));
+    }
+    RunStore store(path, RunStore::Access::ReadOnly);
+    QVERIFY(!store.isOpen());
+    QVERIFY2(store.lastError().contains(QStringLiteral("runs.id is not the table's integer key")),
+             qPrintable(store.lastError()));
 }
 
 // Read-only access never writes: the interrupted run is shown as interrupted, the file keeps "running".
