@@ -20,7 +20,6 @@ namespace {
 
 constexpr int kClasses = 10;
 constexpr int kPerClass = 600;
-constexpr int kSamples = kClasses * kPerClass; // 6000
 
 // Label-sorted: 600 zeros, then 600 ones, ...
 std::vector<int> orderedLabels(int classes = kClasses, int perClass = kPerClass) {
