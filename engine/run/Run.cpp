@@ -426,14 +426,16 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             summary.status = RunStatus::Stopped;
             break;
         }
+        // Central DP: epsilon once this round is released, computed once (the budget check and the round's
+        // metrics both use it).
+        const double epsilonAfterRound = dp ? dp->accountant->epsilonAfter(round).epsilon : 0.0;
         if (dp && dp->targetEpsilon > 0) { // privacy.target_epsilon: before the round that would exceed it
-            const double next = dp->accountant->epsilonAfter(round).epsilon;
-            if (next > dp->targetEpsilon) {
+            if (epsilonAfterRound > dp->targetEpsilon) {
                 const QString text =
                     QStringLiteral("privacy budget: round %1 would take epsilon to %2, above "
                                    "privacy.target_epsilon %3")
                         .arg(round)
-                        .arg(next, 0, 'g', 4)
+                        .arg(epsilonAfterRound, 0, 'g', 4)
                         .arg(dp->targetEpsilon);
                 if (dp->stopAtBudget) {
                     summary.status = RunStatus::BudgetSpent;
@@ -523,7 +525,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         }
         if (dp) { // the round's noisy mean is released: account for it
             dp->accountant->step();
-            m.epsilon = dp->accountant->epsilon();
+            m.epsilon = epsilonAfterRound; // = accountant->epsilon() after the step
         }
         const QByteArray previous = global; // shares the buffer: no copy
         global = next;

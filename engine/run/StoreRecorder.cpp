@@ -64,8 +64,7 @@ StoreRecorder::StoreRecorder(RunStore &store, const FederationSpec &spec, qint64
         return;
     }
     m_runId = runId;
-    const QList<RoundMetrics> done = m_store.rounds(runId);
-    if (!done.isEmpty()) m_wallOffset = done.last().wallSeconds;
+    if (const std::optional<StoredRun> run = m_store.run(runId)) m_wallOffset = run->wallSeconds;
 }
 
 void StoreRecorder::abort() {

@@ -875,7 +875,9 @@ bool RunStore::continueRun(qint64 runId, int fromRound, const QJsonObject &spec,
         " final_test_accuracy = (SELECT test_accuracy FROM rounds WHERE run_id = runs.id AND evaluated = 1"
         " ORDER BY round DESC LIMIT 1),"
         " final_test_loss = (SELECT test_loss FROM rounds WHERE run_id = runs.id AND evaluated = 1"
-        " ORDER BY round DESC LIMIT 1) WHERE id = ?"));
+        " ORDER BY round DESC LIMIT 1),"
+        " wall_seconds = COALESCE((SELECT MAX(wall_seconds) FROM rounds WHERE run_id = runs.id), 0)"
+        " WHERE id = ?"));
     q.addBindValue(runStatusName(RunStatus::Running));
     q.addBindValue(fromRound);
     q.addBindValue(roundsPlanned);

@@ -69,8 +69,8 @@ public:
     bool finishRun(qint64 runId, const RunSummary &summary);
     // Continues a stopped, interrupted, failed or diverged run after `fromRound` (its checkpoint's round, or
     // 0 to start over): in one transaction the rounds after it and their checkpoints are removed, the run is
-    // running again and owned by this process, and its spec and planned rounds are `spec` and
-    // `roundsPlanned` (run.rounds may have grown).
+    // running again and owned by this process, its wall time is that of the kept rounds, and its spec and
+    // planned rounds are `spec` and `roundsPlanned` (run.rounds may have grown).
     bool continueRun(qint64 runId, int fromRound, const QJsonObject &spec, int roundsPlanned);
 
     // Reading.

@@ -569,6 +569,7 @@ void TestStore::continueRunTruncatesAfterTheCheckpoint() {
     QCOMPARE(r->roundsPlanned, 5);
     QCOMPARE(r->spec, spec);
     QCOMPARE(r->finalTestAccuracy, std::optional<double>(0.625)); // round 1's, the newest kept
+    QCOMPARE(r->wallSeconds, 1.5);                                // and round 1's wall time
     QVERIFY(!r->endedAt.isValid());
     const QList<RoundMetrics> kept = store.rounds(id);
     QCOMPARE(kept.size(), 1);
