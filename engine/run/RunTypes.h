@@ -32,6 +32,7 @@ struct ClientRoundMetrics {
     QString group;                          // the client's group (clients.groups)
     std::optional<double> personalAccuracy; // after personalization (run.personalize_steps, personal layers)
     std::int64_t steps = 0;                 // local optimizer steps (when trained)
+    bool dropped = false;                   // selected, but its update never arrived (a dropout behaviour)
 };
 
 struct RoundMetrics {
@@ -50,6 +51,12 @@ struct RoundMetrics {
     double clientLr = 0;        // local learning rate of this round (after training.lr_decay)
     // privacy.mode central: epsilon after this round at privacy.delta (NaN without DP)
     double epsilon = std::numeric_limits<double>::quiet_NaN();
+    // A backdoor attack's success rate on evaluation rounds: the share of triggered test images (of other
+    // classes) the global model assigns to the target class (NaN without a backdoor group).
+    double asr = std::numeric_limits<double>::quiet_NaN();
+    // Further measurements of this round, stored and exported as they are, e.g. "secure_aggregation"
+    // (bytes and seconds of each protocol step) and "epsilon_by_group" (local DP).
+    QJsonObject extra;
     QByteArray checkpoint; // RunState bytes when this round is a checkpoint (run.checkpoint_every)
 };
 

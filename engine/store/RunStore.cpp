@@ -119,6 +119,13 @@ const std::vector<QStringList> &migrations() {
         {
             QStringLiteral("ALTER TABLE rounds ADD COLUMN epsilon REAL"),
         },
+        // 3 -> 4: attack success rate (backdoors), the round's further measurements as JSON (secure
+        // aggregation's protocol costs, epsilon per group under local DP), and clients that dropped out.
+        {
+            QStringLiteral("ALTER TABLE rounds ADD COLUMN asr REAL"),
+            QStringLiteral("ALTER TABLE rounds ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}'"),
+            QStringLiteral("ALTER TABLE client_rounds ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0"),
+        },
     };
     return steps;
 }
@@ -703,9 +710,9 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             "fairness_mean,"
             " fairness_std, fairness_worst10, fairness_best10, fairness_jain, clients_selected, "
             "round_seconds,"
-            " wall_seconds, bytes_up, bytes_down, client_lr, epsilon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, ?, "
-            "?, ?, ?, ?, ?, ?)"));
+            " wall_seconds, bytes_up, bytes_down, client_lr, epsilon, asr, extra_json) VALUES (?, ?, ?, ?, "
+            "?, "
+            "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         const auto ifEvaluated = [&](double v) { return m.evaluated ? finiteValue(v) : QVariant(); };
         q.addBindValue(runId);
         q.addBindValue(m.round);
@@ -725,14 +732,16 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
         q.addBindValue(qint64(m.bytesDown));
         q.addBindValue(finiteValue(m.clientLr));
         q.addBindValue(finiteValue(m.epsilon));
+        q.addBindValue(ifEvaluated(m.asr));
+        q.addBindValue(QString::fromUtf8(QJsonDocument(m.extra).toJson(QJsonDocument::Compact)));
         if (!q.exec()) return d->failAndRollBack(what, q);
     }
     if (!m.clients.empty()) {
         QSqlQuery q(d->db);
         q.prepare(QStringLiteral(
             "INSERT INTO client_rounds (run_id, round, client_id, trained, train_loss,"
-            " accuracy, loss, train_samples, test_samples, group_name, personal_accuracy, steps)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+            " accuracy, loss, train_samples, test_samples, group_name, personal_accuracy, steps, dropped)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
         for (const ClientRoundMetrics &c : m.clients) {
             q.bindValue(0, runId);
             q.bindValue(1, m.round);
@@ -746,6 +755,7 @@ bool RunStore::recordRound(qint64 runId, const RoundMetrics &m, int checkpointsK
             q.bindValue(9, text(c.group));
             q.bindValue(10, optionalValue(c.personalAccuracy));
             q.bindValue(11, qint64(c.steps));
+            q.bindValue(12, c.dropped ? 1 : 0);
             if (!q.exec()) return d->failAndRollBack(what, q);
         }
     }
@@ -942,7 +952,9 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             "SELECT round, evaluated, test_accuracy, test_loss, train_loss, fairness_mean, fairness_std,"
             " fairness_worst10, fairness_best10, fairness_jain, clients_selected, round_seconds, "
             "wall_seconds,"
-            " bytes_up, bytes_down, client_lr, epsilon FROM rounds WHERE run_id = ? ORDER BY round"));
+            " bytes_up, bytes_down, client_lr, epsilon, asr, extra_json FROM rounds WHERE run_id = ? ORDER "
+            "BY "
+            "round"));
         q.addBindValue(runId);
         if (!q.exec()) {
             d->fail(what, q);
@@ -972,6 +984,8 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
             m.bytesDown = q.value(14).toLongLong();
             m.clientLr = q.value(15).toDouble();
             m.epsilon = real(16);
+            m.asr = real(17);
+            m.extra = QJsonDocument::fromJson(q.value(18).toString().toUtf8()).object();
             indexOfRound.insert(m.round, result.size());
             result.append(std::move(m));
         }
@@ -980,7 +994,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
     q.setForwardOnly(true);
     q.prepare(QStringLiteral(
         "SELECT round, client_id, trained, train_loss, accuracy, loss, train_samples,"
-        " test_samples, group_name, personal_accuracy, steps FROM client_rounds WHERE run_id = ?"
+        " test_samples, group_name, personal_accuracy, steps, dropped FROM client_rounds WHERE run_id = ?"
         " ORDER BY round, client_id"));
     q.addBindValue(runId);
     if (!q.exec()) {
@@ -1001,6 +1015,7 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
         c.group = q.value(8).toString();
         c.personalAccuracy = optionalDouble(q.value(9));
         c.steps = q.value(10).toLongLong();
+        c.dropped = q.value(11).toInt() != 0;
         result[*it].clients.push_back(c);
     }
     return result;
@@ -1071,7 +1086,9 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
         QJsonObject clientTrainLoss;
         QJsonObject clientPersonal;
         QJsonObject clientGroup;
+        QJsonArray clientsDropped;
         for (const ClientRoundMetrics &c : m.clients) {
+            if (c.dropped) clientsDropped.append(c.clientId);
             if (c.accuracy) clientAccuracy.insert(QString::number(c.clientId), *c.accuracy);
             if (c.trainLoss) clientTrainLoss.insert(QString::number(c.clientId), *c.trainLoss);
             if (c.personalAccuracy) clientPersonal.insert(QString::number(c.clientId), *c.personalAccuracy);
@@ -1102,6 +1119,9 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
             {QStringLiteral("bytes_up"), qint64(m.bytesUp)},
             {QStringLiteral("bytes_down"), qint64(m.bytesDown)},
             {QStringLiteral("epsilon"), jsonOptional(m.epsilon)},
+            {QStringLiteral("asr"), m.evaluated ? jsonOptional(m.asr) : QJsonValue()},
+            {QStringLiteral("clients_dropped"), clientsDropped},
+            {QStringLiteral("extra"), m.extra},
         });
     }
     return QJsonObject{{QStringLiteral("run"), runJson}, {QStringLiteral("rounds"), roundsJson}};
@@ -1114,10 +1134,10 @@ QString RunStore::exportCsv(qint64 runId) const {
         d->fail(QStringLiteral("could not export run %1: no such run").arg(runId));
         return {};
     }
-    QString out =
-        QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,fairness_std,"
-                       "fairness_worst10,fairness_best10,fairness_jain,clients_selected,round_seconds,"
-                       "wall_seconds,bytes_up,bytes_down,client_accuracy,client_personal_accuracy,epsilon\n");
+    QString out = QStringLiteral(
+        "round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,fairness_std,"
+        "fairness_worst10,fairness_best10,fairness_jain,clients_selected,round_seconds,"
+        "wall_seconds,bytes_up,bytes_down,client_accuracy,client_personal_accuracy,epsilon,asr\n");
     for (const RoundMetrics &m : rounds(runId)) {
         const auto ifEvaluated = [&](double v) { return m.evaluated ? numberText(v) : QString(); };
         QStringList accuracies, personal;
@@ -1152,6 +1172,7 @@ QString RunStore::exportCsv(qint64 runId) const {
             quoted(accuracies),
             quoted(personal),
             numberText(m.epsilon),
+            ifEvaluated(m.asr),
         };
         out += fields.join(QLatin1Char(',')) + QLatin1Char('\n');
     }

@@ -36,7 +36,7 @@ struct StoredRun {
 
 class RunStore {
 public:
-    static constexpr int kSchemaVersion = 3;
+    static constexpr int kSchemaVersion = 4;
 
     // ReadWrite creates and migrates the store as needed; ReadOnly never writes (a store in a read-only
     // folder, or one another program is writing) and shows a run whose process is gone as interrupted.

@@ -86,6 +86,10 @@ QList<RoundMetrics> sampleRounds() {
     r1.clients[0].steps = 17;
     r1.clientLr = 0.025;
     r1.epsilon = 0.75; // privacy.mode central
+    r1.asr = 0.125;    // a backdoor group
+    r1.extra =
+        QJsonObject{{QStringLiteral("secure_aggregation"), QJsonObject{{QStringLiteral("bytes"), 96}}}};
+    r1.clients[1].dropped = true;
     r1.clients[2].group = QStringLiteral("servers");
     r1.clientsSelected = 2;
     r1.roundSeconds = 1.5;
@@ -161,6 +165,7 @@ void compareClient(const ClientRoundMetrics &a, const ClientRoundMetrics &b) {
     QCOMPARE(a.group, b.group);
     QCOMPARE(a.personalAccuracy, b.personalAccuracy);
     QCOMPARE(a.steps, b.steps);
+    QCOMPARE(a.dropped, b.dropped);
 }
 
 void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
@@ -187,6 +192,8 @@ void compareRound(const RoundMetrics &a, const RoundMetrics &b) {
     QCOMPARE(a.bytesDown, b.bytesDown);
     QCOMPARE(a.clientLr, b.clientLr);
     QCOMPARE(a.epsilon, b.epsilon); // NaN (no DP) reads back as NaN
+    QCOMPARE(a.asr, b.asr);         // NaN (no backdoor, or not evaluated) reads back as NaN
+    QCOMPARE(a.extra, b.extra);
     QCOMPARE(a.clients.size(), b.clients.size());
     for (std::size_t i = 0; i < a.clients.size(); ++i) {
         compareClient(a.clients[i], b.clients[i]);
@@ -590,7 +597,9 @@ void TestStore::migratesVersion1Store() {
     // dropped.
     for (const char *sql :
          {"DROP TABLE checkpoints", "ALTER TABLE rounds DROP COLUMN epsilon",
-          "ALTER TABLE runs DROP COLUMN environment_json", "ALTER TABLE client_rounds DROP COLUMN group_name",
+          "ALTER TABLE rounds DROP COLUMN asr", "ALTER TABLE rounds DROP COLUMN extra_json",
+          "ALTER TABLE client_rounds DROP COLUMN dropped", "ALTER TABLE runs DROP COLUMN environment_json",
+          "ALTER TABLE client_rounds DROP COLUMN group_name",
           "ALTER TABLE client_rounds DROP COLUMN personal_accuracy",
           "ALTER TABLE client_rounds DROP COLUMN steps", "ALTER TABLE rounds DROP COLUMN client_lr",
           "PRAGMA user_version = 1"})
@@ -610,6 +619,9 @@ void TestStore::migratesVersion1Store() {
     QVERIFY(store.environment(id).isEmpty());
     QVERIFY(store.checkpointRounds(id).isEmpty());
     QVERIFY(std::isnan(rounds[0].epsilon)); // no privacy accounting then
+    QVERIFY(std::isnan(rounds[0].asr));
+    QVERIFY(rounds[0].extra.isEmpty());
+    QVERIFY(!rounds[0].clients[1].dropped);
     // And the migrated store takes new data.
     RoundMetrics more;
     more.round = 4;
@@ -831,6 +843,10 @@ void TestStore::exportJson() {
     QCOMPARE(r1.value(QStringLiteral("bytes_up")).toInteger(), 4096);
     QCOMPARE(r1.value(QStringLiteral("bytes_down")).toInteger(), 8192);
     QCOMPARE(r1.value(QStringLiteral("epsilon")).toDouble(), 0.75);
+    QCOMPARE(r1.value(QStringLiteral("asr")).toDouble(), 0.125);
+    QCOMPARE(r1.value(QStringLiteral("clients_dropped")).toArray(), QJsonArray{1});
+    QCOMPARE(r1.value(QStringLiteral("extra")).toObject().value(QStringLiteral("secure_aggregation")),
+             QJsonValue(QJsonObject{{QStringLiteral("bytes"), 96}}));
 
     const QJsonObject r2 = rounds[1].toObject();
     QCOMPARE(r2.value(QStringLiteral("evaluated")).toBool(), false);
@@ -842,6 +858,7 @@ void TestStore::exportJson() {
     QCOMPARE(r2.value(QStringLiteral("client_train_loss")).toObject().size(), 2);
     QCOMPARE(r2.value(QStringLiteral("bytes_up")).toInteger(), 5000000000LL);
     QVERIFY(r2.contains(QStringLiteral("epsilon")) && r2.value(QStringLiteral("epsilon")).isNull()); // no DP
+    QVERIFY(r2.contains(QStringLiteral("asr")) && r2.value(QStringLiteral("asr")).isNull());
 
     // Survives a trip through text, and a small seed is a plain number.
     const QJsonObject reparsed = QJsonDocument::fromJson(QJsonDocument(json).toJson()).object();
@@ -866,15 +883,15 @@ void TestStore::exportCsv() {
     QCOMPARE(lines[0], QStringLiteral("round,evaluated,test_accuracy,test_loss,train_loss,fairness_mean,"
                                       "fairness_std,fairness_worst10,fairness_best10,fairness_jain,"
                                       "clients_selected,round_seconds,wall_seconds,bytes_up,bytes_down,"
-                                      "client_accuracy,client_personal_accuracy,epsilon"));
+                                      "client_accuracy,client_personal_accuracy,epsilon,asr"));
     QCOMPARE(lines[1], QStringLiteral("1,1,0.625,1.25,1.5,0.7,0.05,0.6,0.8,0.99,2,1.5,1.5,4096,8192,"
-                                      "\"0:0.8125;1:0.5;3:0.9\",\"0:0.9375\",0.75"));
-    QCOMPARE(lines[2], QStringLiteral("2,0,,,1.125,,,,,,2,0.75,2.25,5000000000,6000,,,"));
+                                      "\"0:0.8125;1:0.5;3:0.9\",\"0:0.9375\",0.75,0.125"));
+    QCOMPARE(lines[2], QStringLiteral("2,0,,,1.125,,,,,,2,0.75,2.25,5000000000,6000,,,,"));
     QCOMPARE(lines[3], QStringLiteral("3,1,0.875,0.375,0.5,0.85,0.1,0.7,0.95,0.98,1,0.5,2.75,100,200,"
-                                      "\"0:0.9;2:0.8\",,"));
+                                      "\"0:0.9;2:0.8\",,,"));
     // Every line has as many fields as the header (the quoted fields hold no commas).
     for (const QString &line : lines)
-        QCOMPARE(line.count(QLatin1Char(',')), 17);
+        QCOMPARE(line.count(QLatin1Char(',')), 18);
 
     QVERIFY(store.exportCsv(id + 1000).isEmpty());
 }
