@@ -1,5 +1,6 @@
 #include "run/Run.h"
 
+#include "adversary/Behaviour.h"
 #include "data/dataset_p.h"
 #include "privacy/Accountant.h"
 #include "privacy/CentralDp.h"
@@ -458,14 +459,32 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         tasks.reserve(selected.size());
         const QByteArray payloadDown =
             strategy->payloadDown(); // shared by every task (QByteArray copies share)
-        for (int id : selected)
-            tasks.push_back(taskFor(id, round, payloadDown));
+        // Every selected client gets a result, in id order: a client whose behaviour drops it out of this
+        // round received the model but never answers (status Dropped, nothing trained: the simulation
+        // skips the work whose result would be lost).
+        std::vector<ClientResult> results(selected.size());
+        std::vector<std::size_t> slotOfTask;
+        for (std::size_t i = 0; i < selected.size(); ++i) {
+            const int id = selected[i];
+            ClientTask t = taskFor(id, round, payloadDown);
+            if (dropsOut(groups[groupOfClient[std::size_t(id)]].behaviour, spec.seed(), round, id)) {
+                ClientResult &r = results[i];
+                r.round = round;
+                r.clientId = id;
+                r.status = ClientStatus::Dropped;
+                r.bytesDown = t.model.size() + t.payloadDown.size() + t.clientState.size();
+                continue;
+            }
+            slotOfTask.push_back(i);
+            tasks.push_back(std::move(t));
+        }
         const TrainingConfig roundTraining =
             trainingFor(0, round); // lr and momentum: the same for every client
-        std::vector<ClientResult> results(tasks.size());
+        const int droppedCount = int(selected.size() - tasks.size());
         executor->run(tasks, [&](std::size_t index, ClientResult &&r, int done) {
-            results[index] = std::move(r);
-            notify([&](RunObserver &o) { o.clientFinished(round, done, int(tasks.size())); });
+            results[slotOfTask[index]] = std::move(r);
+            notify(
+                [&](RunObserver &o) { o.clientFinished(round, droppedCount + done, int(selected.size())); });
         });
         // The round is incomplete: it is not aggregated, and the stored model stays the one of round - 1.
         if (stop.load() || std::any_of(results.begin(), results.end(), [](const ClientResult &r) {
@@ -491,12 +510,13 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         std::vector<ClientUpdate> updates;
         double lossWeighted = 0, weightSum = 0;
         for (const ClientResult &r : results) { // in client-id order, whatever the arrival order
+            m.bytesDown += r.bytesDown;
+            m.bytesUp += r.bytesUp;
+            if (r.status == ClientStatus::Dropped) continue; // its update never arrived
             updates.push_back(
                 {r.clientId, floatsOf(r.update), r.weight, r.steps, r.startLoss, floatsOf(r.payloadUp)});
             lossWeighted += r.trainLoss * r.weight;
             weightSum += r.weight;
-            m.bytesDown += r.bytesDown;
-            m.bytesUp += r.bytesUp;
         }
         RoundContext context;
         context.round = round;
@@ -546,6 +566,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         }
         for (const ClientResult &r : results) {
             auto &c = clients[std::size_t(r.clientId)];
+            if (r.status == ClientStatus::Dropped) {
+                c.dropped = true;
+                continue;
+            }
             c.trained = true;
             c.trainLoss = r.trainLoss;
             c.steps = r.steps;
@@ -561,7 +585,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             }
         }
         for (auto &c : clients)
-            if (c.trained || c.accuracy) m.clients.push_back(c);
+            if (c.trained || c.dropped || c.accuracy) m.clients.push_back(c);
         roundsDone = round;
         if (round % checkpointEvery == 0 || round == rounds) m.checkpoint = state().toBytes();
         m.roundSeconds = double(roundClock.nsecsElapsed()) * 1e-9;

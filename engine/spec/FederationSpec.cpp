@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 
 namespace fedwb {
 
@@ -118,6 +119,69 @@ std::vector<int> groupSizes(const QJsonArray &list, int total, QString *problem)
     return sizes;
 }
 
+// A group's behaviour and privacy overrides checked against their registered schemas (category
+// "behaviour"; the privacy section's keys a group may override), with the behaviour's defaults filled in.
+// Paths name the group by its index in the list: clients.groups[2].behaviour.scale.
+QJsonArray normalizedGroups(const QJsonArray &groups,
+                            const std::function<void(const QString &, const QString &)> &error) {
+    const Registry &reg = Registry::global();
+    QJsonArray out;
+    for (qsizetype i = 0; i < groups.size(); ++i) {
+        QJsonObject g = groups[i].toObject();
+        const QString at = QStringLiteral("clients.groups[%1].").arg(i);
+        if (g.contains(QStringLiteral("behaviour"))) {
+            const QJsonObject given = g.value(QStringLiteral("behaviour")).toObject();
+            const QString name = given.value(QStringLiteral("name")).toString();
+            const ComponentSchema *c = reg.component(QStringLiteral("behaviour"), name);
+            if (!c) {
+                error(at + QStringLiteral("behaviour.name"),
+                      QStringLiteral("'%1' is unknown; allowed: %2")
+                          .arg(name,
+                               reg.componentNames(QStringLiteral("behaviour")).join(QStringLiteral(", "))));
+            } else {
+                QJsonObject b{{QStringLiteral("name"), name}};
+                for (const ParamSchema &p : c->params)
+                    b.insert(p.key, p.defaultValue);
+                for (auto it = given.constBegin(); it != given.constEnd(); ++it) {
+                    if (it.key() == QLatin1String("name")) continue;
+                    const QString path = at + QStringLiteral("behaviour.") + it.key();
+                    const ParamSchema *p = c->param(it.key());
+                    if (!p) {
+                        QStringList keys;
+                        for (const ParamSchema &q : c->params)
+                            keys.append(q.key);
+                        error(path, QStringLiteral("unknown key; behaviour '%1' has: %2")
+                                        .arg(name, keys.isEmpty() ? QStringLiteral("no parameters")
+                                                                  : keys.join(QStringLiteral(", "))));
+                    } else if (const QString problem = p->check(it.value()); !problem.isEmpty()) {
+                        error(path, problem);
+                    } else {
+                        b.insert(p->key, it.value());
+                    }
+                }
+                g.insert(QStringLiteral("behaviour"), b);
+            }
+        }
+        if (g.contains(QStringLiteral("privacy"))) {
+            const SectionSchema *privacy = reg.section(QStringLiteral("privacy"));
+            static const QStringList overridable{QStringLiteral("clip_norm"),
+                                                 QStringLiteral("noise_multiplier")};
+            const QJsonObject given = g.value(QStringLiteral("privacy")).toObject();
+            for (auto it = given.constBegin(); it != given.constEnd(); ++it) {
+                const QString path = at + QStringLiteral("privacy.") + it.key();
+                const ParamSchema *p = privacy ? privacy->param(it.key()) : nullptr;
+                if (!p || !overridable.contains(it.key()))
+                    error(path, QStringLiteral("a group may override only: ") +
+                                    overridable.join(QStringLiteral(", ")));
+                else if (const QString problem = p->check(it.value()); !problem.isEmpty())
+                    error(path, problem);
+            }
+        }
+        out.append(g);
+    }
+    return out;
+}
+
 } // namespace
 
 QList<ClientGroup> FederationSpec::groups() const {
@@ -129,8 +193,15 @@ QList<ClientGroup> FederationSpec::groups() const {
     for (qsizetype i = 0; i < list.size(); ++i) {
         const QJsonObject g = list[i].toObject();
         const int n = sizes.empty() ? 0 : sizes[std::size_t(i)];
-        out.append({g.value(QStringLiteral("name")).toString(), first, n,
-                    g.value(QStringLiteral("epochs")).toInt(0)});
+        ClientGroup group{g.value(QStringLiteral("name")).toString(), first, n,
+                          g.value(QStringLiteral("epochs")).toInt(0)};
+        if (const QJsonObject b = g.value(QStringLiteral("behaviour")).toObject(); !b.isEmpty()) {
+            group.behaviour.name = b.value(QStringLiteral("name")).toString();
+            group.behaviour.params = b;
+            group.behaviour.params.remove(QStringLiteral("name"));
+        }
+        group.privacy = g.value(QStringLiteral("privacy")).toObject();
+        out.append(std::move(group));
         first += n;
     }
     return out;
@@ -291,6 +362,9 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
     if (const QJsonArray groups = spec.value(QStringLiteral("clients.groups")).toArray(); !groups.isEmpty()) {
         QString problem;
         if (groupSizes(groups, count, &problem).empty()) error(QStringLiteral("clients.groups"), problem);
+        QJsonObject clients = spec.m_json.value(QStringLiteral("clients")).toObject();
+        clients.insert(QStringLiteral("groups"), normalizedGroups(groups, error));
+        spec.m_json.insert(QStringLiteral("clients"), clients);
     }
 
     // Rules between components come from what each selected component declares: a "needs-X" capability

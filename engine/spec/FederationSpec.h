@@ -14,11 +14,21 @@ namespace fedwb {
 inline constexpr int kWorkspaceFormat = 1;
 
 // A resolved client group: clients [firstClient, firstClient + count) belong to it.
+// How a group's clients act: a registered component of category "behaviour" (engine/adversary/Behaviour.h)
+// with its parameters, every default filled in. "honest" unless the group says otherwise.
+struct BehaviourRef {
+    QString name = QStringLiteral("honest");
+    QJsonObject params;
+    bool operator==(const BehaviourRef &) const = default;
+};
+
 struct ClientGroup {
     QString name;
     int firstClient = 0;
     int count = 0;
     int epochs = 0; // local epochs of this group's clients; 0 = training.epochs
+    BehaviourRef behaviour;
+    QJsonObject privacy; // the privacy keys this group overrides (local DP: clip_norm, noise_multiplier)
 };
 
 class FederationSpec {

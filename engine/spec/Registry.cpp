@@ -1,5 +1,6 @@
 #include "spec/Registry.h"
 
+#include "adversary/Behaviour.h"
 #include "data/DatasetFacts.h"
 #include "data/Partitioner.h"
 #include "model/ModelFacts.h"
@@ -271,6 +272,7 @@ void registerBuiltins() {
         registerModels();
         registerStrategies();
         privacy::registerPrivacy(r);
+        registerBehaviours(r);
         registerUpdateStages();
         registerClientAlgorithms();
     });

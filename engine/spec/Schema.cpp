@@ -95,8 +95,9 @@ QString ParamSchema::allowedText() const {
     case ParamType::GroupList:
         return QStringLiteral(
             "a list of {\"name\": text, \"count\": an integer >= 1 or \"fraction\": a number "
-            "in (0, 1], optional \"epochs\": an integer in [1, 1000]}; empty = one group "
-            "\"clients\" holding all");
+            "in (0, 1], optional \"epochs\": an integer in [1, 1000], optional \"behaviour\": "
+            "{\"name\": a behaviour, its parameters}, optional \"privacy\": {privacy keys this group "
+            "overrides}}; empty = one group \"clients\" holding all");
     }
     return {};
 }
@@ -138,9 +139,11 @@ QString ParamSchema::check(const QJsonValue &value) const {
             const QJsonObject g = groups[i].toObject();
             for (auto it = g.constBegin(); it != g.constEnd(); ++it)
                 if (!QStringList{QStringLiteral("name"), QStringLiteral("count"), QStringLiteral("fraction"),
-                                 QStringLiteral("epochs")}
+                                 QStringLiteral("epochs"), QStringLiteral("behaviour"),
+                                 QStringLiteral("privacy")}
                          .contains(it.key()))
-                    return at + QStringLiteral("unknown key '%1'; allowed: name, count, fraction, epochs")
+                    return at + QStringLiteral("unknown key '%1'; allowed: name, count, fraction, epochs, "
+                                               "behaviour, privacy")
                                     .arg(it.key());
             const QString name = g.value(QStringLiteral("name")).toString();
             static const QRegularExpression valid(QStringLiteral("^[A-Za-z0-9_-]{1,40}$"));
@@ -171,6 +174,19 @@ QString ParamSchema::check(const QJsonValue &value) const {
                     return at + QStringLiteral("epochs %1 is not allowed; allowed: an integer in [1, 1000]")
                                     .arg(shown(e));
             }
+            // The contents of behaviour and privacy are checked against their registered schemas by
+            // FederationSpec::parse; here only their shape.
+            if (g.contains(QStringLiteral("behaviour"))) {
+                const QJsonValue b = g.value(QStringLiteral("behaviour"));
+                if (!b.isObject() || !b.toObject().value(QStringLiteral("name")).isString())
+                    return at + QStringLiteral("behaviour %1 is not allowed; allowed: an object {\"name\": a "
+                                               "registered behaviour, its parameters ...}")
+                                    .arg(shown(b));
+            }
+            if (g.contains(QStringLiteral("privacy")) && !g.value(QStringLiteral("privacy")).isObject())
+                return at + QStringLiteral("privacy %1 is not allowed; allowed: an object of privacy keys "
+                                           "this group overrides")
+                                .arg(shown(g.value(QStringLiteral("privacy"))));
         }
         return {};
     }

@@ -21,7 +21,8 @@ enum class ParamType {
     String,          // free text (paths, names)
     Choice,          // one of `choices`
     CountOrFraction, // a whole count >= 1, or a fraction in (0, 1)
-    GroupList,       // client groups: [{"name": ..., "count": N | "fraction": f, "epochs": E (optional)}]
+    GroupList,       // client groups: [{"name": ..., "count": N | "fraction": f, "epochs": E (optional),
+                     //   "behaviour": {"name": ..., params} (optional), "privacy": {overrides} (optional)}]
 };
 
 QString paramTypeName(ParamType type);

@@ -606,6 +606,53 @@ private Q_SLOTS:
         }
     }
 
+    // A dropout group: its selected clients never train or send an update; they are recorded as dropped,
+    // the round is aggregated from the others, and only the model they received counts as bytes.
+    void dropoutGroupNeverAnswers() {
+        QJsonObject raw = baseWorkspace();
+        raw.insert(QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("iid")}});
+        const auto workspace = [&](double probability) {
+            QJsonObject w = raw;
+            w.insert(
+                QStringLiteral("clients"),
+                QJsonObject{
+                    {QStringLiteral("count"), 6},
+                    {QStringLiteral("per_round"), 6},
+                    {QStringLiteral("groups"),
+                     QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("steady")},
+                                            {QStringLiteral("count"), 4}},
+                                QJsonObject{{QStringLiteral("name"), QStringLiteral("flaky")},
+                                            {QStringLiteral("count"), 2},
+                                            {QStringLiteral("behaviour"),
+                                             QJsonObject{{QStringLiteral("name"), QStringLiteral("dropout")},
+                                                         {QStringLiteral("probability"), probability}}}}}}});
+            return test::specWith(w, {QStringLiteral("model.name=logreg"), QStringLiteral("run.rounds=2")});
+        };
+        const Outcome always = runSpec(workspace(1.0));
+        QCOMPARE(runStatusName(always.summary.status), QStringLiteral("finished"));
+        for (const RoundMetrics &m : always.collected.rounds) {
+            QCOMPARE(m.clientsSelected, 6);
+            for (const auto &c : m.clients) {
+                QCOMPARE(c.dropped, c.clientId >= 4);
+                QCOMPARE(c.trained, c.clientId < 4);
+                if (c.dropped) QVERIFY(!c.trainLoss);
+            }
+            // logreg on the synthetic data: every trained client sends one update of the model's size.
+            QCOMPARE(m.bytesUp, 4 * std::int64_t(always.collected.model.size()));
+            QCOMPARE(m.bytesDown, 6 * std::int64_t(always.collected.model.size()));
+        }
+        // Probability 0 is honest: nobody drops, and the model differs from the run without the flaky two.
+        const Outcome never = runSpec(workspace(0.0));
+        for (const RoundMetrics &m : never.collected.rounds)
+            for (const auto &c : m.clients)
+                QVERIFY(c.trained && !c.dropped);
+        QVERIFY(never.collected.model != always.collected.model);
+        // Probability 0.5: each (round, client) is one keyed draw; over 2 rounds x 2 clients some pattern,
+        // the same on a second run (the draws do not depend on the executor).
+        const Outcome half = runSpec(workspace(0.5)), again = runSpec(workspace(0.5));
+        QCOMPARE(half.collected.model, again.collected.model);
+    }
+
     void learningRateDecay() {
         const Outcome o =
             runSpec(specWith({QStringLiteral("model.name=logreg"), QStringLiteral("training.lr=0.08"),

@@ -290,6 +290,54 @@ private Q_SLOTS:
             "privacy.mode", {QStringLiteral("batch-norm running statistics")});
         row("unknown privacy mode", R"({"format": 1, "privacy": {"mode": "secret"}})", "privacy.mode",
             {QStringLiteral("none, central")});
+
+        // Group behaviours and privacy overrides: checked against their registered schemas, by path.
+        row("behaviour not an object",
+            R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2, "behaviour": "evil"}]}})",
+            "clients.groups", {QStringLiteral("group 1: behaviour \"evil\" is not allowed")});
+        row("unknown behaviour",
+            R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
+                "behaviour": {"name": "evil"}}]}})",
+            "clients.groups[0].behaviour.name",
+            {QStringLiteral("'evil' is unknown"), QStringLiteral("honest"), QStringLiteral("dropout")});
+        row("unknown behaviour key",
+            R"({"format": 1, "clients": {"count": 3, "groups": [{"name": "a", "count": 1},
+                {"name": "b", "count": 2, "behaviour": {"name": "dropout", "rate": 0.2}}]}})",
+            "clients.groups[1].behaviour.rate",
+            {QStringLiteral("unknown key"), QStringLiteral("behaviour 'dropout' has: probability")});
+        row("dropout probability above 1",
+            R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
+                "behaviour": {"name": "dropout", "probability": 1.5}}]}})",
+            "clients.groups[0].behaviour.probability", {QStringLiteral("a number in [0, 1]")});
+        row("group privacy key not overridable",
+            R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
+                "privacy": {"delta": 0.001}}]}})",
+            "clients.groups[0].privacy.delta",
+            {QStringLiteral("may override only: clip_norm, noise_multiplier")});
+        row("group privacy value out of range",
+            R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
+                "privacy": {"noise_multiplier": -1}}]}})",
+            "clients.groups[0].privacy.noise_multiplier", {QStringLiteral("(0, 1000]")});
+    }
+
+    // A group's behaviour gets its defaults filled in, and FederationSpec::groups() carries it.
+    void groupBehaviourDefaultsAreFilled() {
+        const FederationSpec::Parsed p = parseText(
+            R"({"format": 1, "clients": {"count": 5, "groups": [{"name": "a", "count": 3},
+                {"name": "b", "count": 2, "behaviour": {"name": "dropout"}, "privacy": {"clip_norm": 2}}]}})");
+        QVERIFY2(p.ok(), qPrintable(p.errorText()));
+        const QList<ClientGroup> groups = p.spec->groups();
+        QCOMPARE(groups[0].behaviour.name, QStringLiteral("honest"));
+        QCOMPARE(groups[1].behaviour.name, QStringLiteral("dropout"));
+        QCOMPARE(groups[1].behaviour.params.value(QStringLiteral("probability")).toDouble(), 0.5);
+        QCOMPARE(groups[1].privacy.value(QStringLiteral("clip_norm")).toDouble(), 2.0);
+        const QJsonObject stored = p.spec->value(QStringLiteral("clients.groups"))
+                                       .toArray()
+                                       .at(1)
+                                       .toObject()
+                                       .value(QStringLiteral("behaviour"))
+                                       .toObject();
+        QCOMPARE(stored.value(QStringLiteral("probability")).toDouble(), 0.5);
     }
 
     void rejects() {
