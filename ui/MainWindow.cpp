@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "dashboard/LiveChart.h"
+#include "privacy/PrivacyLedger.h"
 #include "run/RunController.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
@@ -630,10 +631,22 @@ bool MainWindow::openWorkspace(const QString &path) {
                              .arg(m_spec->clientCount())
                              .arg(m_spec->clientsPerRound()));
         facts.append(tr("<b>%1</b> rounds").arg(m_spec->rounds()));
-        if (m_spec->string(QStringLiteral("privacy.mode")) == QLatin1String("central"))
-            facts.append(tr("central DP: noise <b>%1</b>, clip <b>%2</b>")
-                             .arg(m_spec->real(QStringLiteral("privacy.noise_multiplier")))
-                             .arg(m_spec->real(QStringLiteral("privacy.clip_norm"))));
+        if (const auto planned = privacy::plannedPrivacy(*m_spec)) {
+            const QString epsilon = tr("ε ≤ <b>%1</b> after %2 rounds (δ %3)")
+                                        .arg(planned->epsilon, 0, 'g', 3)
+                                        .arg(planned->rounds)
+                                        .arg(planned->delta, 0, 'g', 3);
+            if (planned->mode == QLatin1String("central"))
+                facts.append(tr("central DP: noise <b>%1</b>, clip <b>%2</b>%3, %4")
+                                 .arg(m_spec->real(QStringLiteral("privacy.noise_multiplier")))
+                                 .arg(m_spec->real(QStringLiteral("privacy.clip_norm")))
+                                 .arg(m_spec->boolean(QStringLiteral("privacy.adaptive_clipping"))
+                                          ? tr(" (adaptive)")
+                                          : QString())
+                                 .arg(epsilon));
+            else
+                facts.append(tr("local DP: %1 for a client in every round (worst group)").arg(epsilon));
+        }
         header += QStringLiteral("<p style='margin-top:6px'>") +
                   facts.join(QStringLiteral(" &nbsp;·&nbsp; ")) +
                   QStringLiteral("</p><p style='margin-top:2px; color:#6b6b6b'>") +

@@ -1,5 +1,6 @@
 // fedwb-cli: runs workspaces headless (scripts, CI, benchmarks). Argument parsing and printing only.
 #include "privacy/Accountant.h"
+#include "privacy/PrivacyLedger.h"
 #include "run/Experiment.h"
 #include "run/Run.h"
 #include "run/StoreRecorder.h"
@@ -494,6 +495,8 @@ int cmdValidate(const Args &a) {
         const PartitionSummary p = summarizePartition(*spec);
         out() << a.positional.first() << ": valid (" << p.clients.size() << " clients over " << p.trainPool
               << " samples of " << p.dataset << ")\n";
+        if (const auto planned = privacy::plannedPrivacy(*spec))
+            out() << "privacy: " << planned->text() << "\n";
     } catch (const std::exception &e) {
         err() << e.what() << "\n";
         return kExitUsage;

@@ -25,37 +25,49 @@ class Registry;
 
 namespace privacy {
 
-class PrivacyAccountant;
+// Adaptive clipping (Andrew, Thakkar, McMahan, Ramaswamy 2021, "Differentially Private Learning with
+// Adaptive Clipping", Algorithm 1 with geometric updates): the clip norm C follows a target quantile gamma
+// of the update norms. Each round, with b_k = 1 if ||delta_k|| <= C (centred: b_k - 1/2, sensitivity 1/2),
+//   b~ = 1/2 + (sum_k (b_k - 1/2) + N(0, sigma_b^2)) / denominator,   C <- C exp(-eta (b~ - gamma)),
+// and the updates' noise multiplier is z_delta = (z^-2 - (2 sigma_b)^-2)^-1/2, so the round as a whole (sum
+// and count) is the Gaussian mechanism of noise multiplier z that the accountant measures.
+struct AdaptiveClipping {
+    double targetQuantile = 0.5; // gamma
+    double learningRate = 0.2;   // eta
+    double countStd = 1;         // sigma_b, in clients
+};
 
 class GaussianSumMean : public PrivateMean {
 public:
     // clipNorm > 0, noiseMultiplier >= 0 (0, for tests: clipping only), denominator > 0; throws
-    // std::invalid_argument otherwise. Noise of round r comes from the generator keyed (seed, "dp-noise", r).
-    GaussianSumMean(double clipNorm, double noiseMultiplier, double denominator, std::uint64_t seed);
+    // std::invalid_argument otherwise. Noise of round r comes from the generator keyed (seed, "dp-noise", r)
+    // (the count's from (seed, "dp-clip-count", r)). With adaptive clipping 2 sigma_b must exceed z.
+    GaussianSumMean(double clipNorm, double noiseMultiplier, double denominator, std::uint64_t seed,
+                    std::optional<AdaptiveClipping> adaptive = std::nullopt);
 
-    // (sum_k clip_S(delta_k) + N(0, (z S)^2 I)) / denominator, in double, updates in the order given; also
-    // for no updates at all (a Poisson round that sampled nobody still releases noise).
-    std::vector<double> mean(const std::vector<ClientUpdate> &updates, std::size_t size,
-                             int round) const override;
+    // (sum_k clip_C(delta_k) + N(0, (z_delta C)^2 I)) / denominator, in double, updates in the order given;
+    // also for no updates at all (a Poisson round that sampled nobody still releases noise). With adaptive
+    // clipping C then moves for the next round.
+    std::vector<double> mean(const std::vector<ClientUpdate> &updates, std::size_t size, int round) override;
 
-    double clipNorm() const { return m_clip; }
-    double noiseStd() const { return m_noiseMultiplier * m_clip; } // of the sum, per coordinate
+    double clipNorm() const { return m_clip; } // for the next round
+    void setClipNorm(double clip);             // a continued run's; throws unless > 0 and finite
+    double noiseStd() const { return m_updateNoiseMultiplier * m_clip; }     // of the sum, per coordinate
+    double updateNoiseMultiplier() const { return m_updateNoiseMultiplier; } // z_delta (z without adaptation)
     double denominator() const { return m_denominator; }
+    const std::optional<AdaptiveClipping> &adaptive() const { return m_adaptive; }
+    double lastUnclippedFraction() const { return m_lastFraction; } // b~ of the last round (adaptive)
 
 private:
-    double m_clip, m_noiseMultiplier, m_denominator;
+    double m_clip, m_noiseMultiplier, m_updateNoiseMultiplier, m_denominator;
     std::uint64_t m_seed;
+    std::optional<AdaptiveClipping> m_adaptive;
+    double m_lastFraction = 0;
 };
 
-// The mechanism and the accountant of a workspace with privacy.mode central (nullopt parts for none).
-struct CentralPrivacy {
-    std::shared_ptr<GaussianSumMean> mechanism;
-    std::shared_ptr<PrivacyAccountant> accountant;
-    double targetEpsilon = 0; // 0: no budget
-    bool stopAtBudget = false;
-};
-// Throws std::invalid_argument for settings the accountant refuses (validation keeps them out).
-std::optional<CentralPrivacy> centralPrivacyFor(const FederationSpec &spec);
+// The mechanism of a workspace with privacy.mode central (nullptr otherwise); its accountant is the run's
+// PrivacyLedger (privacy/PrivacyLedger.h).
+std::shared_ptr<GaussianSumMean> centralMechanismFor(const FederationSpec &spec);
 
 // The `privacy` section of the workspace schema (with its cross-field check).
 void registerPrivacy(Registry &registry);

@@ -4,6 +4,8 @@
 #include "data/dataset_p.h"
 #include "privacy/Accountant.h"
 #include "privacy/CentralDp.h"
+#include "privacy/LocalDp.h"
+#include "privacy/PrivacyLedger.h"
 #include "run/RunState.h"
 #include "run/local_executor_p.h"
 #include "spec/Registry.h"
@@ -38,7 +40,9 @@ struct Run::Impl {
     bool needStartLoss = false;
     bool personalState = false; // the client algorithm keeps personal layers or a personal model
     ModelLayout layout;
-    std::optional<privacy::CentralPrivacy> dp; // privacy.mode central: the mechanism and its accountant
+    std::shared_ptr<privacy::GaussianSumMean> dp;   // privacy.mode central: the mechanism
+    std::unique_ptr<privacy::PrivacyLedger> ledger; // privacy.mode central or local: epsilon so far
+    QList<QList<StageRef>> localStages;             // privacy.mode local: per group, after clientStages
     bool budgetWarned = false;
     QList<ClientGroup> groups;
     std::vector<int> groupOfClient;
@@ -257,6 +261,7 @@ ClientTask Run::Impl::taskFor(int clientId, int round, const QByteArray &payload
     t.algorithm = algorithm.name;
     t.algorithmParams = algorithm.params;
     t.stages = clientStages;
+    if (!localStages.isEmpty()) t.stages += localStages[groupOfClient[std::size_t(clientId)]];
     t.payloadDown = payloadDown;
     t.clientState = clientStates.get(clientId);
     t.rngKey = deriveSeed(spec.seed(), "local-batches", round, clientId);
@@ -278,6 +283,8 @@ RunState Run::Impl::state() const {
     s.bytesDown = bytesDown;
     s.lastTestAccuracy = lastAccuracy;
     s.lastTestLoss = lastLoss;
+    if (ledger) s.privacy.insert(QStringLiteral("ledger"), ledger->saveState());
+    if (dp && dp->adaptive()) s.privacy.insert(QStringLiteral("clip_norm"), dp->clipNorm());
     return s;
 }
 
@@ -322,7 +329,13 @@ void Run::Impl::prepare() {
         throw SpecError(QStringLiteral("strategy.name"), QString::fromStdString(e.what()));
     }
     try {
-        dp = privacy::centralPrivacyFor(spec);
+        dp = privacy::centralMechanismFor(spec);
+        ledger = privacy::privacyLedgerFor(spec);
+        if (spec.string(QStringLiteral("privacy.mode")) == QLatin1String("local"))
+            for (const privacy::LocalGroupPrivacy &g : privacy::localPrivacyOf(spec)) {
+                localStages.append({g.stage()});
+                makeUpdateStage(localStages.back().front()); // refuses bad settings now
+            }
     } catch (const std::invalid_argument &e) {
         throw SpecError(QStringLiteral("privacy.noise_multiplier"), QString::fromStdString(e.what()));
     }
@@ -355,7 +368,14 @@ void Run::Impl::prepare() {
         bytesDown = resume->bytesDown;
         lastAccuracy = resume->lastTestAccuracy;
         lastLoss = resume->lastTestLoss;
-        if (dp) dp->accountant->step(roundsDone); // the privacy spent so far: a function of the rounds
+        try { // the privacy spent so far
+            if (ledger) ledger->loadState(resume->privacy.value(QStringLiteral("ledger")), roundsDone);
+            if (dp && dp->adaptive() && roundsDone > 0)
+                dp->setClipNorm(resume->privacy.value(QStringLiteral("clip_norm")).toDouble());
+        } catch (const std::invalid_argument &e) {
+            throw SpecError(QStringLiteral("privacy.mode"),
+                            QStringLiteral("cannot continue: %1").arg(QString::fromStdString(e.what())));
+        }
     }
 }
 
@@ -417,7 +437,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
     const RunEnvironment where = Run::environment(executor->threads());
     notify([&](RunObserver &o) { o.environment(where); });
     summary.roundsDone = roundsDone;
-    if (dp && roundsDone > 0) summary.epsilon = dp->accountant->epsilon();
+    if (ledger && roundsDone > 0) summary.epsilon = ledger->epsilon();
     summary.finalTestAccuracy = lastAccuracy;
     summary.finalTestLoss = lastLoss;
 
@@ -427,18 +447,29 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             summary.status = RunStatus::Stopped;
             break;
         }
-        // Central DP: epsilon once this round is released, computed once (the budget check and the round's
-        // metrics both use it).
-        const double epsilonAfterRound = dp ? dp->accountant->epsilonAfter(round).epsilon : 0.0;
-        if (dp && dp->targetEpsilon > 0) { // privacy.target_epsilon: before the round that would exceed it
-            if (epsilonAfterRound > dp->targetEpsilon) {
+        const std::vector<int> selected = selectClients(round);
+        // Who answers: a client whose behaviour drops it out of this round received the model but never
+        // answers (keyed draws, known before the round).
+        std::vector<char> drops(selected.size(), 0);
+        std::vector<int> releasing; // whose updates reach the server
+        for (std::size_t i = 0; i < selected.size(); ++i) {
+            const int id = selected[i];
+            drops[i] = dropsOut(groups[groupOfClient[std::size_t(id)]].behaviour, spec.seed(), round, id);
+            if (!drops[i]) releasing.push_back(id);
+        }
+        // DP: epsilon once this round is released, computed once (the budget check and the round's metrics
+        // both use it).
+        const double epsilonAfterRound = ledger ? ledger->epsilonAfterRound(round, releasing) : 0.0;
+        if (ledger && ledger->targetEpsilon > 0) { // privacy.target_epsilon: before the round that would
+                                                   // exceed it
+            if (epsilonAfterRound > ledger->targetEpsilon) {
                 const QString text =
                     QStringLiteral("privacy budget: round %1 would take epsilon to %2, above "
                                    "privacy.target_epsilon %3")
                         .arg(round)
                         .arg(epsilonAfterRound, 0, 'g', 4)
-                        .arg(dp->targetEpsilon);
-                if (dp->stopAtBudget) {
+                        .arg(ledger->targetEpsilon);
+                if (ledger->stopAtBudget) {
                     summary.status = RunStatus::BudgetSpent;
                     summary.message =
                         text + QStringLiteral("; the run ends after round %1 (privacy.stop_at_budget)")
@@ -452,22 +483,20 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         }
         QElapsedTimer roundClock;
         roundClock.start();
-        const std::vector<int> selected = selectClients(round);
         notify([&](RunObserver &o) { o.roundStarted(round, int(selected.size())); });
 
         std::vector<ClientTask> tasks;
         tasks.reserve(selected.size());
         const QByteArray payloadDown =
             strategy->payloadDown(); // shared by every task (QByteArray copies share)
-        // Every selected client gets a result, in id order: a client whose behaviour drops it out of this
-        // round received the model but never answers (status Dropped, nothing trained: the simulation
-        // skips the work whose result would be lost).
+        // Every selected client gets a result, in id order; a dropped one has status Dropped and trains
+        // nothing (the simulation skips the work whose result would be lost).
         std::vector<ClientResult> results(selected.size());
         std::vector<std::size_t> slotOfTask;
         for (std::size_t i = 0; i < selected.size(); ++i) {
             const int id = selected[i];
             ClientTask t = taskFor(id, round, payloadDown);
-            if (dropsOut(groups[groupOfClient[std::size_t(id)]].behaviour, spec.seed(), round, id)) {
+            if (drops[i]) {
                 ClientResult &r = results[i];
                 r.round = round;
                 r.clientId = id;
@@ -525,7 +554,8 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.clientMomentum = roundTraining.sgdMomentum();
         context.clientNesterov = roundTraining.sgdNesterov();
         context.layout = &layout;
-        context.privateMean = dp ? dp->mechanism.get() : nullptr;
+        context.privateMean = dp.get();
+        const double clipOfRound = dp ? dp->clipNorm() : 0.0; // adaptive clipping moves it in aggregation
         QByteArray next = global;
         // A Poisson round may sample nobody: the model stays, unless DP releases its noise anyway.
         if (!updates.empty() || context.privateMean) {
@@ -543,10 +573,17 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
                      m.clientLr);
             break;
         }
-        if (dp) { // the round's noisy mean is released: account for it
-            dp->accountant->step();
-            m.epsilon = epsilonAfterRound; // = accountant->epsilon() after the step
+        if (ledger) { // the round is released: account for it
+            ledger->record(round, releasing);
+            m.epsilon = epsilonAfterRound; // = ledger->epsilon() after the record
+            if (const QJsonObject byGroup = ledger->epsilonByGroup(); !byGroup.isEmpty())
+                m.extra.insert(QStringLiteral("epsilon_by_group"), byGroup);
         }
+        if (dp && dp->adaptive())
+            m.extra.insert(QStringLiteral("adaptive_clipping"),
+                           QJsonObject{{QStringLiteral("clip_norm"), clipOfRound},
+                                       {QStringLiteral("unclipped_fraction"), dp->lastUnclippedFraction()},
+                                       {QStringLiteral("next_clip_norm"), dp->clipNorm()}});
         const QByteArray previous = global; // shares the buffer: no copy
         global = next;
         for (const ClientResult &r : results)
@@ -592,7 +629,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         m.wallSeconds = double(clock.nsecsElapsed()) * 1e-9;
         notify([&](RunObserver &o) { o.roundFinished(m); }); // may abort: a round not recorded is not done
         summary.roundsDone = round;
-        if (dp) summary.epsilon = m.epsilon;
+        if (ledger) summary.epsilon = m.epsilon;
         if (m.evaluated) {
             summary.finalTestAccuracy = lastAccuracy;
             summary.finalTestLoss = m.testLoss;

@@ -24,6 +24,7 @@ QByteArray RunState::toBytes() const {
     m.insert(QStringLiteral("bytes_down"), qint64(bytesDown));
     if (lastTestAccuracy) m.insert(QStringLiteral("test_accuracy"), *lastTestAccuracy);
     if (lastTestLoss) m.insert(QStringLiteral("test_loss"), *lastTestLoss);
+    if (!privacy.isEmpty()) m.insert(QStringLiteral("privacy"), QCborMap::fromJsonObject(privacy));
     return QCborValue(m).toCbor();
 }
 
@@ -63,6 +64,7 @@ std::optional<RunState> RunState::fromBytes(const QByteArray &bytes, QString *er
         s.lastTestAccuracy = m.value(QStringLiteral("test_accuracy")).toDouble();
     if (m.contains(QStringLiteral("test_loss")))
         s.lastTestLoss = m.value(QStringLiteral("test_loss")).toDouble();
+    s.privacy = m.value(QStringLiteral("privacy")).toMap().toJsonObject();
     if (s.round < 0 || s.parameterCount < 0 || s.model.size() != s.parameterCount * qint64(sizeof(float)))
         return fail(QStringLiteral("run state: the model does not match its parameter count"));
     return s;

@@ -44,6 +44,9 @@ struct RunState {
     ClientStateStore clients;
     std::int64_t bytesUp = 0, bytesDown = 0; // totals so far
     std::optional<double> lastTestAccuracy, lastTestLoss;
+    // Privacy state: "ledger" (PrivacyLedger::saveState: local DP's release counts), "clip_norm" (the
+    // adaptive clip norm of the next round). Empty without DP.
+    QJsonObject privacy;
 
     QByteArray toBytes() const;
     // nullopt (and *error) for bytes that are not a RunState this build reads.

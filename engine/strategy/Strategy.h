@@ -31,11 +31,12 @@ struct ClientUpdate {
 
 // A mean of the round's updates computed by a privacy mechanism instead of the strategy's own weighted mean
 // (privacy.mode central: clipped sum plus Gaussian noise over a fixed denominator, privacy/CentralDp.h).
+// Called once per aggregated round; a mechanism may adapt between rounds (adaptive clipping).
 class PrivateMean {
 public:
     virtual ~PrivateMean() = default;
     virtual std::vector<double> mean(const std::vector<ClientUpdate> &updates, std::size_t size,
-                                     int round) const = 0;
+                                     int round) = 0;
 };
 
 // What a round tells the strategy besides the updates.
@@ -48,7 +49,7 @@ struct RoundContext {
     const ModelLayout *layout = nullptr; // segments of the flat vector (FedBN, FedPer)
     // Central DP: strategies with the capability "private-mean" take their mean from here (never null for
     // them when privacy.mode is central; the round loop then aggregates even a round without updates).
-    const PrivateMean *privateMean = nullptr;
+    PrivateMean *privateMean = nullptr;
 };
 
 // The algorithm every selected client runs inside local training, with its parameters. Names are

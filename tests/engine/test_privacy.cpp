@@ -3,6 +3,7 @@
 // values of TF Privacy, never against its own output.
 #include "privacy/Accountant.h"
 #include "privacy/CentralDp.h"
+#include "privacy/LocalDp.h"
 #include "strategy/Strategy.h"
 
 #include <QTest>
@@ -100,6 +101,27 @@ std::vector<double> tfOrders() {
 
 double epsilonOf(Sampling s, double q, double z, std::int64_t rounds, double delta) {
     return PrivacyAccountant(s, q, z, delta).epsilonAfter(rounds).epsilon;
+}
+
+// Standard normal CDF.
+double phi(double x) {
+    return 0.5 * std::erfc(-x / std::numbers::sqrt2);
+}
+
+// The exact privacy curve of the Gaussian mechanism with mu = sensitivity / sigma (Balle & Wang 2018,
+// Theorem 8; Dong, Roth, Su 2019 for k-fold composition, mu -> sqrt(k) mu):
+//   delta(eps) = Phi(-eps/mu + mu/2) - e^eps Phi(-eps/mu - mu/2),
+// inverted by bisection (delta is decreasing in eps). No RDP at all: an independent reference.
+double exactGaussianEpsilon(double mu, double delta) {
+    auto deltaOf = [&](double eps) {
+        return phi(-eps / mu + mu / 2) - std::exp(eps) * phi(-eps / mu - mu / 2);
+    };
+    double lo = 0, hi = 500;
+    for (int i = 0; i < 200; ++i) {
+        const double mid = (lo + hi) / 2;
+        (deltaOf(mid) > delta ? lo : hi) = mid;
+    }
+    return hi;
 }
 
 } // namespace
@@ -346,7 +368,7 @@ private Q_SLOTS:
     // Exact clipping: (3, 4) has norm 5 and becomes (0.6, 0.8) at S = 1; an update inside the ball is kept;
     // without noise the result is the clipped sum over the fixed denominator, worked by hand.
     void centralMechanismClipsExactly() {
-        const GaussianSumMean clipOnly(1.0, 0.0, 2.0, 7);
+        GaussianSumMean clipOnly(1.0, 0.0, 2.0, 7);
         const std::vector<float> big{3.0f, 4.0f}, small{0.25f, -0.5f};
         std::vector<fedwb::ClientUpdate> updates(2);
         updates[0].clientId = 0, updates[0].delta = big, updates[0].weight = 100;
@@ -367,7 +389,7 @@ private Q_SLOTS:
     // 40,000 coordinates the sample mean has a standard error of 0.00375 and the sample std one of 0.0027:
     // bounds of 5 standard errors.
     void centralMechanismNoiseHasTheRightDistribution() {
-        const GaussianSumMean dp(2.0, 1.5, 4.0, 11);
+        GaussianSumMean dp(2.0, 1.5, 4.0, 11);
         QCOMPARE(dp.noiseStd(), 3.0);
         const std::size_t n = 40000;
         const std::vector<double> noise = dp.mean({}, n, 3);
@@ -386,7 +408,7 @@ private Q_SLOTS:
     // A strategy with the capability "private-mean" takes the round's private mean instead of its own
     // sample-weighted one: FedAvg moves the model by exactly the mechanism's output.
     void strategiesUseThePrivateMean() {
-        const GaussianSumMean clipOnly(1.0, 0.0, 4.0, 7);
+        GaussianSumMean clipOnly(1.0, 0.0, 4.0, 7);
         const std::vector<float> a{3.0f, 4.0f}, b{0.0f, 0.5f};
         std::vector<fedwb::ClientUpdate> updates(2);
         updates[0].delta = a, updates[0].weight = 9;
@@ -402,6 +424,121 @@ private Q_SLOTS:
         fedavg.aggregate(plain, updates, fedwb::RoundContext{});
         QCOMPARE(plain[0], float(1.0 + 2.7));
         QCOMPARE(plain[1], float(1.0 + (36.0 + 0.5) / 10));
+    }
+    // Local DP's epsilon of k releases (sensitivity 2S, noise zS): never below the exact optimum of the
+    // composed Gaussian (mu = 2 sqrt(k) / z) and never above the zCDP bound rho + 2 sqrt(rho log(1/delta))
+    // with rho = mu^2 / 2 (Bun & Steinke 2016); both computed here without RDP.
+    void localEpsilonBetweenExactAndZcdp() {
+        QCOMPARE(localEpsilon(1.0, 0, 1e-5), 0.0);
+        for (const double z : {0.8, 2.0, 5.0, 20.0})
+            for (const int k : {1, 10, 100})
+                for (const double delta : {1e-5, 1e-3}) {
+                    const double mu = 2.0 * std::sqrt(double(k)) / z;
+                    const double rho = mu * mu / 2;
+                    const double exact = exactGaussianEpsilon(mu, delta);
+                    const double zcdp = rho + 2 * std::sqrt(rho * std::log(1 / delta));
+                    const double eps = localEpsilon(z, k, delta);
+                    QVERIFY2(eps >= exact * (1 - 1e-9) && eps <= zcdp,
+                             qPrintable(QStringLiteral("z %1 k %2 delta %3: exact %4 <= %5 <= zCDP %6")
+                                            .arg(z)
+                                            .arg(k)
+                                            .arg(delta)
+                                            .arg(exact)
+                                            .arg(eps)
+                                            .arg(zcdp)));
+                    // The RDP conversion is tight for the Gaussian: within 25% of the exact optimum.
+                    QVERIFY2(eps <= 1.25 * exact + 0.05, qPrintable(QString::number(eps / exact)));
+                }
+        // Monotone: more releases or less noise or smaller delta cost more.
+        QVERIFY(localEpsilon(2.0, 11, 1e-5) > localEpsilon(2.0, 10, 1e-5));
+        QVERIFY(localEpsilon(1.9, 10, 1e-5) > localEpsilon(2.0, 10, 1e-5));
+        QVERIFY(localEpsilon(2.0, 10, 1e-6) > localEpsilon(2.0, 10, 1e-5));
+    }
+
+    // The local stage clips exactly to S, then adds N(0, (zS)^2) per coordinate: the noise (output minus
+    // the hand-clipped input) has mean ~0 and std ~zS; the same key gives the same noise, another key other.
+    void localStageClipsThenNoises() {
+        const std::size_t n = 200000;
+        std::vector<float> update(n, 0.01f); // norm 0.01 sqrt(n) = 4.47 > S = 1.5
+        const double norm = 0.01 * std::sqrt(double(n));
+        const double clipped = 0.01 * 1.5 / norm;
+        LocalGaussianStage stage(1.5, 0.4);
+        std::vector<float> a = update, b = update, c = update;
+        stage.apply(a, {3, 7, 42});
+        stage.apply(b, {3, 7, 42});
+        stage.apply(c, {3, 7, 43});
+        QVERIFY(a == b);
+        QVERIFY(a != c);
+        double sum = 0, sq = 0;
+        for (float v : a) {
+            const double noise = double(v) - clipped;
+            sum += noise;
+            sq += noise * noise;
+        }
+        const double mean = sum / double(n), sd = std::sqrt(sq / double(n) - mean * mean);
+        const double sigma = 0.4 * 1.5;
+        QVERIFY2(std::abs(mean) < 5 * sigma / std::sqrt(double(n)), qPrintable(QString::number(mean)));
+        QVERIFY2(std::abs(sd - sigma) < 0.01 * sigma, qPrintable(QString::number(sd)));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LocalGaussianStage(1.0, 0.0));
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, LocalGaussianStage(0.0, 1.0));
+    }
+
+    // Adaptive clipping by hand (Andrew et al. 2021, geometric update, centred count): norms 1, 2, 3, 4 and
+    // no noise, denominator 4, target quantile 0.5, rate 0.2.
+    void adaptiveClippingByHand() {
+        std::vector<std::vector<float>> deltas{{1, 0}, {0, 2}, {3, 0}, {0, 4}};
+        std::vector<fedwb::ClientUpdate> updates;
+        for (int i = 0; i < 4; ++i) {
+            fedwb::ClientUpdate u;
+            u.clientId = i;
+            u.delta = deltas[std::size_t(i)];
+            updates.push_back(u);
+        }
+        const AdaptiveClipping rule{0.5, 0.2, 1.0};
+        // C = 2.5: two unclipped, b~ = 0.5 + (2 - 2) / 4 = 0.5 = the target: C stays.
+        GaussianSumMean atMedian(2.5, 0.0, 4.0, 1, rule);
+        const std::vector<double> mean = atMedian.mean(updates, 2, 1);
+        QCOMPARE(mean[0], (1 + 2.5) / 4.0); // clip(3) = 2.5
+        QCOMPARE(mean[1], (2 + 2.5) / 4.0); // clip(4) = 2.5
+        QCOMPARE(atMedian.lastUnclippedFraction(), 0.5);
+        QCOMPARE(atMedian.clipNorm(), 2.5);
+        // C = 5: all unclipped, b~ = 0.5 + (4 - 2) / 4 = 1, C <- 5 exp(-0.2 (1 - 0.5)) = 5 e^-0.1.
+        GaussianSumMean wide(5.0, 0.0, 4.0, 1, rule);
+        wide.mean(updates, 2, 1);
+        QCOMPARE(wide.lastUnclippedFraction(), 1.0);
+        QVERIFY(std::abs(wide.clipNorm() - 4.524187090179797) < 1e-12);
+        // C = 0.5: none unclipped, b~ = 0, C <- 0.5 e^0.1.
+        GaussianSumMean narrow(0.5, 0.0, 4.0, 1, rule);
+        narrow.mean(updates, 2, 1);
+        QVERIFY(std::abs(narrow.clipNorm() - 0.5 * std::exp(0.1)) < 1e-12);
+        // The noise split: z = 1 overall with sigma_b = 1 leaves z_delta = (1 - 1/4)^-1/2 for the updates.
+        GaussianSumMean split(1.0, 1.0, 4.0, 1, rule);
+        QVERIFY(std::abs(split.updateNoiseMultiplier() - 1.0 / std::sqrt(0.75)) < 1e-12);
+        QVERIFY_THROWS_EXCEPTION(std::invalid_argument, GaussianSumMean(1.0, 2.0, 4.0, 1, rule)); // 2 sb = z
+    }
+
+    // Fed the same norm distribution every round (1..100, no noise), the clip norm settles at the median.
+    void adaptiveClippingFindsTheQuantile() {
+        std::vector<std::vector<float>> deltas;
+        for (int i = 1; i <= 100; ++i)
+            deltas.push_back({float(i)});
+        std::vector<fedwb::ClientUpdate> updates;
+        for (int i = 0; i < 100; ++i) {
+            fedwb::ClientUpdate u;
+            u.clientId = i;
+            u.delta = deltas[std::size_t(i)];
+            updates.push_back(u);
+        }
+        for (const double quantile : {0.5, 0.9}) {
+            GaussianSumMean dp(1.0, 0.0, 100.0, 1, AdaptiveClipping{quantile, 0.2, 5.0});
+            for (int round = 1; round <= 300; ++round)
+                dp.mean(updates, 1, round);
+            // Each step moves C by at most a factor e^(0.2 * 0.5): around the quantile within that band.
+            const double target = 100 * quantile;
+            QVERIFY2(dp.clipNorm() > target * std::exp(-0.11) - 1 &&
+                         dp.clipNorm() < target * std::exp(0.11) + 1,
+                     qPrintable(QString::number(dp.clipNorm())));
+        }
     }
 };
 

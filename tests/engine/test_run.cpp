@@ -1,6 +1,7 @@
 // The round loop end to end: a short real federation on a Fashion-MNIST subset, determinism across thread
 // counts, evaluation cadence, stopping, failures reported with the workspace key, and recording into a store.
 #include "privacy/Accountant.h"
+#include "privacy/PrivacyLedger.h"
 #include "run/Run.h"
 #include "run/RunState.h"
 #include "run/StoreRecorder.h"
@@ -369,6 +370,8 @@ private Q_SLOTS:
             QCOMPARE(m.epsilon, reference.epsilon());
         }
         QCOMPARE(*o.summary.epsilon, reference.epsilon());
+        QCOMPARE(privacy::plannedPrivacy(test::specWith(synthetic, {}))->epsilon,
+                 reference.epsilon()); // 12 rounds
         // The same seed gives the same noise; without DP the model differs.
         QVERIFY(runSpec(test::specWith(synthetic, {})).collected.model == o.collected.model);
         const Outcome plain = runSpec(test::specWith(synthetic, {QStringLiteral("privacy.mode=none")}));
@@ -410,6 +413,82 @@ private Q_SLOTS:
                 ++emptyRoundsThatMoved;
         QVERIFY(emptyRoundsThatMoved > 0);
         QVERIFY(std::isfinite(sparse.collected.rounds.back().epsilon));
+    }
+
+    // privacy.mode local through the round loop: each group's epsilon is that of k local Gaussian releases
+    // at its own noise multiplier, k = its most-selected client's rounds so far (here every client every
+    // round, so k = the round), computed here by the optimal-order conversion written out in plain doubles;
+    // a group that always drops out released nothing; the budget stops before the round that would exceed.
+    void localPrivacyRun() {
+        QJsonObject raw = baseWorkspace();
+        raw.insert(
+            QStringLiteral("clients"),
+            QJsonObject{
+                {QStringLiteral("count"), 6},
+                {QStringLiteral("per_round"), 6},
+                {QStringLiteral("groups"),
+                 QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("careful")},
+                                        {QStringLiteral("count"), 2},
+                                        {QStringLiteral("privacy"),
+                                         QJsonObject{{QStringLiteral("noise_multiplier"), 3.0}}}},
+                            QJsonObject{{QStringLiteral("name"), QStringLiteral("relaxed")},
+                                        {QStringLiteral("count"), 2}},
+                            QJsonObject{{QStringLiteral("name"), QStringLiteral("gone")},
+                                        {QStringLiteral("count"), 2},
+                                        {QStringLiteral("behaviour"),
+                                         QJsonObject{{QStringLiteral("name"), QStringLiteral("dropout")},
+                                                     {QStringLiteral("probability"), 1.0}}}}}}});
+        raw.insert(QStringLiteral("privacy"), QJsonObject{{QStringLiteral("mode"), QStringLiteral("local")},
+                                                          {QStringLiteral("noise_multiplier"), 1.5},
+                                                          {QStringLiteral("delta"), 1e-4}});
+        const QStringList sets{QStringLiteral("model.name=logreg"), QStringLiteral("run.rounds=4")};
+        // min over alpha of 2 k alpha / z^2 + log((alpha-1)/alpha) - (log delta + log alpha)/(alpha-1),
+        // on a fine grid of its own (1.001 to 2000).
+        const auto reference = [](double z, int k, double delta) {
+            double best = std::numeric_limits<double>::infinity();
+            for (double a = 1.001; a < 2000; a *= 1.001)
+                best = std::min(best, 2.0 * k * a / (z * z) + std::log((a - 1) / a) -
+                                          (std::log(delta) + std::log(a)) / (a - 1));
+            return std::max(0.0, best);
+        };
+        const Outcome o = runSpec(test::specWith(raw, sets));
+        QCOMPARE(runStatusName(o.summary.status), QStringLiteral("finished"));
+        for (const RoundMetrics &m : o.collected.rounds) {
+            const QJsonObject byGroup = m.extra.value(QStringLiteral("epsilon_by_group")).toObject();
+            QCOMPARE(byGroup.size(), 3);
+            const double careful = reference(3.0, m.round, 1e-4), relaxed = reference(1.5, m.round, 1e-4);
+            QVERIFY2(std::abs(byGroup.value(QStringLiteral("careful")).toDouble() - careful) < 1e-3 * careful,
+                     qPrintable(QStringLiteral("round %1: %2 vs %3")
+                                    .arg(m.round)
+                                    .arg(byGroup.value(QStringLiteral("careful")).toDouble())
+                                    .arg(careful)));
+            QVERIFY(std::abs(byGroup.value(QStringLiteral("relaxed")).toDouble() - relaxed) < 1e-3 * relaxed);
+            QCOMPARE(byGroup.value(QStringLiteral("gone")).toDouble(), 0.0);
+            QCOMPARE(m.epsilon, byGroup.value(QStringLiteral("relaxed")).toDouble()); // the worst group
+        }
+        // Before the run, the plan: a client in every one of the 4 rounds, per group (the dropout group
+        // too: the plan does not count on dropouts), the worst group overall.
+        const auto planned = privacy::plannedPrivacy(test::specWith(raw, sets));
+        QVERIFY(planned);
+        QCOMPARE(planned->rounds, 4);
+        QCOMPARE(planned->byGroup.size(), 3);
+        QVERIFY(std::abs(planned->byGroup[0].second - reference(3.0, 4, 1e-4)) <
+                1e-3 * reference(3.0, 4, 1e-4));
+        QVERIFY(std::abs(planned->epsilon - reference(1.5, 4, 1e-4)) < 1e-3 * reference(1.5, 4, 1e-4));
+        QVERIFY2(planned->text().contains(QStringLiteral("careful ")), qPrintable(planned->text()));
+        // The noise is there: the model differs from the run without DP, and is reproducible.
+        const Outcome plain =
+            runSpec(test::specWith(raw, sets + QStringList{QStringLiteral("privacy.mode=none")}));
+        QVERIFY(plain.collected.model != o.collected.model);
+        QVERIFY(runSpec(test::specWith(raw, sets)).collected.model == o.collected.model);
+        // A budget between the worst group's epsilon after rounds 2 and 3 ends the run after round 2.
+        const double target = (reference(1.5, 2, 1e-4) + reference(1.5, 3, 1e-4)) / 2;
+        const Outcome stopped =
+            runSpec(test::specWith(raw, sets + QStringList{QStringLiteral("privacy.target_epsilon=") +
+                                                               QString::number(target, 'g', 17),
+                                                           QStringLiteral("privacy.stop_at_budget=true")}));
+        QCOMPARE(runStatusName(stopped.summary.status), QStringLiteral("budget-spent"));
+        QCOMPARE(stopped.summary.roundsDone, 2);
     }
 
     void recordedIntoStore() {
@@ -458,6 +537,14 @@ private Q_SLOTS:
             << QStringList{QStringLiteral("privacy.mode=central"), QStringLiteral("clients.sampling=poisson"),
                            QStringLiteral("clients.per_round=0.3"),
                            QStringLiteral("strategy.weighting=uniform"), QStringLiteral("model.name=logreg")};
+        // Adaptive clipping: the clip norm of the next round travels in the RunState.
+        QTest::newRow("central dp adaptive clipping") << QStringList{
+            QStringLiteral("privacy.mode=central"), QStringLiteral("privacy.adaptive_clipping=true"),
+            QStringLiteral("privacy.noise_multiplier=0.3"), QStringLiteral("model.name=logreg")};
+        // Local DP: every client's release count (its epsilon) travels in the RunState.
+        QTest::newRow("local dp") << QStringList{
+            QStringLiteral("privacy.mode=local"), QStringLiteral("privacy.noise_multiplier=0.2"),
+            QStringLiteral("clients.per_round=0.5"), QStringLiteral("model.name=logreg")};
     }
     void resumeIsBitwiseEqual() {
         QFETCH(QStringList, sets);
@@ -491,6 +578,7 @@ private Q_SLOTS:
         QCOMPARE(rest.collected.rounds.back().trainLoss, whole.collected.rounds.back().trainLoss);
         QCOMPARE(rest.collected.rounds.back().epsilon,
                  whole.collected.rounds.back().epsilon); // NaN without DP
+        QCOMPARE(rest.collected.rounds.back().extra, whole.collected.rounds.back().extra);
         QCOMPARE(*rest.summary.finalTestAccuracy, *whole.summary.finalTestAccuracy);
         for (std::size_t i = 0; i < rest.collected.rounds.back().clients.size(); ++i) {
             const auto &a = rest.collected.rounds.back().clients[i];

@@ -291,6 +291,18 @@ private Q_SLOTS:
         row("unknown privacy mode", R"({"format": 1, "privacy": {"mode": "secret"}})", "privacy.mode",
             {QStringLiteral("none, central")});
 
+        row("adaptive clipping without central DP",
+            R"({"format": 1, "privacy": {"adaptive_clipping": true}})", "privacy.adaptive_clipping",
+            {QStringLiteral("needs privacy.mode central (it is 'none')")});
+        row("adaptive clipping count noise too small",
+            R"({"format": 1, "privacy": {"mode": "central", "adaptive_clipping": true, "noise_multiplier": 3}})",
+            "privacy.clip_count_stddev",
+            {QStringLiteral("(0.5 clients)"), QStringLiteral("privacy.noise_multiplier / 2 = 1.5")});
+        row("local dp with batch norm",
+            R"({"format": 1, "model": {"name": "cnn-lenet5-bn"}, "privacy": {"mode": "local"}})",
+            "privacy.mode",
+            {QStringLiteral("local DP cannot be used"), QStringLiteral("batch-norm running statistics")});
+
         // Group behaviours and privacy overrides: checked against their registered schemas, by path.
         row("behaviour not an object",
             R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2, "behaviour": "evil"}]}})",
@@ -549,6 +561,15 @@ private Q_SLOTS:
         // Both cnn models on images.
         const auto r = parseText(R"({"format": 1, "model": {"name": "cnn-fedavg"}})");
         QVERIFY2(cleanProblem(r).isEmpty(), qPrintable(cleanProblem(r)));
+        // Local DP with a robust aggregator: the server only post-processes noisy updates.
+        const auto l =
+            parseText(R"({"format": 1, "strategy": {"name": "krum"}, "privacy": {"mode": "local"}})");
+        QVERIFY2(cleanProblem(l).isEmpty(), qPrintable(cleanProblem(l)));
+        // Adaptive clipping with enough count noise (sigma_b = 10 / 20 = 0.5 > z / 2 = 0.45).
+        const auto a = parseText(
+            R"({"format": 1, "strategy": {"weighting": "uniform"},
+                "privacy": {"mode": "central", "adaptive_clipping": true, "noise_multiplier": 0.9}})");
+        QVERIFY2(cleanProblem(a).isEmpty(), qPrintable(cleanProblem(a)));
     }
 
     void normalizedSpecParsesToItself() {
