@@ -8,6 +8,7 @@
 #include "store/RunStore.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -53,6 +54,11 @@ commands:
   resume --run ID [--db FILE] [--set KEY=VALUE]... [--json]
                             continue a stopped, interrupted, failed or diverged run from its last
                             checkpoint (ends bitwise equal to an uninterrupted run); run.rounds may grow
+  sweep WORKSPACE --vary KEY=V1,V2,... [--vary ...] [--seeds N] [--db FILE] [--set KEY=VALUE]... [--json]
+                            every point of the grid (all combinations of the --vary values), each with N
+                            training seeds (run.seed, +1, ...) over the same data and partition; the runs
+                            are stored tagged with one sweep id; prints mean +- std (over the seeds) of
+                            final accuracy, worst-10% client accuracy and wall time per point
   validate WORKSPACE [--set KEY=VALUE]...
                             exit 0 when valid, else exit 2 with one 'key.path: problem' line per error
   partition WORKSPACE [--set KEY=VALUE]... [--json]
@@ -75,6 +81,8 @@ struct Args {
     QString command;
     QStringList positional;
     QStringList sets;
+    QList<QPair<QString, QStringList>> varies; // sweep: key and its values
+    int seeds = 1;
     QString db, format = QStringLiteral("json"), output, name;
     qint64 runId = -1;
     bool json = false;
@@ -107,6 +115,29 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
             a.sets.append(v);
         } else if (arg.startsWith(QLatin1String("--set="))) {
             a.sets.append(arg.mid(6));
+        } else if (arg == QLatin1String("--vary")) {
+            if (!value(v)) return false;
+            const qsizetype eq = v.indexOf(QLatin1Char('='));
+            const QStringList values = v.mid(eq + 1).split(QLatin1Char(','));
+            if (eq <= 0 || values.contains(QString())) {
+                *error =
+                    QStringLiteral("--vary %1: expected KEY=V1,V2,..., e.g. partition.alpha=0.1,1,10").arg(v);
+                return false;
+            }
+            for (const auto &[key, _] : std::as_const(a.varies))
+                if (key == v.left(eq).trimmed()) {
+                    *error = QStringLiteral("--vary %1: %2 is varied twice").arg(v, key);
+                    return false;
+                }
+            a.varies.append({v.left(eq).trimmed(), values});
+        } else if (arg == QLatin1String("--seeds")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            a.seeds = v.toInt(&ok);
+            if (!ok || a.seeds < 1 || a.seeds > 1000) {
+                *error = QStringLiteral("--seeds %1: out of range; allowed: an integer in [1, 1000]").arg(v);
+                return false;
+            }
         } else if (arg == QLatin1String("--db")) {
             if (!value(a.db)) return false;
         } else if (arg == QLatin1String("--format")) {
@@ -171,7 +202,8 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
     }
     if (a.db.isEmpty()) a.db = RunStore::defaultPath();
     const bool takesWorkspace = a.command == QLatin1String("run") || a.command == QLatin1String("validate") ||
-                                a.command == QLatin1String("partition");
+                                a.command == QLatin1String("partition") ||
+                                a.command == QLatin1String("sweep");
     if (a.positional.size() > (takesWorkspace ? 1 : 0)) {
         *error = QStringLiteral("unexpected argument '%1'").arg(a.positional.value(takesWorkspace ? 1 : 0));
         return false;
@@ -487,6 +519,282 @@ int cmdResume(const Args &a) {
     return execute(a, run, recorder, headline, c->fromRound);
 }
 
+// Mean and sample standard deviation (n - 1; absent below two values) of the finite values.
+QJsonObject meanAndStd(const QList<double> &values) {
+    QList<double> v;
+    for (double x : values)
+        if (std::isfinite(x)) v.append(x);
+    if (v.isEmpty())
+        return {{QStringLiteral("mean"), QJsonValue()},
+                {QStringLiteral("std"), QJsonValue()},
+                {QStringLiteral("n"), 0}};
+    double mean = 0;
+    for (double x : v)
+        mean += x;
+    mean /= double(v.size());
+    QJsonValue sd;
+    if (v.size() > 1) {
+        double ss = 0;
+        for (double x : v)
+            ss += (x - mean) * (x - mean);
+        sd = std::sqrt(ss / double(v.size() - 1));
+    }
+    return {
+        {QStringLiteral("mean"), mean}, {QStringLiteral("std"), sd}, {QStringLiteral("n"), int(v.size())}};
+}
+
+QString meanStdText(const QJsonObject &o, int decimals) {
+    if (o.value(QStringLiteral("mean")).isNull()) return QStringLiteral("—");
+    QString t = QString::number(o.value(QStringLiteral("mean")).toDouble(), 'f', decimals);
+    if (!o.value(QStringLiteral("std")).isNull())
+        t +=
+            QStringLiteral(" ± ") + QString::number(o.value(QStringLiteral("std")).toDouble(), 'f', decimals);
+    return t;
+}
+
+// fedwb-cli sweep: the grid of --vary values x --seeds training seeds, every run stored with the sweep id.
+int cmdSweep(const Args &a) {
+    const auto invalid = [&](const QString &message) {
+        return finish(a, kExitUsage, QStringLiteral("invalid"), message);
+    };
+    if (a.positional.isEmpty()) return invalid(QStringLiteral("fedwb-cli sweep: missing WORKSPACE"));
+    if (a.varies.isEmpty() && a.seeds == 1)
+        return invalid(
+            QStringLiteral("fedwb-cli sweep: nothing to sweep; give --vary KEY=V1,V2,... and/or --seeds N"));
+    for (const auto &[key, values] : a.varies)
+        if (key == QLatin1String("run.seed") && a.seeds > 1)
+            return invalid(
+                QStringLiteral("--vary run.seed with --seeds %1: the training seeds are run.seed, run.seed + "
+                               "1, ...; vary one or the other")
+                    .arg(a.seeds));
+    if (int code = 0; refuseMemoryStore(a, &code)) return code;
+    QString error;
+    QList<SpecIssue> readWarnings;
+    auto raw = FederationSpec::readFile(a.positional.first(), &error, &readWarnings);
+    if (!raw) return invalid(error);
+    for (const SpecIssue &w : readWarnings)
+        err() << "warning: " << w.text() << "\n";
+    for (const QString &set : a.sets)
+        if (!FederationSpec::applyOverride(*raw, set, &error)) return invalid(error);
+
+    // The grid, in order (the first --vary varies slowest); every point validated before anything runs.
+    struct Point {
+        QJsonObject values; // key -> value as the workspace holds it
+        QStringList sets;
+    };
+    QList<Point> grid{Point{}};
+    for (const auto &[key, values] : a.varies) {
+        QList<Point> next;
+        for (const Point &p : std::as_const(grid))
+            for (const QString &v : values) {
+                Point q = p;
+                q.sets.append(key + QLatin1Char('=') + v.trimmed());
+                QJsonObject probe;
+                if (!FederationSpec::applyOverride(probe, q.sets.back(), &error))
+                    return invalid(error.replace(QLatin1String("--set"), QLatin1String("--vary")));
+                const qsizetype dot = key.indexOf(QLatin1Char('.'));
+                q.values.insert(key, dot < 0 ? probe.value(key)
+                                             : probe.value(key.left(dot)).toObject().value(key.mid(dot + 1)));
+                next.append(q);
+            }
+        grid = next;
+    }
+    struct Job {
+        int point;
+        int seedIndex;
+        FederationSpec spec;
+    };
+    QList<Job> jobs;
+    for (qsizetype i = 0; i < grid.size(); ++i) {
+        QJsonObject base = *raw;
+        for (const QString &set : grid[i].sets)
+            FederationSpec::applyOverride(base, set, &error);
+        FederationSpec::Parsed parsed = FederationSpec::parse(base);
+        const auto pointText = [&] {
+            return grid[i].sets.isEmpty()
+                       ? QString()
+                       : QStringLiteral(" (at %1)").arg(grid[i].sets.join(QStringLiteral(", ")));
+        };
+        if (!parsed.ok()) {
+            for (const SpecIssue &e : parsed.errors)
+                err() << e.text() << pointText() << "\n";
+            return invalid(QStringLiteral("fedwb-cli sweep: grid point %1 of %2 is invalid%3")
+                               .arg(i + 1)
+                               .arg(grid.size())
+                               .arg(pointText()));
+        }
+        // N training seeds over the same data and partition: those seeds are pinned to the point's own.
+        const quint64 seed = parsed.spec->seed();
+        for (int k = 0; k < a.seeds; ++k) {
+            QJsonObject one = base;
+            if (a.seeds > 1) {
+                FederationSpec::applyOverride(
+                    one, QStringLiteral("dataset.seed=%1").arg(parsed.spec->dataSeed()), &error);
+                FederationSpec::applyOverride(
+                    one, QStringLiteral("partition.seed=%1").arg(parsed.spec->partitionSeed()), &error);
+                FederationSpec::applyOverride(one, QStringLiteral("run.seed=%1").arg(seed + quint64(k)),
+                                              &error);
+            }
+            FederationSpec::Parsed p = FederationSpec::parse(one);
+            if (!p.ok())
+                return invalid(QStringLiteral("fedwb-cli sweep: seed %1%2: %3")
+                                   .arg(seed + quint64(k))
+                                   .arg(pointText(), p.errorText()));
+            jobs.append({int(i), k, *p.spec});
+        }
+    }
+    for (const SpecIssue &w : FederationSpec::parse(*raw).warnings)
+        err() << "warning: " << w.text() << "\n";
+
+    RunStore store(a.db);
+    if (!store.isOpen()) return invalid(QStringLiteral("--db %1: %2").arg(a.db, store.lastError()));
+    const QString sweepId =
+        QStringLiteral("sweep-%1-%2")
+            .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")))
+            .arg(QCoreApplication::applicationPid());
+    const QString workspace = QFileInfo(a.positional.first()).absoluteFilePath();
+    const QString baseName = !a.name.isEmpty() ? a.name
+                             : !raw->value(QStringLiteral("name")).toString().isEmpty()
+                                 ? raw->value(QStringLiteral("name")).toString()
+                                 : QFileInfo(workspace).completeBaseName();
+    FILE *progress = a.json ? stderr : stdout;
+    std::fprintf(progress, "%s: %lld grid point(s) x %d seed(s) = %lld runs -> %s\n", qPrintable(sweepId),
+                 (long long)grid.size(), a.seeds, (long long)jobs.size(), qPrintable(a.db));
+    std::fflush(progress);
+
+    QList<QList<qint64>> runsOfPoint(grid.size());
+    QList<QList<RunStatus>> statusOfPoint(grid.size());
+    int code = kExitOk;
+    std::signal(SIGINT, onInterrupt);
+    std::signal(SIGTERM, onInterrupt);
+    std::signal(SIGHUP, onInterrupt);
+    for (qsizetype j = 0; j < jobs.size() && code == kExitOk; ++j) {
+        const Job &job = jobs[j];
+        QString name = baseName;
+        if (!grid[job.point].sets.isEmpty())
+            name += QStringLiteral(" [") + grid[job.point].sets.join(QStringLiteral(", ")) + QLatin1Char(']');
+        name += QStringLiteral(" seed %1").arg(job.spec.seed());
+        StoreRecorder recorder(store, job.spec, name, workspace);
+        if (recorder.runId() < 0 || !store.setSweep(recorder.runId(), sweepId, grid[job.point].values)) {
+            err() << "--db " << a.db << ": " << (recorder.runId() < 0 ? recorder.error() : store.lastError())
+                  << "\n";
+            code = kExitFailed;
+            break;
+        }
+        Run run(job.spec);
+        run.addObserver(&recorder);
+        g_activeRun = &run;
+        const RunSummary summary = run.exec();
+        g_activeRun = nullptr;
+        runsOfPoint[job.point].append(recorder.runId());
+        statusOfPoint[job.point].append(summary.status);
+        std::fprintf(progress, "run %lld/%lld  %s: run %lld %s", (long long)(j + 1), (long long)jobs.size(),
+                     qPrintable(printable(name)), (long long)recorder.runId(),
+                     qPrintable(runStatusName(summary.status)));
+        if (summary.finalTestAccuracy)
+            std::fprintf(progress, ", test accuracy %.4f", *summary.finalTestAccuracy);
+        std::fprintf(progress, " (%.1f s)\n", summary.wallSeconds);
+        std::fflush(progress);
+        if (!recorder.error().isEmpty()) {
+            err() << "error: run store " << a.db << ": " << recorder.error() << "\n";
+            code = kExitFailed;
+        } else if (summary.status == RunStatus::Stopped) {
+            code = kExitStopped;
+        } else if (summary.status == RunStatus::Failed) {
+            err() << "run failed: " << summary.message << "\n";
+            if (summary.inputError) code = kExitUsage; // the data: every other point would fail the same way
+        }
+    }
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    std::signal(SIGHUP, SIG_DFL);
+
+    // The statistics come from what the store holds, as anyone reading it later would compute them.
+    QJsonArray points;
+    for (qsizetype i = 0; i < grid.size(); ++i) {
+        QList<double> accuracy, worst10, wall;
+        QJsonArray statuses;
+        for (qsizetype k = 0; k < runsOfPoint[i].size(); ++k) {
+            const qint64 id = runsOfPoint[i][k];
+            const std::optional<StoredRun> r = store.run(id);
+            statuses.append(runStatusName(statusOfPoint[i][k]));
+            if (!r) continue;
+            accuracy.append(r->finalTestAccuracy.value_or(std::nan("")));
+            wall.append(r->wallSeconds);
+            double w = std::nan("");
+            for (const RoundMetrics &m : store.rounds(id))
+                if (m.evaluated) w = m.fairness.worst10; // the last evaluated round's
+            worst10.append(w);
+        }
+        QJsonArray ids;
+        for (qint64 id : runsOfPoint[i])
+            ids.append(id);
+        points.append(QJsonObject{{QStringLiteral("values"), grid[i].values},
+                                  {QStringLiteral("runs"), ids},
+                                  {QStringLiteral("statuses"), statuses},
+                                  {QStringLiteral("final_accuracy"), meanAndStd(accuracy)},
+                                  {QStringLiteral("worst10"), meanAndStd(worst10)},
+                                  {QStringLiteral("wall_seconds"), meanAndStd(wall)}});
+    }
+    QJsonArray keys;
+    for (const auto &[key, _] : a.varies)
+        keys.append(key);
+    const QString status = code == kExitOk        ? QStringLiteral("finished")
+                           : code == kExitStopped ? QStringLiteral("stopped")
+                                                  : QStringLiteral("failed");
+    if (a.json) {
+        printJson({{QStringLiteral("status"), status},
+                   {QStringLiteral("sweep_id"), sweepId},
+                   {QStringLiteral("db"), a.db},
+                   {QStringLiteral("keys"), keys},
+                   {QStringLiteral("seeds"), a.seeds},
+                   {QStringLiteral("points"), points}});
+    } else {
+        QStringList header;
+        for (const auto &[key, _] : a.varies)
+            header << key;
+        header << QStringLiteral("runs") << QStringLiteral("final accuracy") << QStringLiteral("worst-10%")
+               << QStringLiteral("wall s");
+        QList<QStringList> rows;
+        for (const QJsonValue &pv : std::as_const(points)) {
+            const QJsonObject p = pv.toObject();
+            QStringList row;
+            for (const auto &[key, _] : a.varies) {
+                const QJsonValue v = p.value(QStringLiteral("values")).toObject().value(key);
+                row << printable(
+                    v.isString()
+                        ? v.toString()
+                        : QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact))
+                              .mid(1)
+                              .chopped(1));
+            }
+            row << QString::number(p.value(QStringLiteral("runs")).toArray().size())
+                << meanStdText(p.value(QStringLiteral("final_accuracy")).toObject(), 4)
+                << meanStdText(p.value(QStringLiteral("worst10")).toObject(), 4)
+                << meanStdText(p.value(QStringLiteral("wall_seconds")).toObject(), 2);
+            rows.append(row);
+        }
+        QList<qsizetype> width;
+        for (const QString &h : header)
+            width.append(h.size());
+        for (const QStringList &row : rows)
+            for (qsizetype c = 0; c < row.size(); ++c)
+                width[c] = std::max(width[c], row[c].size());
+        const auto line = [&](const QStringList &cells) {
+            QStringList padded;
+            for (qsizetype c = 0; c < cells.size(); ++c)
+                padded << cells[c].leftJustified(width[c]);
+            out() << padded.join(QStringLiteral("  ")).trimmed() << "\n";
+        };
+        out() << "sweep " << sweepId << " " << status << " (mean ± std over the seeds)\n";
+        line(header);
+        for (const QStringList &row : rows)
+            line(row);
+    }
+    out().flush();
+    return code;
+}
+
 int cmdValidate(const Args &a) {
     auto spec = loadSpec(a);
     if (!spec) return kExitUsage;
@@ -607,7 +915,10 @@ int cmdRuns(const Args &a) {
                 {QStringLiteral("ended_at"),
                  r.endedAt.isValid() ? QJsonValue(r.endedAt.toString(Qt::ISODateWithMs)) : QJsonValue()},
                 {QStringLiteral("wall_seconds"), r.wallSeconds},
-                {QStringLiteral("message"), r.message}});
+                {QStringLiteral("message"), r.message},
+                {QStringLiteral("tags"), QJsonArray::fromStringList(r.tags)},
+                {QStringLiteral("sweep_id"), r.sweepId},
+                {QStringLiteral("sweep_point"), r.sweepPoint}});
         }
         out() << QJsonDocument(list).toJson(QJsonDocument::Compact) << "\n";
         out().flush();
@@ -803,6 +1114,7 @@ int main(int argc, char **argv) {
     if (a.command == QLatin1String("run")) return cmdRun(a);
     if (a.command == QLatin1String("resume")) return cmdResume(a);
     if (a.command == QLatin1String("validate")) return cmdValidate(a);
+    if (a.command == QLatin1String("sweep")) return cmdSweep(a);
     if (a.command == QLatin1String("partition")) return cmdPartition(a);
     if (a.command == QLatin1String("runs")) return cmdRuns(a);
     if (a.command == QLatin1String("export")) return cmdExport(a);

@@ -126,6 +126,15 @@ const std::vector<QStringList> &migrations() {
             QStringLiteral("ALTER TABLE rounds ADD COLUMN extra_json TEXT NOT NULL DEFAULT '{}'"),
             QStringLiteral("ALTER TABLE client_rounds ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0"),
         },
+        // 4 -> 5: what users say about runs (tags, notes) and sweeps (the sweep a run belongs to and its grid
+        // point's values).
+        {
+            QStringLiteral("ALTER TABLE runs ADD COLUMN tags_json TEXT NOT NULL DEFAULT '[]'"),
+            QStringLiteral("ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("ALTER TABLE runs ADD COLUMN sweep_id TEXT NOT NULL DEFAULT ''"),
+            QStringLiteral("ALTER TABLE runs ADD COLUMN sweep_point_json TEXT NOT NULL DEFAULT '{}'"),
+            QStringLiteral("CREATE INDEX runs_sweep ON runs(sweep_id)"),
+        },
     };
     return steps;
 }
@@ -162,7 +171,8 @@ std::optional<double> optionalDouble(const QVariant &v) {
 
 constexpr QLatin1String kRunColumns(
     "id, name, workspace, spec_json, seed, status, started_at, ended_at, app_version, rounds_planned, "
-    "rounds_done, final_test_accuracy, final_test_loss, wall_seconds, message");
+    "rounds_done, final_test_accuracy, final_test_loss, wall_seconds, message, tags_json, notes, sweep_id, "
+    "sweep_point_json");
 
 QJsonValue jsonOptional(const std::optional<double> &v) {
     return v && std::isfinite(*v) ? QJsonValue(*v) : QJsonValue();
@@ -305,6 +315,8 @@ struct RunStore::Impl {
     void markInterruptedRuns();
     QList<qint64> runsWithOwnerGone();
     StoredRun runFromQuery(const QSqlQuery &q) const;
+    // UPDATE runs SET column = value for one run; fails (naming `what`) when the run does not exist.
+    bool updateRun(qint64 runId, const char *column, const QVariant &value, const QString &what);
 };
 
 StoredRun RunStore::Impl::runFromQuery(const QSqlQuery &q) const {
@@ -325,6 +337,11 @@ StoredRun RunStore::Impl::runFromQuery(const QSqlQuery &q) const {
     r.finalTestLoss = optionalDouble(q.value(12));
     r.wallSeconds = q.value(13).toDouble();
     r.message = q.value(14).toString();
+    for (const QJsonValue &t : QJsonDocument::fromJson(q.value(15).toString().toUtf8()).array())
+        if (t.isString()) r.tags.append(t.toString());
+    r.notes = q.value(16).toString();
+    r.sweepId = q.value(17).toString();
+    r.sweepPoint = QJsonDocument::fromJson(q.value(18).toString().toUtf8()).object();
     return r;
 }
 
@@ -655,6 +672,56 @@ bool RunStore::setEnvironment(qint64 runId, const QJsonObject &environment) {
     q.addBindValue(QString::fromUtf8(QJsonDocument(environment).toJson(QJsonDocument::Compact)));
     q.addBindValue(runId);
     if (!q.exec()) return d->fail(QStringLiteral("could not record the environment of run %1").arg(runId), q);
+    return true;
+}
+
+bool RunStore::Impl::updateRun(qint64 runId, const char *column, const QVariant &value, const QString &what) {
+    QSqlQuery q(db);
+    q.prepare(QStringLiteral("UPDATE runs SET %1 = ? WHERE id = ?").arg(QLatin1String(column)));
+    q.addBindValue(value);
+    q.addBindValue(runId);
+    if (!q.exec()) return fail(QStringLiteral("could not %1 of run %2").arg(what).arg(runId), q);
+    if (q.numRowsAffected() != 1)
+        return fail(QStringLiteral("could not %1 of run %2: no such run").arg(what).arg(runId));
+    return true;
+}
+
+bool RunStore::renameRun(qint64 runId, const QString &name) {
+    d->beginCall();
+    if (!d->open) return false;
+    return d->updateRun(runId, "name", name, QStringLiteral("rename"));
+}
+
+bool RunStore::setTags(qint64 runId, const QStringList &tags) {
+    d->beginCall();
+    if (!d->open) return false;
+    return d->updateRun(
+        runId, "tags_json",
+        QString::fromUtf8(QJsonDocument(QJsonArray::fromStringList(tags)).toJson(QJsonDocument::Compact)),
+        QStringLiteral("set the tags"));
+}
+
+bool RunStore::setNotes(qint64 runId, const QString &notes) {
+    d->beginCall();
+    if (!d->open) return false;
+    return d->updateRun(runId, "notes", notes, QStringLiteral("set the notes"));
+}
+
+bool RunStore::setSweep(qint64 runId, const QString &sweepId, const QJsonObject &point) {
+    d->beginCall();
+    if (!d->open) return false;
+    if (!d->begin()) return false;
+    const QString what = QStringLiteral("record the sweep");
+    if (!d->updateRun(runId, "sweep_id", sweepId, what) ||
+        !d->updateRun(runId, "sweep_point_json",
+                      QString::fromUtf8(QJsonDocument(point).toJson(QJsonDocument::Compact)), what)) {
+        d->rollback();
+        return false;
+    }
+    if (!d->commit()) {
+        d->rollback();
+        return false;
+    }
     return true;
 }
 
@@ -1076,6 +1143,10 @@ QJsonObject RunStore::exportJson(qint64 runId) const {
         {QStringLiteral("final_test_loss"), jsonOptional(r->finalTestLoss)},
         {QStringLiteral("wall_seconds"), r->wallSeconds},
         {QStringLiteral("message"), r->message},
+        {QStringLiteral("tags"), QJsonArray::fromStringList(r->tags)},
+        {QStringLiteral("notes"), r->notes},
+        {QStringLiteral("sweep_id"), r->sweepId},
+        {QStringLiteral("sweep_point"), r->sweepPoint},
         {QStringLiteral("spec"), r->spec},
         {QStringLiteral("environment"), environment(runId)},
     };

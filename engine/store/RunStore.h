@@ -11,6 +11,7 @@
 #include <QJsonObject>
 #include <QList>
 #include <QString>
+#include <QStringList>
 
 #include <optional>
 
@@ -32,11 +33,15 @@ struct StoredRun {
     std::optional<double> finalTestLoss;
     double wallSeconds = 0;
     QString message;
+    QStringList tags;
+    QString notes;
+    QString sweepId;        // the sweep this run belongs to (fedwb-cli sweep), empty for none
+    QJsonObject sweepPoint; // its grid point: {"strategy.name": "median", ...}; the training seed is run.seed
 };
 
 class RunStore {
 public:
-    static constexpr int kSchemaVersion = 4;
+    static constexpr int kSchemaVersion = 5;
 
     // ReadWrite creates and migrates the store as needed; ReadOnly never writes (a store in a read-only
     // folder, or one another program is writing) and shows a run whose process is gone as interrupted.
@@ -83,6 +88,11 @@ public:
     QList<int> checkpointRounds(qint64 runId) const;
     QJsonObject environment(qint64 runId) const; // torch, BLAS, CPU, kernel ISA
     bool deleteRun(qint64 runId);
+    // What users say about a run; each fails (lastError) for a run that does not exist.
+    bool renameRun(qint64 runId, const QString &name);
+    bool setTags(qint64 runId, const QStringList &tags);
+    bool setNotes(qint64 runId, const QString &notes);
+    bool setSweep(qint64 runId, const QString &sweepId, const QJsonObject &point);
 
     // Export: every round with round, test_accuracy, test_loss, train_loss, client_accuracy (id -> accuracy),
     // fairness {mean, std, worst10, best10, jain}, round_seconds, wall_seconds, bytes_up, bytes_down,

@@ -248,6 +248,101 @@ private Q_SLOTS:
                  2);
     }
 
+    // A sweep: 2 learning rates x 3 training seeds. Every run is stored with the sweep id and its point;
+    // the seeds share data and partition; the printed statistics equal mean and sample std computed here
+    // from each run's export.
+    void sweepGridSeedsAndStatistics() {
+        const QString db = m_dir.filePath(QStringLiteral("sweep.sqlite"));
+        const Result r = cli({QStringLiteral("sweep"), m_workspace, QStringLiteral("--vary"),
+                              QStringLiteral("training.lr=0.05,0.2"), QStringLiteral("--seeds"),
+                              QStringLiteral("3"), QStringLiteral("--db"), db, QStringLiteral("--json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject o = r.json();
+        QCOMPARE(o.value(QStringLiteral("status")).toString(), QStringLiteral("finished"));
+        const QString sweepId = o.value(QStringLiteral("sweep_id")).toString();
+        QVERIFY(sweepId.startsWith(QStringLiteral("sweep-")));
+        const QJsonArray points = o.value(QStringLiteral("points")).toArray();
+        QCOMPARE(points.size(), 2);
+        QSet<QString> partitions;
+        for (qsizetype i = 0; i < points.size(); ++i) {
+            const QJsonObject p = points[i].toObject();
+            QCOMPARE(
+                p.value(QStringLiteral("values")).toObject().value(QStringLiteral("training.lr")).toDouble(),
+                i == 0 ? 0.05 : 0.2);
+            const QJsonArray ids = p.value(QStringLiteral("runs")).toArray();
+            QCOMPARE(ids.size(), 3);
+            QList<double> accuracy, worst, wall;
+            QSet<qint64> seeds;
+            for (const QJsonValue &id : ids) {
+                const Result e = cli({QStringLiteral("export"), QStringLiteral("--db"), db,
+                                      QStringLiteral("--run"), QString::number(id.toInteger())});
+                QCOMPARE(e.exitCode, 0);
+                const QJsonObject exported = QJsonDocument::fromJson(e.out.toUtf8()).object();
+                const QJsonObject run = exported.value(QStringLiteral("run")).toObject();
+                QCOMPARE(run.value(QStringLiteral("sweep_id")).toString(), sweepId);
+                QCOMPARE(run.value(QStringLiteral("sweep_point")).toObject(),
+                         p.value(QStringLiteral("values")).toObject());
+                const QJsonObject spec = run.value(QStringLiteral("spec")).toObject();
+                seeds.insert(
+                    spec.value(QStringLiteral("run")).toObject().value(QStringLiteral("seed")).toInteger());
+                partitions.insert(
+                    QString::fromUtf8(QJsonDocument(spec.value(QStringLiteral("partition")).toObject())
+                                          .toJson(QJsonDocument::Compact) +
+                                      QJsonDocument(spec.value(QStringLiteral("dataset")).toObject())
+                                          .toJson(QJsonDocument::Compact)));
+                accuracy.append(run.value(QStringLiteral("final_test_accuracy")).toDouble());
+                wall.append(run.value(QStringLiteral("wall_seconds")).toDouble());
+                const QJsonArray rounds = exported.value(QStringLiteral("rounds")).toArray();
+                worst.append(rounds.last()
+                                 .toObject()
+                                 .value(QStringLiteral("fairness"))
+                                 .toObject()
+                                 .value(QStringLiteral("worst10"))
+                                 .toDouble());
+            }
+            QCOMPARE(seeds, (QSet<qint64>{3, 4, 5})); // run.seed 3 of the workspace, then 4 and 5
+            const auto check = [&](const char *key, const QList<double> &v) {
+                const double mean = (v[0] + v[1] + v[2]) / 3;
+                const double sd = std::sqrt(((v[0] - mean) * (v[0] - mean) + (v[1] - mean) * (v[1] - mean) +
+                                             (v[2] - mean) * (v[2] - mean)) /
+                                            2);
+                const QJsonObject stat = p.value(QLatin1String(key)).toObject();
+                QVERIFY2(std::abs(stat.value(QStringLiteral("mean")).toDouble() - mean) < 1e-12, key);
+                QVERIFY2(std::abs(stat.value(QStringLiteral("std")).toDouble() - sd) < 1e-12, key);
+                QCOMPARE(stat.value(QStringLiteral("n")).toInt(), 3);
+            };
+            check("final_accuracy", accuracy);
+            check("worst10", worst);
+            check("wall_seconds", wall);
+            QVERIFY(accuracy[0] != accuracy[1] || accuracy[1] != accuracy[2]); // other seeds, other models
+        }
+        QCOMPARE(partitions.size(), 1); // one data set and partition for all six runs
+
+        // The table form names the varied key and prints mean ± std.
+        const Result table = cli({QStringLiteral("sweep"), m_workspace, QStringLiteral("--vary"),
+                                  QStringLiteral("strategy.name=fedavg,median"), QStringLiteral("--db"), db});
+        QVERIFY2(table.exitCode == 0, qPrintable(table.err));
+        QVERIFY2(table.out.contains(QStringLiteral("strategy.name")) &&
+                     table.out.contains(QStringLiteral("median")),
+                 qPrintable(table.out));
+
+        // Bad sweeps are refused before anything runs, naming what is wrong.
+        const auto refused = [&](const QStringList &args, const QString &needle) {
+            const Result bad =
+                cli(QStringList{QStringLiteral("sweep"), m_workspace, QStringLiteral("--db"), db} + args);
+            QVERIFY2(bad.exitCode == 2 && bad.err.contains(needle), qPrintable(bad.err));
+        };
+        refused({QStringLiteral("--vary"), QStringLiteral("training.lr")},
+                QStringLiteral("expected KEY=V1,V2"));
+        refused({QStringLiteral("--vary"), QStringLiteral("training.lr=0.1,-1")},
+                QStringLiteral("training.lr: -1 is out of range"));
+        refused({QStringLiteral("--vary"), QStringLiteral("run.seed=1,2"), QStringLiteral("--seeds"),
+                 QStringLiteral("2")},
+                QStringLiteral("vary one or the other"));
+        refused({}, QStringLiteral("nothing to sweep"));
+        refused({QStringLiteral("--seeds"), QStringLiteral("0")}, QStringLiteral("--seeds 0: out of range"));
+    }
+
     void sameSeedSameResult() {
         const Result a =
             cli({QStringLiteral("run"), m_workspace, QStringLiteral("--db"), m_db, QStringLiteral("--json"),

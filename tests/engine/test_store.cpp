@@ -252,6 +252,7 @@ private Q_SLOTS:
     void otherHostLeftAlone();
     void failedRoundRollsBack();
     void finishRunKeepsRecordedFinalMetrics();
+    void runAnnotations();
     void exportJson();
     void exportCsv();
     void deleteRunCascades();
@@ -598,8 +599,10 @@ void TestStore::migratesVersion1Store() {
     for (const char *sql :
          {"DROP TABLE checkpoints", "ALTER TABLE rounds DROP COLUMN epsilon",
           "ALTER TABLE rounds DROP COLUMN asr", "ALTER TABLE rounds DROP COLUMN extra_json",
-          "ALTER TABLE client_rounds DROP COLUMN dropped", "ALTER TABLE runs DROP COLUMN environment_json",
-          "ALTER TABLE client_rounds DROP COLUMN group_name",
+          "DROP INDEX runs_sweep", "ALTER TABLE runs DROP COLUMN tags_json",
+          "ALTER TABLE runs DROP COLUMN notes", "ALTER TABLE runs DROP COLUMN sweep_id",
+          "ALTER TABLE runs DROP COLUMN sweep_point_json", "ALTER TABLE client_rounds DROP COLUMN dropped",
+          "ALTER TABLE runs DROP COLUMN environment_json", "ALTER TABLE client_rounds DROP COLUMN group_name",
           "ALTER TABLE client_rounds DROP COLUMN personal_accuracy",
           "ALTER TABLE client_rounds DROP COLUMN steps", "ALTER TABLE rounds DROP COLUMN client_lr",
           "PRAGMA user_version = 1"})
@@ -622,6 +625,7 @@ void TestStore::migratesVersion1Store() {
     QVERIFY(std::isnan(rounds[0].asr));
     QVERIFY(rounds[0].extra.isEmpty());
     QVERIFY(!rounds[0].clients[1].dropped);
+    QVERIFY(run->tags.isEmpty() && run->notes.isEmpty() && run->sweepId.isEmpty());
     // And the migrated store takes new data.
     RoundMetrics more;
     more.round = 4;
@@ -794,6 +798,32 @@ void TestStore::finishRunKeepsRecordedFinalMetrics() {
 
     QVERIFY(!store.finishRun(fresh + 1000, summary));
     QVERIFY(!store.lastError().isEmpty());
+}
+
+// Names, tags, notes and the sweep a run belongs to: kept, listed, exported; an unknown run is an error.
+void TestStore::runAnnotations() {
+    RunStore store(QStringLiteral(":memory:"));
+    const qint64 id = createSampleRun(store);
+    QVERIFY(id > 0);
+    QVERIFY2(store.renameRun(id, QStringLiteral("dirichlet 0.1, median")), qPrintable(store.lastError()));
+    QVERIFY(store.setTags(id, {QStringLiteral("robust"), QStringLiteral("lesson 3")}));
+    QVERIFY(store.setNotes(id, QStringLiteral("median holds against\n20% sign flippers")));
+    const QJsonObject point{{QStringLiteral("strategy.name"), QStringLiteral("median")}};
+    QVERIFY(store.setSweep(id, QStringLiteral("sweep-1"), point));
+    const StoredRun r = *store.run(id);
+    QCOMPARE(r.name, QStringLiteral("dirichlet 0.1, median"));
+    QCOMPARE(r.tags, (QStringList{QStringLiteral("robust"), QStringLiteral("lesson 3")}));
+    QCOMPARE(r.notes, QStringLiteral("median holds against\n20% sign flippers"));
+    QCOMPARE(r.sweepId, QStringLiteral("sweep-1"));
+    QCOMPARE(r.sweepPoint, point);
+    QCOMPARE(store.runs().first().tags.size(), 2);
+    const QJsonObject exported = store.exportJson(id).value(QStringLiteral("run")).toObject();
+    QCOMPARE(exported.value(QStringLiteral("sweep_point")).toObject(), point);
+    QCOMPARE(exported.value(QStringLiteral("tags")).toArray().size(), 2);
+    QVERIFY(!store.renameRun(id + 99, QStringLiteral("x")));
+    QVERIFY2(store.lastError().contains(QStringLiteral("no such run")), qPrintable(store.lastError()));
+    QVERIFY(!store.setSweep(id + 99, QStringLiteral("s"), {}));
+    QCOMPARE(store.run(id)->sweepId, QStringLiteral("sweep-1")); // untouched
 }
 
 void TestStore::exportJson() {
