@@ -1,4 +1,5 @@
 // fedwb-cli: runs workspaces headless (scripts, CI, benchmarks). Argument parsing and printing only.
+#include "metrics/Report.h"
 #include "privacy/Accountant.h"
 #include "privacy/PrivacyLedger.h"
 #include "run/Experiment.h"
@@ -67,6 +68,10 @@ commands:
   export --run ID [--db FILE] [--format json|csv] [--output FILE [--force]]
                             every round of a run with its metrics (written whole or not at all;
                             an output that is a SQLite file, the store above all, needs --force)
+  report --run A --run B ... [--db FILE] --output report.html [--target-accuracy X] [--force]
+                            a one-page HTML comparison: the runs, the settings that differ, final metrics
+                            (final and best accuracy, rounds to X, worst-10%, Jain, epsilon, bytes, wall
+                            time) and the curves, one colour per run
   schema [--json]           every registered component and its parameters
   dp-calibrate --rate Q --rounds R --delta D --target-epsilon E [--sampling poisson|fixed] [--json]
                             the smallest noise multiplier (within 1e-4) whose (epsilon, delta) after R
@@ -85,6 +90,8 @@ struct Args {
     int seeds = 1;
     QString db, format = QStringLiteral("json"), output, name;
     qint64 runId = -1;
+    QList<qint64> runIds; // every --run, in order (report)
+    std::optional<double> targetAccuracy;
     bool json = false;
     bool force = false;
     // dp-calibrate
@@ -146,7 +153,8 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
                 *error = QStringLiteral("--format %1: allowed: json, csv").arg(a.format);
                 return false;
             }
-        } else if (arg == QLatin1String("--output") || arg == QLatin1String("-o")) {
+        } else if (arg == QLatin1String("--output") || arg == QLatin1String("-o") ||
+                   arg == QLatin1String("--out")) {
             if (!value(a.output)) return false;
         } else if (arg == QLatin1String("--name")) {
             if (!value(a.name)) return false;
@@ -158,6 +166,17 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
                 *error = QStringLiteral("--run %1: expected a run id (a whole number >= 1)").arg(v);
                 return false;
             }
+            a.runIds.append(a.runId);
+        } else if (arg == QLatin1String("--target-accuracy")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const double x = v.toDouble(&ok);
+            if (!ok || !(x > 0) || x > 1) {
+                *error =
+                    QStringLiteral("--target-accuracy %1: out of range; allowed: a number in (0, 1]").arg(v);
+                return false;
+            }
+            a.targetAccuracy = x;
         } else if (arg == QLatin1String("--rate") || arg == QLatin1String("--delta") ||
                    arg == QLatin1String("--target-epsilon")) {
             if (!value(v)) return false;
@@ -1041,6 +1060,47 @@ int cmdExport(const Args &a) {
     return kExitOk;
 }
 
+int cmdReport(const Args &a) {
+    if (a.runIds.isEmpty())
+        return finish(
+            a, kExitUsage, QStringLiteral("invalid"),
+            QStringLiteral("fedwb-cli report: give the runs to compare with --run ID (one or more)"));
+    if (a.output.isEmpty())
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("fedwb-cli report: --output FILE is required (the HTML report)"));
+    if (!a.force && isDatabaseFile(a.output, a.db))
+        return finish(
+            a, kExitUsage, QStringLiteral("invalid"),
+            QStringLiteral("--output %1: is a SQLite database; writing the report would overwrite it "
+                           "(--force to do so anyway)")
+                .arg(a.output));
+    int code = 0;
+    const auto store = openForReading(a, &code);
+    if (!store) return code;
+    QList<ReportRun> runs;
+    for (qint64 id : a.runIds) {
+        std::optional<StoredRun> r = store->run(id);
+        if (!r) {
+            if (!store->lastError().isEmpty())
+                return finish(a, kExitFailed, QStringLiteral("failed"),
+                              QStringLiteral("--db %1: %2").arg(a.db, store->lastError()));
+            return finish(a, kExitUsage, QStringLiteral("invalid"),
+                          QStringLiteral("--run %1: no such run in %2").arg(id).arg(a.db));
+        }
+        runs.append({*r, store->rounds(id)});
+        if (!store->lastError().isEmpty())
+            return finish(a, kExitFailed, QStringLiteral("failed"),
+                          QStringLiteral("--db %1: %2").arg(a.db, store->lastError()));
+    }
+    QString error;
+    if (!writeWhole(a.output, comparisonReportHtml(runs, a.targetAccuracy.value_or(0)).toUtf8(), &error)) {
+        err() << "--output " << a.output << ": " << error << "\n";
+        return kExitFailed;
+    }
+    if (!a.json) out() << "report of " << runs.size() << " run(s) -> " << a.output << "\n";
+    return finish(a, kExitOk, QStringLiteral("written"), {}, {{QStringLiteral("output"), a.output}});
+}
+
 int cmdSchema(const Args &a) {
     if (a.json)
         out() << QJsonDocument(Registry::global().toJson()).toJson(QJsonDocument::Indented);
@@ -1115,6 +1175,7 @@ int main(int argc, char **argv) {
     if (a.command == QLatin1String("resume")) return cmdResume(a);
     if (a.command == QLatin1String("validate")) return cmdValidate(a);
     if (a.command == QLatin1String("sweep")) return cmdSweep(a);
+    if (a.command == QLatin1String("report")) return cmdReport(a);
     if (a.command == QLatin1String("partition")) return cmdPartition(a);
     if (a.command == QLatin1String("runs")) return cmdRuns(a);
     if (a.command == QLatin1String("export")) return cmdExport(a);

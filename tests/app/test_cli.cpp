@@ -326,6 +326,37 @@ private Q_SLOTS:
                      table.out.contains(QStringLiteral("median")),
                  qPrintable(table.out));
 
+        // The comparison report of one run of each point: the varied key differs, the seed too; written
+        // whole.
+        const QString html = m_dir.filePath(QStringLiteral("report.html"));
+        const QString first =
+            QString::number(points[0].toObject().value(QStringLiteral("runs")).toArray()[0].toInteger());
+        const QString second =
+            QString::number(points[1].toObject().value(QStringLiteral("runs")).toArray()[1].toInteger());
+        const Result report =
+            cli({QStringLiteral("report"), QStringLiteral("--db"), db, QStringLiteral("--run"), first,
+                 QStringLiteral("--run"), second, QStringLiteral("--output"), html});
+        QVERIFY2(report.exitCode == 0, qPrintable(report.err));
+        QFile page(html);
+        QVERIFY(page.open(QIODevice::ReadOnly));
+        const QString text = QString::fromUtf8(page.readAll());
+        QVERIFY(text.contains(QStringLiteral("<td>training.lr</td><td>0.05</td><td>0.2</td>")));
+        QVERIFY(text.contains(QStringLiteral("<td>run.seed</td><td>3</td><td>4</td>")));
+        QVERIFY(text.trimmed().endsWith(QStringLiteral("</html>")));
+        QCOMPARE(text.count(QStringLiteral("<polyline")), 6); // accuracy, loss, worst-10% for two runs
+        const Result unknown =
+            cli({QStringLiteral("report"), QStringLiteral("--db"), db, QStringLiteral("--run"), first,
+                 QStringLiteral("--run"), QStringLiteral("999"), QStringLiteral("--output"), html});
+        QVERIFY2(unknown.exitCode == 2 && unknown.err.contains(QStringLiteral("--run 999: no such run")),
+                 qPrintable(unknown.err));
+        QCOMPARE(cli({QStringLiteral("report"), QStringLiteral("--db"), db, QStringLiteral("--run"), first})
+                     .exitCode,
+                 2);
+        QCOMPARE(cli({QStringLiteral("report"), QStringLiteral("--db"), db, QStringLiteral("--run"), first,
+                      QStringLiteral("--output"), db})
+                     .exitCode,
+                 2); // never over the store
+
         // Bad sweeps are refused before anything runs, naming what is wrong.
         const auto refused = [&](const QStringList &args, const QString &needle) {
             const Result bad =
