@@ -1,5 +1,6 @@
 #include "MainWindow.h"
 
+#include "compare/CompareView.h"
 #include "dashboard/LiveChart.h"
 #include "privacy/PrivacyLedger.h"
 #include "run/RunController.h"
@@ -299,6 +300,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(createDesignTab(), style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Design"));
     m_tabs->addTab(createRunTab(), style()->standardIcon(QStyle::SP_MediaPlay), tr("Run"));
+    m_compare = new CompareView;
+    m_tabs->addTab(m_compare, style()->standardIcon(QStyle::SP_FileDialogContentsView), tr("Compare"));
     setCentralWidget(m_tabs);
 
     createRunsDock();
@@ -542,7 +545,7 @@ void MainWindow::createRunsDock() {
     m_runsList->setRootIsDecorated(false);
     m_runsList->setAlternatingRowColors(true);
     m_runsList->setUniformRowHeights(true);
-    m_runsList->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_runsList->setSelectionMode(QAbstractItemView::ExtendedSelection); // Ctrl+click: compare
     m_runsList->header()->setStretchLastSection(false);
     m_runsList->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_runsList->header()->setSectionResizeMode(RunsName, QHeaderView::Stretch);
@@ -969,9 +972,33 @@ void MainWindow::onRunSelectionChanged() {
     if (m_populatingRuns) return;
     const QList<QTreeWidgetItem *> selected = m_runsList->selectedItems();
     if (selected.isEmpty()) return;
+    if (selected.size() > 1) { // several runs: side by side
+        QList<qint64> ids;
+        for (const QTreeWidgetItem *item : selected)
+            ids.append(item->data(RunsId, Qt::UserRole).toLongLong());
+        std::sort(ids.begin(), ids.end());
+        compareRuns(ids);
+        return;
+    }
     const qint64 id = selected.first()->data(RunsId, Qt::UserRole).toLongLong();
     if (id != m_displayedRunId) showStoredRun(id);
     m_tabs->setCurrentIndex(RunTab);
+}
+
+bool MainWindow::compareRuns(const QList<qint64> &runIds) {
+    if (!m_store || !m_store->isOpen()) return false;
+    QList<ReportRun> runs;
+    for (qint64 id : runIds) {
+        std::optional<StoredRun> run = m_store->run(id);
+        if (!run) {
+            statusBar()->showMessage(tr("Run %1 is not in %2").arg(id).arg(m_dbPath));
+            return false;
+        }
+        runs.append({*run, m_store->rounds(id)});
+    }
+    m_compare->setRuns(runs);
+    m_tabs->setCurrentIndex(CompareTab);
+    return true;
 }
 
 void MainWindow::showStoredRun(qint64 runId) {

@@ -23,6 +23,7 @@ class QTreeWidgetItem;
 
 namespace fedwb {
 
+class CompareView;
 class LiveChart;
 class RoundTableModel;
 class RunController;
@@ -33,7 +34,7 @@ class MainWindow : public QMainWindow {
 
 public:
     enum RunsColumn { RunsId, RunsName, RunsStatus, RunsRounds, RunsAccuracy, RunsStarted, RunsColumnCount };
-    enum Tab { DesignTab, RunTab };
+    enum Tab { DesignTab, RunTab, CompareTab };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -66,6 +67,9 @@ public:
     QProgressBar *progressBar() const { return m_progress; }
     qint64 displayedRunId() const { return m_displayedRunId; }
     void showStoredRun(qint64 runId); // loads a stored run's rounds into the Run tab
+    // Stored runs side by side in the Compare tab; false (status bar message) for an unknown id.
+    bool compareRuns(const QList<qint64> &runIds);
+    CompareView *compareView() const { return m_compare; }
 
 Q_SIGNALS:
     void workspaceLoaded(bool valid);
@@ -137,6 +141,7 @@ private:
     QLabel *m_etaLabel = nullptr;
     QLabel *m_storeLabel = nullptr;
     QTabWidget *m_tabs = nullptr;
+    CompareView *m_compare = nullptr;
 
     QLabel *m_designHeader = nullptr;
     QLabel *m_designProblems = nullptr;

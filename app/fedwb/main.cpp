@@ -56,7 +56,14 @@ int main(int argc, char *argv[]) {
                                       QStringLiteral("With --screenshot: run the workspace first."));
     runFirstOption.setFlags(QCommandLineOption::HiddenFromHelp);
     const QCommandLineOption runOption(
-        QStringLiteral("run"), QStringLiteral("Show the stored run ID from --db."), QStringLiteral("ID"));
+        QStringLiteral("run"),
+        QStringLiteral("Show the stored run ID from --db; give it several times to compare the runs."),
+        QStringLiteral("ID"));
+    const QCommandLineOption viewOption(
+        QStringLiteral("view"),
+        QStringLiteral("The view to show: design (default), run (the --run) or compare (every --run side by "
+                       "side)."),
+        QStringLiteral("VIEW"), QStringLiteral("design"));
     const QCommandLineOption plotOption(
         QStringLiteral("plot"),
         QStringLiteral(
@@ -65,6 +72,7 @@ int main(int argc, char *argv[]) {
         QStringLiteral("FILE"));
     parser.addOption(dbOption);
     parser.addOption(runOption);
+    parser.addOption(viewOption);
     parser.addOption(plotOption);
     parser.addOption(screenshotOption);
     parser.addOption(runFirstOption);
@@ -74,13 +82,21 @@ int main(int argc, char *argv[]) {
     if (positional.size() > 1) return fail(QStringLiteral("expected at most one workspace"));
 
     qint64 runId = -1;
-    if (parser.isSet(runOption)) {
+    QList<qint64> runIds;
+    for (const QString &v : parser.values(runOption)) {
         bool ok = false;
-        runId = parser.value(runOption).toLongLong(&ok);
+        runId = v.toLongLong(&ok);
         if (!ok || runId < 1)
-            return fail(QStringLiteral("--run %1: expected a run id (a whole number >= 1)")
-                            .arg(parser.value(runOption)));
+            return fail(QStringLiteral("--run %1: expected a run id (a whole number >= 1)").arg(v));
+        runIds.append(runId);
     }
+    const QString view = parser.value(viewOption);
+    if (view != QLatin1String("design") && view != QLatin1String("run") && view != QLatin1String("compare"))
+        return fail(QStringLiteral("--view %1: allowed: design, run, compare").arg(view));
+    if (view == QLatin1String("compare") && runIds.size() < 2)
+        return fail(QStringLiteral("--view compare needs two or more --run ID"));
+    if (view == QLatin1String("run") && runIds.size() != 1)
+        return fail(QStringLiteral("--view run needs one --run ID"));
     if (parser.isSet(plotOption)) {
         if (runId < 1) return fail(QStringLiteral("--plot needs --run ID"));
         fedwb::RunStore store(parser.value(dbOption));
@@ -108,13 +124,25 @@ int main(int argc, char *argv[]) {
     bool loaded = false;
     if (!positional.isEmpty()) loaded = window.openWorkspace(positional.first());
 
+    if (view == QLatin1String("compare")) {
+        fedwb::RunStore store(parser.value(dbOption), fedwb::RunStore::Access::ReadOnly);
+        for (qint64 id : runIds)
+            if (!store.isOpen() || !store.run(id))
+                return fail(
+                    store.isOpen()
+                        ? QStringLiteral("--run %1: no such run in %2").arg(id).arg(parser.value(dbOption))
+                        : QStringLiteral("--db %1: %2").arg(parser.value(dbOption), store.lastError()));
+        window.compareRuns(runIds);
+    }
     if (parser.isSet(screenshotOption)) {
-        if (positional.isEmpty()) return fail(QStringLiteral("--screenshot needs a WORKSPACE"));
-        if (!loaded)
+        if (positional.isEmpty() && view == QLatin1String("design"))
+            return fail(
+                QStringLiteral("--screenshot needs a WORKSPACE (or --view run / compare with --run)"));
+        if (!positional.isEmpty() && !loaded)
             return fail(
                 QStringLiteral("cannot load %1:\n%2").arg(positional.first(), window.validationText()));
         window.resize(1280, 800);
-        if (runId > 0) { // render that stored run in the Run tab
+        if (runId > 0 && view != QLatin1String("compare")) { // render that stored run in the Run tab
             window.showStoredRun(runId);
             window.tabs()->setCurrentIndex(fedwb::MainWindow::RunTab);
         }
@@ -133,7 +161,7 @@ int main(int argc, char *argv[]) {
         return 0;
     }
 
-    if (runId > 0) window.showStoredRun(runId);
+    if (runId > 0 && view != QLatin1String("compare")) window.showStoredRun(runId);
     window.show();
     return QApplication::exec();
 }

@@ -1,5 +1,6 @@
 // The main window driven as a user would: open workspaces, run, stop, list runs, grab the window.
 #include "MainWindow.h"
+#include "compare/CompareView.h"
 #include "dashboard/LiveChart.h"
 #include "run/Run.h"
 #include "run/RunTypes.h"
@@ -22,6 +23,7 @@
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <QStatusBar>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeWidget>
@@ -378,6 +380,15 @@ void TestMainWindow::runsTinyWorkspace() {
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
     QVERIFY(finished.at(0).at(1).toLongLong() > runId);
     QCOMPARE(w.runsList()->topLevelItemCount(), 2);
+
+    // Both selected (Ctrl+click): side by side in the Compare tab, one curve each, the same settings.
+    for (int i = 0; i < 2; ++i)
+        w.runsList()->topLevelItem(i)->setSelected(true);
+    QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::CompareTab));
+    QCOMPARE(w.compareView()->curves().size(), 2);
+    QCOMPARE(w.compareView()->curves()[0].points.size(), 2);
+    QCOMPARE(w.compareView()->differencesTable()->rowCount(), 0); // one workspace, one seed: nothing differs
+    QVERIFY(!w.compareRuns({runId, 9999}));                       // an unknown run is refused
 }
 
 void TestMainWindow::stopsLongRun() {
