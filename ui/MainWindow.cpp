@@ -4,6 +4,8 @@
 #include "dashboard/LiveChart.h"
 #include "privacy/PrivacyLedger.h"
 #include "run/RunController.h"
+#include "runs/RunsBrowser.h"
+#include "runs/RunsModel.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
 
@@ -88,25 +90,6 @@ QString jsonText(const QJsonValue &v) {
         break;
     }
     return {};
-}
-
-QColor statusColor(RunStatus status) {
-    switch (status) {
-    case RunStatus::Finished:
-    case RunStatus::BudgetSpent:
-        return QColor(0x1e, 0x7b, 0x34);
-    case RunStatus::Running:
-        return QColor(0x1f, 0x5f, 0xb4);
-    case RunStatus::Stopped:
-        return QColor(0xa8, 0x62, 0x00);
-    case RunStatus::Failed:
-    case RunStatus::Interrupted:
-    case RunStatus::Diverged:
-        return kErrorColor;
-    case RunStatus::Pending:
-        break;
-    }
-    return kDefaultColor;
 }
 
 // The schema of `section.key`: the section's own parameter, else the selected component's parameter.
@@ -324,7 +307,7 @@ MainWindow::MainWindow(QWidget *parent)
 }
 
 MainWindow::~MainWindow() {
-    disconnect(m_runsList, nullptr, this, nullptr);
+    disconnect(m_runsBrowser, nullptr, this, nullptr);
     delete m_controller; // stops and joins a run in progress while the window is still whole
     m_controller = nullptr;
 }
@@ -537,27 +520,16 @@ void MainWindow::createRunsDock() {
     m_runsDock->setObjectName(QStringLiteral("runsDock"));
     m_runsDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                             QDockWidget::DockWidgetClosable);
-    m_runsList = new QTreeWidget;
-    m_runsList->setObjectName(QStringLiteral("runsList"));
-    m_runsList->setColumnCount(RunsColumnCount);
-    m_runsList->setHeaderLabels(
-        {tr("#"), tr("Name"), tr("Status"), tr("Rounds"), tr("Accuracy"), tr("Started")});
-    m_runsList->setRootIsDecorated(false);
-    m_runsList->setAlternatingRowColors(true);
-    m_runsList->setUniformRowHeights(true);
-    m_runsList->setSelectionMode(QAbstractItemView::ExtendedSelection); // Ctrl+click: compare
-    m_runsList->header()->setStretchLastSection(false);
-    m_runsList->header()->setSectionResizeMode(QHeaderView::ResizeToContents);
-    m_runsList->header()->setSectionResizeMode(RunsName, QHeaderView::Stretch);
-    m_runsList->headerItem()->setTextAlignment(RunsId, Qt::AlignRight | Qt::AlignVCenter);
-    m_runsList->headerItem()->setTextAlignment(RunsRounds, Qt::AlignRight | Qt::AlignVCenter);
-    m_runsList->headerItem()->setTextAlignment(RunsAccuracy, Qt::AlignRight | Qt::AlignVCenter);
-    connect(m_runsList, &QTreeWidget::itemSelectionChanged, this, &MainWindow::onRunSelectionChanged);
-
-    auto *holder = new QWidget;
-    auto *layout = new QVBoxLayout(holder);
-    layout->setContentsMargins(6, 4, 2, 6);
-    layout->addWidget(m_runsList);
+    m_runsBrowser = new RunsBrowser;
+    m_runsBrowser->setBusyPredicate([this](qint64 id) { return isRunning() && id == m_liveRunId; });
+    connect(m_runsBrowser, &RunsBrowser::selectionChanged, this, &MainWindow::onRunSelectionChanged);
+    connect(m_runsBrowser, &RunsBrowser::runsChanged, this, [this] {
+        if (m_displayedRunId > 0 && m_store && !m_store->run(m_displayedRunId)) resetRunView(); // deleted
+    });
+    m_runsRefresh.setSingleShot(true);
+    m_runsRefresh.setInterval(1000); // a live run's row: at most once a second
+    connect(&m_runsRefresh, &QTimer::timeout, this, [this] { m_runsBrowser->reload(); });
+    QWidget *holder = m_runsBrowser;
     m_runsDock->setWidget(holder);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
 
@@ -920,67 +892,24 @@ void MainWindow::setDatabasePath(const QString &path) {
 }
 
 void MainWindow::refreshRuns() {
-    m_populatingRuns = true;
-    m_runsList->clear();
-    if (m_store && m_store->isOpen()) {
-        QList<StoredRun> runs = m_store->runs();
-        std::sort(runs.begin(), runs.end(),
-                  [](const StoredRun &a, const StoredRun &b) { return a.id > b.id; });
-        for (const StoredRun &r : std::as_const(runs)) {
-            auto *item = new QTreeWidgetItem(m_runsList);
-            item->setData(RunsId, Qt::UserRole, r.id);
-            item->setText(RunsId, QString::number(r.id));
-            item->setText(RunsName, r.name);
-            item->setText(RunsStatus, runStatusName(r.status));
-            item->setForeground(RunsStatus, statusColor(r.status));
-            item->setText(RunsRounds, QStringLiteral("%1 / %2").arg(r.roundsDone).arg(r.roundsPlanned));
-            item->setText(RunsAccuracy,
-                          r.finalTestAccuracy ? formatFixed(*r.finalTestAccuracy, 4) : QStringLiteral("—"));
-            item->setText(RunsStarted, r.startedAt.toLocalTime().toString(QStringLiteral("d MMM hh:mm")));
-            for (int c : {int(RunsId), int(RunsRounds), int(RunsAccuracy)})
-                item->setTextAlignment(c, Qt::AlignRight | Qt::AlignVCenter);
-            QString tip = QStringLiteral("<b>") + r.name.toHtmlEscaped() + QStringLiteral("</b><br>") +
-                          QDir::toNativeSeparators(r.workspace).toHtmlEscaped();
-            tip += QStringLiteral("<br>") +
-                   tr("started %1").arg(r.startedAt.toLocalTime().toString(Qt::ISODate));
-            if (!r.message.isEmpty()) tip += QStringLiteral("<br>") + r.message.toHtmlEscaped();
-            for (int c = 0; c < RunsColumnCount; ++c)
-                item->setToolTip(c, tip);
-        }
-    }
+    m_runsBrowser->setStore(m_store.get(), !m_store || m_store->isReadOnly());
     selectRunInList(m_displayedRunId);
-    m_populatingRuns = false;
 }
 
 void MainWindow::selectRunInList(qint64 runId) {
-    const bool wasPopulating = m_populatingRuns;
-    m_populatingRuns = true;
-    m_runsList->clearSelection();
-    for (int i = 0; i < m_runsList->topLevelItemCount(); ++i) {
-        QTreeWidgetItem *item = m_runsList->topLevelItem(i);
-        if (item->data(RunsId, Qt::UserRole).toLongLong() == runId) {
-            m_runsList->setCurrentItem(item);
-            item->setSelected(true);
-            m_runsList->scrollToItem(item);
-            break;
-        }
-    }
-    m_populatingRuns = wasPopulating;
+    m_runsBrowser->selectRun(runId);
 }
 
 void MainWindow::onRunSelectionChanged() {
-    if (m_populatingRuns) return;
-    const QList<QTreeWidgetItem *> selected = m_runsList->selectedItems();
+    const QList<qint64> selected = m_runsBrowser->selectedRunIds();
     if (selected.isEmpty()) return;
     if (selected.size() > 1) { // several runs: side by side
-        QList<qint64> ids;
-        for (const QTreeWidgetItem *item : selected)
-            ids.append(item->data(RunsId, Qt::UserRole).toLongLong());
+        QList<qint64> ids = selected;
         std::sort(ids.begin(), ids.end());
         compareRuns(ids);
         return;
     }
-    const qint64 id = selected.first()->data(RunsId, Qt::UserRole).toLongLong();
+    const qint64 id = selected.first();
     if (id != m_displayedRunId) showStoredRun(id);
     m_tabs->setCurrentIndex(RunTab);
 }
@@ -1020,7 +949,7 @@ void MainWindow::showStoredRun(qint64 runId) {
 
     QString header = tr("<b>Run #%1</b> &nbsp;%2").arg(runId).arg(run->name.toHtmlEscaped());
     header += QStringLiteral(" &nbsp;·&nbsp; <b style='color:%1'>%2</b>")
-                  .arg(statusColor(run->status).name(), runStatusName(run->status));
+                  .arg(runStatusColour(run->status).name(), runStatusName(run->status));
     header +=
         QStringLiteral(" &nbsp;·&nbsp; ") +
         tr("started %1").arg(run->startedAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
@@ -1126,7 +1055,7 @@ void MainWindow::onRunStarted(qint64 runId, int totalRounds) {
     name = name.toHtmlEscaped();
     setRunHeader(runId >= 0 ? tr("<b>Run #%1</b> &nbsp;%2 &nbsp;·&nbsp; <b style='color:%3'>running</b>")
                                   .arg(runId)
-                                  .arg(name, statusColor(RunStatus::Running).name())
+                                  .arg(name, runStatusColour(RunStatus::Running).name())
                             : tr("<b>Run</b> %1 (not recorded) &nbsp;·&nbsp; running").arg(name));
     setProgressFraction(0, 1, totalRounds);
     Q_EMIT runStarted(runId);
@@ -1137,14 +1066,7 @@ void MainWindow::onRoundFinished(const RoundMetrics &metrics) {
         setProgressFraction(double(metrics.round) / m_liveTotalRounds, metrics.round, m_liveTotalRounds);
 
     // The live run's row in the Runs list.
-    for (int i = 0; i < m_runsList->topLevelItemCount(); ++i) {
-        QTreeWidgetItem *item = m_runsList->topLevelItem(i);
-        if (m_liveRunId >= 0 && item->data(RunsId, Qt::UserRole).toLongLong() == m_liveRunId) {
-            item->setText(RunsRounds, QStringLiteral("%1 / %2").arg(metrics.round).arg(m_liveTotalRounds));
-            if (metrics.evaluated) item->setText(RunsAccuracy, formatFixed(metrics.testAccuracy, 4));
-            break;
-        }
-    }
+    if (!m_runsRefresh.isActive()) m_runsRefresh.start();
 
     if (m_displayedRunId != m_liveRunId || metrics.round <= m_lastShownRound) return;
     m_lastShownRound = metrics.round;

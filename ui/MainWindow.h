@@ -7,6 +7,7 @@
 #include <QElapsedTimer>
 #include <QJsonObject>
 #include <QMainWindow>
+#include <QTimer>
 
 #include <memory>
 #include <optional>
@@ -24,6 +25,7 @@ class QTreeWidgetItem;
 namespace fedwb {
 
 class CompareView;
+class RunsBrowser;
 class LiveChart;
 class RoundTableModel;
 class RunController;
@@ -33,7 +35,6 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    enum RunsColumn { RunsId, RunsName, RunsStatus, RunsRounds, RunsAccuracy, RunsStarted, RunsColumnCount };
     enum Tab { DesignTab, RunTab, CompareTab };
 
     explicit MainWindow(QWidget *parent = nullptr);
@@ -58,7 +59,7 @@ public:
     bool hasValidWorkspace() const { return m_spec.has_value(); }
     QString validationText() const; // the errors (and warnings) shown in the Design tab, plain text
     QTreeWidget *designTree() const { return m_designTree; }
-    QTreeWidget *runsList() const { return m_runsList; }
+    RunsBrowser *runsBrowser() const { return m_runsBrowser; }
     LiveChart *liveChart() const { return m_chart; }
     QTabWidget *tabs() const { return m_tabs; }
     QAction *runAction() const { return m_runAction; }
@@ -161,8 +162,8 @@ private:
     QLabel *m_valWall = nullptr;
 
     QDockWidget *m_runsDock = nullptr;
-    QTreeWidget *m_runsList = nullptr;
-    bool m_populatingRuns = false;
+    RunsBrowser *m_runsBrowser = nullptr;
+    QTimer m_runsRefresh;
 };
 
 } // namespace fedwb

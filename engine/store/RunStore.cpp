@@ -1088,6 +1088,22 @@ QList<RoundMetrics> RunStore::rounds(qint64 runId) const {
     return result;
 }
 
+QHash<qint64, double> RunStore::bestAccuracies() const {
+    d->beginCall();
+    QHash<qint64, double> best;
+    if (!d->open) return best;
+    QSqlQuery q(d->db);
+    q.setForwardOnly(true);
+    if (!q.exec(QStringLiteral("SELECT run_id, MAX(test_accuracy) FROM rounds WHERE test_accuracy IS NOT NULL "
+                               "GROUP BY run_id"))) {
+        d->fail(QStringLiteral("could not read the best accuracies"), q);
+        return best;
+    }
+    while (q.next())
+        best.insert(q.value(0).toLongLong(), q.value(1).toDouble());
+    return best;
+}
+
 std::optional<QByteArray> RunStore::model(qint64 runId, int *round) const {
     d->beginCall();
     if (!d->open) return std::nullopt;

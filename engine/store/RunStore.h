@@ -7,6 +7,7 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QHash>
 #include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
@@ -82,6 +83,8 @@ public:
     QList<StoredRun> runs() const;
     std::optional<StoredRun> run(qint64 runId) const;
     QList<RoundMetrics> rounds(qint64 runId) const; // with per-client metrics
+    // The best test accuracy of every run that has one (the runs browser's column), in one query.
+    QHash<qint64, double> bestAccuracies() const;
     std::optional<QByteArray> model(qint64 runId, int *round = nullptr) const;
     // The newest stored RunState of a run (and its round), to continue it.
     std::optional<QByteArray> latestCheckpoint(qint64 runId, int *round = nullptr) const;

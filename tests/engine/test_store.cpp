@@ -817,6 +817,8 @@ void TestStore::runAnnotations() {
     QCOMPARE(r.sweepId, QStringLiteral("sweep-1"));
     QCOMPARE(r.sweepPoint, point);
     QCOMPARE(store.runs().first().tags.size(), 2);
+    // The sample run's evaluated rounds have accuracies 0.625 and 0.875: the best is 0.875.
+    QCOMPARE(store.bestAccuracies().value(id, -1), 0.875);
     const QJsonObject exported = store.exportJson(id).value(QStringLiteral("run")).toObject();
     QCOMPARE(exported.value(QStringLiteral("sweep_point")).toObject(), point);
     QCOMPARE(exported.value(QStringLiteral("tags")).toArray().size(), 2);

@@ -5,6 +5,8 @@
 #include "run/Run.h"
 #include "run/RunTypes.h"
 #include "run/StoreRecorder.h"
+#include "runs/RunsBrowser.h"
+#include "runs/RunsModel.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
 
@@ -63,11 +65,11 @@ QTreeWidgetItem *findTopLevel(QTreeWidget *tree, const QString &text) {
     return nullptr;
 }
 
-QTreeWidgetItem *findRun(QTreeWidget *runs, qint64 runId) {
-    for (int i = 0; i < runs->topLevelItemCount(); ++i)
-        if (runs->topLevelItem(i)->text(MainWindow::RunsId) == QString::number(runId))
-            return runs->topLevelItem(i);
-    return nullptr;
+// The text the Runs list shows for a run in a column, or a null string when the run is not listed.
+QString runCell(const MainWindow &w, qint64 runId, int column) {
+    const RunsModel *m = w.runsBrowser()->model();
+    const int row = m->rowOf(runId);
+    return row < 0 ? QString() : m->index(row, column).data().toString();
 }
 
 // Colours in a thumbnail of the image: a blank or single-colour grab has very few.
@@ -362,11 +364,10 @@ void TestMainWindow::runsTinyWorkspace() {
     QCOMPARE(w.displayedRunId(), runId);
 
     // The runs list shows it as finished.
-    QTreeWidgetItem *item = findRun(w.runsList(), runId);
-    QVERIFY(item);
-    QCOMPARE(item->text(MainWindow::RunsStatus), runStatusName(RunStatus::Finished));
-    QCOMPARE(item->text(MainWindow::RunsRounds), QStringLiteral("2 / 2"));
-    QVERIFY(item->text(MainWindow::RunsAccuracy) != QStringLiteral("—"));
+    QCOMPARE(runCell(w, runId, RunsModel::Status), runStatusName(RunStatus::Finished));
+    QCOMPARE(runCell(w, runId, RunsModel::Rounds), QStringLiteral("2 / 2"));
+    QVERIFY(runCell(w, runId, RunsModel::FinalAccuracy) != QStringLiteral("—"));
+    QCOMPARE(runCell(w, runId, RunsModel::BestAccuracy).isEmpty(), false);
 
     // Selecting another run and back reloads the curves from the store.
     w.liveChart()->clear();
@@ -379,11 +380,10 @@ void TestMainWindow::runsTinyWorkspace() {
     w.startRun();
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
     QVERIFY(finished.at(0).at(1).toLongLong() > runId);
-    QCOMPARE(w.runsList()->topLevelItemCount(), 2);
+    QCOMPARE(w.runsBrowser()->model()->rowCount(), 2);
 
     // Both selected (Ctrl+click): side by side in the Compare tab, one curve each, the same settings.
-    for (int i = 0; i < 2; ++i)
-        w.runsList()->topLevelItem(i)->setSelected(true);
+    w.runsBrowser()->view()->selectAll();
     QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::CompareTab));
     QCOMPARE(w.compareView()->curves().size(), 2);
     QCOMPARE(w.compareView()->curves()[0].points.size(), 2);
@@ -411,9 +411,7 @@ void TestMainWindow::stopsLongRun() {
     QVERIFY(summary.roundsDone < 200);
     QVERIFY(!w.isRunning());
 
-    QTreeWidgetItem *item = findRun(w.runsList(), runId);
-    QVERIFY(item);
-    QCOMPARE(item->text(MainWindow::RunsStatus), runStatusName(RunStatus::Stopped));
+    QCOMPARE(runCell(w, runId, RunsModel::Status), runStatusName(RunStatus::Stopped));
 }
 
 // Stop, then Run > Resume on the selected run: it finishes in the same stored run with exactly the model of a
@@ -446,7 +444,7 @@ void TestMainWindow::resumesStoppedRun() {
     QCOMPARE(summary.roundsDone, 400);
     QCOMPARE(w.liveChart()->roundCount(), 400); // the kept rounds and the continued ones, once each
     QVERIFY(!w.resumeAction()->isEnabled());    // finished: nothing left to continue
-    QCOMPARE(findRun(w.runsList(), runId)->text(MainWindow::RunsStatus), runStatusName(RunStatus::Finished));
+    QCOMPARE(runCell(w, runId, RunsModel::Status), runStatusName(RunStatus::Finished));
 
     RunStore store(db);
     const std::optional<QByteArray> resumed = store.model(runId);
