@@ -1,6 +1,7 @@
 #include "MainWindow.h"
 
 #include "compare/CompareView.h"
+#include "dashboard/Dashboard.h"
 #include "dashboard/LiveChart.h"
 #include "privacy/PrivacyLedger.h"
 #include "run/RunController.h"
@@ -283,6 +284,8 @@ MainWindow::MainWindow(QWidget *parent)
     m_tabs->setDocumentMode(true);
     m_tabs->addTab(createDesignTab(), style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Design"));
     m_tabs->addTab(createRunTab(), style()->standardIcon(QStyle::SP_MediaPlay), tr("Run"));
+    m_dashboard = new Dashboard;
+    m_tabs->addTab(m_dashboard, style()->standardIcon(QStyle::SP_FileDialogListView), tr("Dashboard"));
     m_compare = new CompareView;
     m_tabs->addTab(m_compare, style()->standardIcon(QStyle::SP_FileDialogContentsView), tr("Compare"));
     setCentralWidget(m_tabs);
@@ -940,6 +943,10 @@ void MainWindow::showStoredRun(qint64 runId) {
     m_shownTotalRounds = run->roundsPlanned;
     m_chart->setPlaceholderText(tr("No rounds recorded"));
     m_chart->setRounds(rounds);
+    m_dashboard->setRounds(rounds, run->spec.value(QStringLiteral("privacy"))
+                                       .toObject()
+                                       .value(QStringLiteral("target_epsilon"))
+                                       .toDouble());
     m_roundModel->setRounds(rounds);
     for (const RoundMetrics &m : rounds)
         showRoundValues(m);
@@ -1047,6 +1054,21 @@ void MainWindow::onRunStarted(qint64 runId, int totalRounds) {
         if (const std::optional<StoredRun> stored = m_store ? m_store->run(runId) : std::nullopt)
             name = stored->name;
     }
+    if (m_liveRunId != runId &&
+        m_displayedRunId != runId) { // a new run (a resumed one shows its kept rounds)
+        const std::optional<StoredRun> stored = m_store ? m_store->run(runId) : std::nullopt;
+        const FederationSpec::Parsed parsed = FederationSpec::parse(stored ? stored->spec : m_raw);
+        if (parsed.ok()) {
+            QStringList groupOfClient;
+            for (const ClientGroup &g : parsed.spec->groups())
+                for (int i = 0; i < g.count; ++i)
+                    groupOfClient.append(g.name);
+            m_dashboard->startRun(parsed.spec->clientCount(), groupOfClient,
+                                  parsed.spec->real(QStringLiteral("privacy.target_epsilon")));
+        } else {
+            m_dashboard->clear();
+        }
+    }
     m_liveRunId = runId;
     m_displayedRunId = runId;
     m_liveTotalRounds = totalRounds;
@@ -1071,6 +1093,7 @@ void MainWindow::onRoundFinished(const RoundMetrics &metrics) {
     if (m_displayedRunId != m_liveRunId || metrics.round <= m_lastShownRound) return;
     m_lastShownRound = metrics.round;
     m_chart->addRound(metrics);
+    m_dashboard->addRound(metrics);
     m_roundModel->append(metrics);
     m_roundTable->scrollToBottom();
     showRoundValues(metrics);
@@ -1119,6 +1142,7 @@ void MainWindow::onRunFinished(const RunSummary &summary, qint64 runId) {
 
 void MainWindow::resetRunView() {
     m_chart->clear();
+    if (m_dashboard) m_dashboard->clear();
     m_chart->setPlaceholderText(tr("No rounds yet"));
     m_roundModel->clear();
     m_lastShownRound = 0;

@@ -25,6 +25,7 @@ class QTreeWidgetItem;
 namespace fedwb {
 
 class CompareView;
+class Dashboard;
 class RunsBrowser;
 class LiveChart;
 class RoundTableModel;
@@ -35,7 +36,7 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 
 public:
-    enum Tab { DesignTab, RunTab, CompareTab };
+    enum Tab { DesignTab, RunTab, DashboardTab, CompareTab };
 
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
@@ -71,6 +72,7 @@ public:
     // Stored runs side by side in the Compare tab; false (status bar message) for an unknown id.
     bool compareRuns(const QList<qint64> &runIds);
     CompareView *compareView() const { return m_compare; }
+    Dashboard *dashboard() const { return m_dashboard; }
 
 Q_SIGNALS:
     void workspaceLoaded(bool valid);
@@ -143,6 +145,7 @@ private:
     QLabel *m_storeLabel = nullptr;
     QTabWidget *m_tabs = nullptr;
     CompareView *m_compare = nullptr;
+    Dashboard *m_dashboard = nullptr;
 
     QLabel *m_designHeader = nullptr;
     QLabel *m_designProblems = nullptr;

@@ -61,8 +61,9 @@ int main(int argc, char *argv[]) {
         QStringLiteral("ID"));
     const QCommandLineOption viewOption(
         QStringLiteral("view"),
-        QStringLiteral("The view to show: design (default), run (the --run) or compare (every --run side by "
-                       "side)."),
+        QStringLiteral(
+            "The view to show: design (default), run (the --run), dashboard (the --run's dashboard) or "
+            "compare (every --run side by side)."),
         QStringLiteral("VIEW"), QStringLiteral("design"));
     const QCommandLineOption plotOption(
         QStringLiteral("plot"),
@@ -91,12 +92,13 @@ int main(int argc, char *argv[]) {
         runIds.append(runId);
     }
     const QString view = parser.value(viewOption);
-    if (view != QLatin1String("design") && view != QLatin1String("run") && view != QLatin1String("compare"))
-        return fail(QStringLiteral("--view %1: allowed: design, run, compare").arg(view));
+    if (view != QLatin1String("design") && view != QLatin1String("run") &&
+        view != QLatin1String("dashboard") && view != QLatin1String("compare"))
+        return fail(QStringLiteral("--view %1: allowed: design, run, dashboard, compare").arg(view));
     if (view == QLatin1String("compare") && runIds.size() < 2)
         return fail(QStringLiteral("--view compare needs two or more --run ID"));
-    if (view == QLatin1String("run") && runIds.size() != 1)
-        return fail(QStringLiteral("--view run needs one --run ID"));
+    if ((view == QLatin1String("run") || view == QLatin1String("dashboard")) && runIds.size() != 1)
+        return fail(QStringLiteral("--view %1 needs one --run ID").arg(view));
     if (parser.isSet(plotOption)) {
         if (runId < 1) return fail(QStringLiteral("--plot needs --run ID"));
         fedwb::RunStore store(parser.value(dbOption));
@@ -124,7 +126,8 @@ int main(int argc, char *argv[]) {
     bool loaded = false;
     if (!positional.isEmpty()) loaded = window.openWorkspace(positional.first());
 
-    if (view == QLatin1String("compare")) {
+    if (view == QLatin1String("compare") || view == QLatin1String("dashboard") ||
+        view == QLatin1String("run")) {
         fedwb::RunStore store(parser.value(dbOption), fedwb::RunStore::Access::ReadOnly);
         for (qint64 id : runIds)
             if (!store.isOpen() || !store.run(id))
@@ -132,7 +135,7 @@ int main(int argc, char *argv[]) {
                     store.isOpen()
                         ? QStringLiteral("--run %1: no such run in %2").arg(id).arg(parser.value(dbOption))
                         : QStringLiteral("--db %1: %2").arg(parser.value(dbOption), store.lastError()));
-        window.compareRuns(runIds);
+        if (view == QLatin1String("compare")) window.compareRuns(runIds);
     }
     if (parser.isSet(screenshotOption)) {
         if (positional.isEmpty() && view == QLatin1String("design"))
@@ -144,7 +147,9 @@ int main(int argc, char *argv[]) {
         window.resize(1280, 800);
         if (runId > 0 && view != QLatin1String("compare")) { // render that stored run in the Run tab
             window.showStoredRun(runId);
-            window.tabs()->setCurrentIndex(fedwb::MainWindow::RunTab);
+            window.tabs()->setCurrentIndex(view == QLatin1String("dashboard")
+                                               ? fedwb::MainWindow::DashboardTab
+                                               : fedwb::MainWindow::RunTab);
         }
         window.show();
         if (parser.isSet(runFirstOption)) {
@@ -162,6 +167,7 @@ int main(int argc, char *argv[]) {
     }
 
     if (runId > 0 && view != QLatin1String("compare")) window.showStoredRun(runId);
+    if (view == QLatin1String("dashboard")) window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
     window.show();
     return QApplication::exec();
 }
