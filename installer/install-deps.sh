@@ -12,6 +12,8 @@ packages=(
   # Qt 6 (Charts needs the OpenGL and xkbcommon dev packages or find_package fails)
   qt6-base-dev qt6-charts-dev libqt6opengl6-dev libxkbcommon-dev
   qt6-tools-dev qt6-tools-dev-tools qt6-l10n-tools libqt6sql6-sqlite
+  # charts saved as SVG (QSvgGenerator)
+  qt6-svg-dev
   # LibTorch; OpenBLAS is not optional: the reference BLAS is ~40x slower
   libtorch-dev libopenblas0-openmp
   # remote workers, run store, data

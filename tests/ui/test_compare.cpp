@@ -1,9 +1,12 @@
 // The Compare view fed with recorded runs (offscreen): what each part shows, checked against values worked
 // out by hand here.
 #include "compare/CompareView.h"
+#include "widgets/ChartExport.h"
 
 #include <QApplication>
+#include <QFile>
 #include <QTableWidget>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
@@ -94,6 +97,34 @@ private Q_SLOTS:
                  QColor(band.colour));
         view.setGroupSweeps(false);
         QCOMPARE(view.curves().size(), 4);
+    }
+
+    // Saved images and reports: by suffix, whole, with a clear error otherwise.
+    void savesImagesAndReports() {
+        QTemporaryDir dir;
+        CompareView view;
+        view.resize(900, 600);
+        view.setRuns({recorded(3, QStringLiteral("fedavg"), {0.5, 0.75}),
+                      recorded(8, QStringLiteral("median"), {0.25, 0.5})});
+        const QList<std::pair<QString, QByteArray>> kinds{{QStringLiteral("c.png"), QByteArray("\x89PNG")},
+                                                          {QStringLiteral("c.svg"), QByteArray("<?xml")},
+                                                          {QStringLiteral("c.pdf"), QByteArray("%PDF")}};
+        for (const auto &[name, magic] : kinds) {
+            QString error;
+            QVERIFY2(saveWidgetImage(view.chartView(), dir.filePath(name), &error), qPrintable(error));
+            QFile f(dir.filePath(name));
+            QVERIFY(f.open(QIODevice::ReadOnly));
+            const QByteArray head = f.read(64);
+            QVERIFY2(head.startsWith(magic) || head.contains("<svg"), qPrintable(name));
+        }
+        QString error;
+        QVERIFY(!saveWidgetImage(view.chartView(), dir.filePath(QStringLiteral("c.gif")), &error));
+        QVERIFY(error.contains(QStringLiteral("allowed: .png, .svg, .pdf")));
+        QVERIFY(!saveWidgetImage(view.chartView(), dir.filePath(QStringLiteral("no/c.png")), &error));
+        QVERIFY(view.saveReport(dir.filePath(QStringLiteral("r.html")), &error));
+        QFile report(dir.filePath(QStringLiteral("r.html")));
+        QVERIFY(report.open(QIODevice::ReadOnly));
+        QVERIFY(report.readAll().contains("<td>strategy.name</td><td>fedavg</td><td>median</td>"));
     }
 };
 

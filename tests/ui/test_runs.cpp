@@ -4,6 +4,8 @@
 #include "store/RunStore.h"
 
 #include <QApplication>
+#include <QFile>
+#include <QJsonDocument>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QTreeView>
@@ -78,6 +80,19 @@ private Q_SLOTS:
         QVERIFY(!browser.renameRun(b, QString())); // a name is needed
         QVERIFY(!browser.renameRun(999, QStringLiteral("x")));
         QVERIFY(browser.lastError().contains(QStringLiteral("no such run")));
+
+        // Export: what fedwb-cli export writes, whole; an unknown suffix or folder is an error.
+        const QString csv = m_dir.filePath(QStringLiteral("b.csv")),
+                      json = m_dir.filePath(QStringLiteral("b.json"));
+        QVERIFY2(browser.exportRun(b, csv), qPrintable(browser.lastError()));
+        QVERIFY(browser.exportRun(b, json));
+        QFile csvFile(csv), jsonFile(json);
+        QVERIFY(csvFile.open(QIODevice::ReadOnly) && jsonFile.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromUtf8(csvFile.readAll()), store.exportCsv(b));
+        QCOMPARE(QJsonDocument::fromJson(jsonFile.readAll()).object(), store.exportJson(b));
+        QVERIFY(!browser.exportRun(b, m_dir.filePath(QStringLiteral("b.xlsx"))));
+        QVERIFY(browser.lastError().contains(QStringLiteral("allowed: .csv, .json")));
+        QVERIFY(!browser.exportRun(b, m_dir.filePath(QStringLiteral("missing/b.csv"))));
 
         // Several selected; the busy run is never deleted, the others are.
         browser.view()->selectAll();

@@ -1,11 +1,13 @@
 #include "compare/CompareView.h"
 
 #include "metrics/Comparison.h"
+#include "widgets/ChartExport.h"
 
 #include <QAreaSeries>
 #include <QChart>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QJsonDocument>
@@ -13,6 +15,9 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QMap>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
@@ -93,6 +98,7 @@ CompareView::CompareView(QWidget *parent)
     connect(m_groupBox, &QCheckBox::toggled, this, [this] { rebuild(); });
 
     m_chartView->setRenderHint(QPainter::Antialiasing);
+    addSaveImageAction(m_chartView, tr("comparison"));
     m_chartView->setMinimumHeight(260);
     m_placeholder->setAlignment(Qt::AlignCenter);
     m_placeholder->setWordWrap(true);
@@ -113,6 +119,18 @@ CompareView::CompareView(QWidget *parent)
     controls->addSpacing(12);
     controls->addWidget(m_groupBox);
     controls->addStretch();
+    auto *report = new QPushButton(tr("Save Report…"));
+    report->setObjectName(QStringLiteral("compareReport"));
+    report->setToolTip(tr("A one-page HTML report of this comparison (the same as fedwb-cli report)"));
+    connect(report, &QPushButton::clicked, this, [this] {
+        if (m_runs.isEmpty()) return;
+        const QString path = QFileDialog::getSaveFileName(
+            this, tr("Save comparison report"), QStringLiteral("comparison.html"), tr("HTML (*.html)"));
+        if (path.isEmpty()) return;
+        QString error;
+        if (!saveReport(path, &error)) QMessageBox::warning(this, tr("Save report"), error);
+    });
+    controls->addWidget(report);
 
     auto *tables = new QSplitter(Qt::Horizontal);
     auto *diffBox = new QWidget;
@@ -279,6 +297,16 @@ void CompareView::rebuild() {
     else if (m_runs.size() < 2)
         m_placeholder->setText(tr("Select two or more runs in the Runs list (Ctrl+click) to compare them."));
     fillTables(); // their colours follow the curves
+}
+
+bool CompareView::saveReport(const QString &path, QString *error) const {
+    QSaveFile file(path);
+    const QByteArray html = reportHtml().toUtf8();
+    if (!file.open(QIODevice::WriteOnly) || file.write(html) != html.size() || !file.commit()) {
+        if (error) *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
 }
 
 QString CompareView::colourOfRun(qint64 runId) const {

@@ -47,7 +47,8 @@ public:
     QTableWidget *metricsTable() const { return m_metrics; }
     QChartView *chartView() const { return m_chartView; }
     QString reportHtml() const { return comparisonReportHtml(m_runs); }
-    QString colourOfRun(qint64 runId) const; // the colour of the curve that draws it
+    bool saveReport(const QString &path, QString *error) const; // whole or not at all
+    QString colourOfRun(qint64 runId) const;                    // the colour of the curve that draws it
 
 private:
     void rebuild();

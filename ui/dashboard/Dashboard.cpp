@@ -1,5 +1,7 @@
 #include "dashboard/Dashboard.h"
 
+#include "widgets/ChartExport.h"
+
 #include <QAbstractTableModel>
 #include <QAreaSeries>
 #include <QChart>
@@ -205,6 +207,7 @@ MetricPanel::MetricPanel(const QString &title, QWidget *parent)
     , m_view(new QChartView) {
     m_view->setRenderHint(QPainter::Antialiasing);
     m_view->setMinimumSize(300, 200);
+    addSaveImageAction(m_view, title);
     auto *chart = new QChart;
     chart->setTitle(title);
     m_view->setChart(chart);
@@ -363,6 +366,8 @@ Dashboard::Dashboard(QWidget *parent)
     m_timeline->setObjectName(QStringLiteral("participation"));
     m_timeline->image = &m_timelineImage;
     m_timeline->usedColumns = &m_timelineDrawn;
+    addSaveImageAction(m_heatmap, tr("client accuracy heatmap"));
+    addSaveImageAction(m_timeline, tr("participation"));
     m_timeline->emptyText = tr("Which clients trained in each round appears here");
     m_heatmap->describe = [this](int row, int column) {
         const int id = m_order.value(row, -1);

@@ -4,12 +4,16 @@
 #include "store/RunStore.h"
 
 #include <QAction>
+#include <QFileDialog>
+#include <QFileInfo>
 #include <QHeaderView>
 #include <QInputDialog>
 #include <QItemSelectionModel>
+#include <QJsonDocument>
 #include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
+#include <QSaveFile>
 #include <QTreeView>
 #include <QVBoxLayout>
 
@@ -51,6 +55,8 @@ RunsBrowser::RunsBrowser(QWidget *parent)
     m_renameAction->setShortcut(QKeySequence(Qt::Key_F2));
     m_tagsAction = new QAction(tr("&Tags…"), this);
     m_notesAction = new QAction(tr("&Notes…"), this);
+    m_exportAction = new QAction(tr("&Export Data…"), this);
+    m_exportAction->setToolTip(tr("Every round of the run as CSV or JSON (as fedwb-cli export)"));
     m_deleteAction = new QAction(tr("&Delete…"), this);
     m_deleteAction->setShortcut(QKeySequence::Delete);
     for (QAction *a : {m_renameAction, m_tagsAction, m_notesAction, m_deleteAction}) {
@@ -94,6 +100,15 @@ RunsBrowser::RunsBrowser(QWidget *parent)
         if (ok && !setNotes(ids.first(), notes)) QMessageBox::warning(this, tr("Notes"), m_error);
     });
     connect(m_deleteAction, &QAction::triggered, this, [this] { deleteRuns(selectedRunIds(), true); });
+    connect(m_exportAction, &QAction::triggered, this, [this] {
+        const QList<qint64> ids = selectedRunIds();
+        if (ids.size() != 1) return;
+        const QString path = QFileDialog::getSaveFileName(this, tr("Export run %1").arg(ids.first()),
+                                                          QStringLiteral("run-%1.csv").arg(ids.first()),
+                                                          tr("CSV (*.csv);;JSON (*.json)"));
+        if (!path.isEmpty() && !exportRun(ids.first(), path))
+            QMessageBox::warning(this, tr("Export"), m_error);
+    });
 
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(6, 4, 2, 6);
@@ -236,11 +251,37 @@ int RunsBrowser::deleteRuns(const QList<qint64> &runIds, bool confirm) {
     return deleted;
 }
 
+bool RunsBrowser::exportRun(qint64 runId, const QString &path) {
+    if (!m_store || !m_store->run(runId)) {
+        m_error = tr("run %1 is not in the store").arg(runId);
+        return false;
+    }
+    const QString suffix = QFileInfo(path).suffix().toLower();
+    if (suffix != QLatin1String("csv") && suffix != QLatin1String("json")) {
+        m_error = tr("%1: unknown format; allowed: .csv, .json").arg(path);
+        return false;
+    }
+    const QByteArray bytes = suffix == QLatin1String("csv")
+                                 ? m_store->exportCsv(runId).toUtf8()
+                                 : QJsonDocument(m_store->exportJson(runId)).toJson(QJsonDocument::Indented);
+    if (!m_store->lastError().isEmpty()) {
+        m_error = m_store->lastError();
+        return false;
+    }
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(bytes) != bytes.size() || !file.commit()) {
+        m_error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
+
 void RunsBrowser::showContextMenu(const QPoint &at) {
     QMenu menu(this);
     menu.addAction(m_renameAction);
     menu.addAction(m_tagsAction);
     menu.addAction(m_notesAction);
+    menu.addAction(m_exportAction);
     menu.addSeparator();
     menu.addAction(m_deleteAction);
     menu.exec(m_view->viewport()->mapToGlobal(at));
@@ -251,6 +292,7 @@ void RunsBrowser::updateActions() {
     const bool editable = m_store && !m_readOnly;
     m_renameAction->setEnabled(editable && n == 1);
     m_notesAction->setEnabled(editable && n == 1);
+    m_exportAction->setEnabled(m_store && n == 1);
     m_tagsAction->setEnabled(editable && n >= 1);
     m_deleteAction->setEnabled(editable && n >= 1);
 }

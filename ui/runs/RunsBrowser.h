@@ -40,6 +40,8 @@ public:
     bool setNotes(qint64 runId, const QString &notes);
     // Deletes the runs (asking first when `confirm`); a busy run is never deleted. The number deleted.
     int deleteRuns(const QList<qint64> &runIds, bool confirm);
+    // Every round of a run as CSV or JSON (by the suffix; what fedwb-cli export writes), whole or not at all.
+    bool exportRun(qint64 runId, const QString &path);
 
     RunsModel *model() const { return m_model; }
     RunsFilterModel *proxy() const { return m_proxy; }
@@ -61,7 +63,7 @@ private:
     RunsFilterModel *m_proxy;
     QLineEdit *m_filter;
     QTreeView *m_view;
-    QAction *m_renameAction, *m_tagsAction, *m_notesAction, *m_deleteAction;
+    QAction *m_renameAction, *m_tagsAction, *m_notesAction, *m_deleteAction, *m_exportAction;
     QString m_error;
     bool m_reloading = false;
 };
