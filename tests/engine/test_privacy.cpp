@@ -103,6 +103,18 @@ double epsilonOf(Sampling s, double q, double z, std::int64_t rounds, double del
     return PrivacyAccountant(s, q, z, delta).epsilonAfter(rounds).epsilon;
 }
 
+// One update per delta (client ids 0, 1, ...), viewing `deltas`.
+std::vector<fedwb::ClientUpdate> updatesOf(const std::vector<std::vector<float>> &deltas) {
+    std::vector<fedwb::ClientUpdate> updates;
+    for (std::size_t i = 0; i < deltas.size(); ++i) {
+        fedwb::ClientUpdate u;
+        u.clientId = int(i);
+        u.delta = deltas[i];
+        updates.push_back(u);
+    }
+    return updates;
+}
+
 // Standard normal CDF.
 double phi(double x) {
     return 0.5 * std::erfc(-x / std::numbers::sqrt2);
@@ -486,14 +498,8 @@ private Q_SLOTS:
     // Adaptive clipping by hand (Andrew et al. 2021, geometric update, centred count): norms 1, 2, 3, 4 and
     // no noise, denominator 4, target quantile 0.5, rate 0.2.
     void adaptiveClippingByHand() {
-        std::vector<std::vector<float>> deltas{{1, 0}, {0, 2}, {3, 0}, {0, 4}};
-        std::vector<fedwb::ClientUpdate> updates;
-        for (int i = 0; i < 4; ++i) {
-            fedwb::ClientUpdate u;
-            u.clientId = i;
-            u.delta = deltas[std::size_t(i)];
-            updates.push_back(u);
-        }
+        const std::vector<std::vector<float>> deltas{{1, 0}, {0, 2}, {3, 0}, {0, 4}};
+        const std::vector<fedwb::ClientUpdate> updates = updatesOf(deltas);
         const AdaptiveClipping rule{0.5, 0.2, 1.0};
         // C = 2.5: two unclipped, b~ = 0.5 + (2 - 2) / 4 = 0.5 = the target: C stays.
         GaussianSumMean atMedian(2.5, 0.0, 4.0, 1, rule);
@@ -522,13 +528,7 @@ private Q_SLOTS:
         std::vector<std::vector<float>> deltas;
         for (int i = 1; i <= 100; ++i)
             deltas.push_back({float(i)});
-        std::vector<fedwb::ClientUpdate> updates;
-        for (int i = 0; i < 100; ++i) {
-            fedwb::ClientUpdate u;
-            u.clientId = i;
-            u.delta = deltas[std::size_t(i)];
-            updates.push_back(u);
-        }
+        const std::vector<fedwb::ClientUpdate> updates = updatesOf(deltas);
         for (const double quantile : {0.5, 0.9}) {
             GaussianSumMean dp(1.0, 0.0, 100.0, 1, AdaptiveClipping{quantile, 0.2, 5.0});
             for (int round = 1; round <= 300; ++round)
