@@ -108,6 +108,15 @@ std::shared_ptr<GaussianSumMean> centralMechanismFor(const FederationSpec &spec)
     return std::make_shared<GaussianSumMean>(clip, z, denominator, spec.seed(), adaptive);
 }
 
+QStringList privateMeanStrategies() {
+    const Registry &reg = Registry::global();
+    QStringList names;
+    for (const QString &name : reg.componentNames(QStringLiteral("strategy")))
+        if (reg.component(QStringLiteral("strategy"), name)->has(QStringLiteral("private-mean")))
+            names << name;
+    return names;
+}
+
 namespace {
 
 void checkPrivacy(const FederationSpec &spec, QList<SpecIssue> &errors, QList<SpecIssue> &warnings) {
@@ -146,17 +155,12 @@ void checkPrivacy(const FederationSpec &spec, QList<SpecIssue> &errors, QList<Sp
     }
     const QString strategy = spec.string(QStringLiteral("strategy.name"));
     const ComponentSchema *entry = reg.component(QStringLiteral("strategy"), strategy);
-    if (entry && !entry->has(QStringLiteral("private-mean"))) {
-        QStringList able;
-        for (const QString &name : reg.componentNames(QStringLiteral("strategy")))
-            if (reg.component(QStringLiteral("strategy"), name)->has(QStringLiteral("private-mean")))
-                able << name;
+    if (entry && !entry->has(QStringLiteral("private-mean")))
         errors.append({QStringLiteral("privacy.mode"),
                        QStringLiteral("central differential privacy replaces the server's mean of the "
                                       "updates, but strategy.name '%1' is not such a mean; allowed with "
                                       "privacy.mode central: %2")
-                           .arg(strategy, able.join(QStringLiteral(", ")))});
-    }
+                           .arg(strategy, privateMeanStrategies().join(QStringLiteral(", ")))});
     if (strategy == QLatin1String("fedavg") &&
         spec.string(QStringLiteral("strategy.weighting")) == QLatin1String("samples"))
         warnings.append({QStringLiteral("strategy.weighting"),

@@ -14,6 +14,8 @@
 
 #include "strategy/Strategy.h"
 
+#include <QStringList>
+
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -87,6 +89,10 @@ private:
 // The mechanism of a workspace with privacy.mode central (nullptr otherwise); its accountant is the run's
 // PrivacyLedger (privacy/PrivacyLedger.h).
 std::shared_ptr<GaussianSumMean> centralMechanismFor(const FederationSpec &spec);
+
+// The registered strategies whose server step is a mean of the updates (capability "private-mean"), in
+// registration order: the ones central DP and secure aggregation can replace the mean of.
+QStringList privateMeanStrategies();
 
 // The `privacy` section of the workspace schema (with its cross-field check).
 void registerPrivacy(Registry &registry);

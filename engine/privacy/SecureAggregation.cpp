@@ -139,12 +139,13 @@ Roster makeRoster(int round, std::vector<int> ids, const SecAggParams &p) {
         fail(round, QStringLiteral("secure_aggregation.quantization_range must be at least 2"));
     // n (Q - 1) <= M - 1: the sum of n words in [0, Q - 1] never wraps around M.
     if (p.quantizationRange - 1 > (p.modulusRange - 1) / std::uint64_t(n))
-        fail(round, QStringLiteral("its %1 clients * (secure_aggregation.quantization_range - 1) = %1 * %2 "
-                                   "does not fit below secure_aggregation.modulus_range %3: the sum would "
-                                   "wrap around; lower quantization_range or raise modulus_range")
-                        .arg(n)
-                        .arg(p.quantizationRange - 1)
-                        .arg(p.modulusRange));
+        fail(round,
+             QStringLiteral("the round's %1 clients * (secure_aggregation.quantization_range - 1) = %1 * %2 "
+                            "does not fit below secure_aggregation.modulus_range %3: the sum would "
+                            "wrap around; lower quantization_range or raise modulus_range")
+                 .arg(n)
+                 .arg(p.quantizationRange - 1)
+                 .arg(p.modulusRange));
     if (p.numShares < 0) fail(round, QStringLiteral("secure_aggregation.num_shares must be >= 0"));
     r.k = p.numShares == 0 || p.numShares >= n ? n : p.numShares;
     if (r.k < n && r.k % 2 == 0)
@@ -367,13 +368,13 @@ struct SecAggClient::State {
     Step step = Step::Fresh;
     Roster roster;
     Key cPk{}, cSk{}, sPk{}, sSk{}, b{};
-    Key ownShareB{}, ownShareSk{};
+    Key ownShareB{}; // its own share of b (it keeps no share of its own s_sk: it reveals only if it survived)
     std::map<int, std::pair<Key, Key>> peers; // window member -> (c_pk, s_pk)
     std::map<int, QByteArray> received;       // window member -> ciphertext holding its shares for us
 
     int round() const { return roster.round; }
     ~State() {
-        for (Key *k : {&cSk, &sSk, &b, &ownShareB, &ownShareSk})
+        for (Key *k : {&cSk, &sSk, &b, &ownShareB})
             sodium_memzero(k->data(), k->size());
     }
 };
@@ -448,7 +449,6 @@ QByteArray SecAggClient::shareKeys(const QByteArray &windowKeys) {
         const Key &shareB = sharesB[std::size_t(x - 1)], &shareSk = sharesSk[std::size_t(x - 1)];
         if (holder == d->id) {
             d->ownShareB = shareB;
-            d->ownShareSk = shareSk;
             continue;
         }
         unsigned char plain[kSharePlaintext];
@@ -755,26 +755,30 @@ void SecAggServer::closeInputs() {
     const int t = d->roster.t;
     if (d->survivors.empty())
         fail(d->round(), QStringLiteral("all %1 clients dropped; nothing arrived to sum").arg(d->roster.n()));
-    for (int id : d->dropped)
-        if (const int h = d->holders(id); h < t)
-            fail(d->round(), QStringLiteral("client %1 dropped and only %2 of its %3 share holders remain; "
-                                            "secure_aggregation.reconstruction_threshold is %4 (lower it, or "
-                                            "raise secure_aggregation.num_shares, to recover from more "
-                                            "dropouts)")
-                                 .arg(id)
-                                 .arg(h)
-                                 .arg(d->roster.k - 1)
-                                 .arg(t));
-    for (int id : d->survivors)
-        if (const int h = d->holders(id); h < t)
-            fail(d->round(), QStringLiteral("the self mask of client %1 cannot be removed: only %2 of its %3 "
-                                            "share holders (itself included) remain; "
-                                            "secure_aggregation.reconstruction_threshold is %4 (lower it, or "
-                                            "raise secure_aggregation.num_shares)")
-                                 .arg(id)
-                                 .arg(h)
-                                 .arg(d->roster.k)
-                                 .arg(t));
+    // Every secret the unmasking needs must have t surviving holders: the mask key of each dropped client,
+    // the self-mask seed of each survivor.
+    const auto require = [&](const std::vector<int> &owners, const auto &shortOf) {
+        for (int id : owners)
+            if (const int h = d->holders(id); h < t)
+                fail(d->round(),
+                     shortOf(id, h) + QStringLiteral("; secure_aggregation.reconstruction_threshold is %1 "
+                                                     "(lower it, or raise secure_aggregation.num_shares, to "
+                                                     "recover from more dropouts)")
+                                          .arg(t));
+    };
+    require(d->dropped, [&](int id, int h) {
+        return QStringLiteral("client %1 dropped and only %2 of its %3 share holders remain")
+            .arg(id)
+            .arg(h)
+            .arg(d->roster.k - 1);
+    });
+    require(d->survivors, [&](int id, int h) {
+        return QStringLiteral("the self mask of client %1 cannot be removed: only %2 of its %3 share holders "
+                              "(itself included) remain")
+            .arg(id)
+            .arg(h)
+            .arg(d->roster.k);
+    });
 }
 
 QByteArray SecAggServer::unmaskRequestFor(int survivor) const {
@@ -1084,17 +1088,12 @@ void checkSecureAggregation(const FederationSpec &spec, QList<SpecIssue> &errors
     const Registry &reg = Registry::global();
     const QString strategy = spec.string(QStringLiteral("strategy.name"));
     if (const ComponentSchema *entry = reg.component(QStringLiteral("strategy"), strategy);
-        entry && !entry->has(QStringLiteral("private-mean"))) {
-        QStringList able;
-        for (const QString &name : reg.componentNames(QStringLiteral("strategy")))
-            if (reg.component(QStringLiteral("strategy"), name)->has(QStringLiteral("private-mean")))
-                able << name;
+        entry && !entry->has(QStringLiteral("private-mean")))
         errors.append({QStringLiteral("secure_aggregation.enabled"),
                        QStringLiteral("secure aggregation shows the server only the sum of the updates, but "
                                       "strategy.name '%1' needs each client's own update; with "
                                       "secure_aggregation.enabled true, strategy.name must be one of: %2")
-                           .arg(strategy, able.join(QStringLiteral(", ")))});
-    }
+                           .arg(strategy, privateMeanStrategies().join(QStringLiteral(", ")))});
     if (strategy == QLatin1String("fedavg") &&
         spec.string(QStringLiteral("strategy.weighting")) == QLatin1String("samples"))
         warnings.append({QStringLiteral("strategy.weighting"),
@@ -1212,50 +1211,62 @@ void registerSecureAggregation(Registry &registry) {
         "per round, updates rounded to a fixed grid, and only strategies that average the updates can "
         "use it (robust ones like krum or median need every update on its own). Every client counts "
         "equally. Simulated in this process: the protocol and its costs are real, the network is not.");
-    ParamSchema shares = intParam(
-        QStringLiteral("num_shares"), 0, 0, kMaxWindow,
+    // num_shares and reconstruction_threshold: both count clients of a window, 0 has its own meaning.
+    const auto windowCount = [](const char *key, const QString &help, const QString &zero,
+                                const QString &explanation) {
+        ParamSchema p = intParam(QLatin1String(key), 0, 0, kMaxWindow, help, QStringLiteral("clients"), zero);
+        p.explanation = explanation;
+        return p;
+    };
+    const ParamSchema shares = windowCount(
+        "num_shares",
         QStringLiteral("How many clients, the client itself included, hold a share of each client's secrets "
                        "(its ring window of neighbours); 0 = every client of the round."),
-        QStringLiteral("clients"), QStringLiteral("every client of the round"));
-    shares.explanation = QStringLiteral(
-        "Each client is masked against its neighbours and gives each of them a piece of its secrets, so "
-        "the round survives dropouts. More neighbours tolerate more dropouts and cost more messages and "
-        "time. The clients of a round sit on a ring in id order; a window is the client and (num_shares - "
-        "1) / 2 neighbours on each side (SecAgg+), so the number is odd unless it covers the whole round. "
-        "As in Flower, the count includes the client itself. At most 255 (Shamir shares over GF(2^8)).");
-    ParamSchema threshold = intParam(
-        QStringLiteral("reconstruction_threshold"), 0, 0, kMaxWindow,
+        QStringLiteral("every client of the round"),
+        QStringLiteral(
+            "Each client is masked against its neighbours and gives each of them a piece of its secrets, so "
+            "the round survives dropouts. More neighbours tolerate more dropouts and cost more messages and "
+            "time. The clients of a round sit on a ring in id order; a window is the client and (num_shares "
+            "- "
+            "1) / 2 neighbours on each side (SecAgg+), so the number is odd unless it covers the whole "
+            "round. "
+            "As in Flower, the count includes the client itself. At most 255 (Shamir shares over GF(2^8))."));
+    const ParamSchema threshold = windowCount(
+        "reconstruction_threshold",
         QStringLiteral("How many of a window's clients must survive to rebuild a secret; 0 = a majority of "
                        "num_shares (floor(num_shares / 2) + 1)."),
-        QStringLiteral("clients"), QStringLiteral("a majority of num_shares"));
-    threshold.explanation = QStringLiteral(
-        "A higher threshold protects better (more clients would have to collude with the server to unmask "
-        "one update) but tolerates fewer dropouts: a round in which some client's secret has fewer "
-        "surviving share holders than this fails and leaves the model unchanged. Between 2 and num_shares.");
+        QStringLiteral("a majority of num_shares"),
+        QStringLiteral(
+            "A higher threshold protects better (more clients would have to collude with the server to "
+            "unmask "
+            "one update) but tolerates fewer dropouts: a round in which some client's secret has fewer "
+            "surviving share holders than this fails and leaves the model unchanged. Between 2 and "
+            "num_shares."));
+    // The grid: c, Q and M (Flower's defaults).
     ParamSchema clipping = realParam(
         QStringLiteral("clipping_range"), 8.0, 0.0, 1e6,
         QStringLiteral("Every coordinate of an update is clipped to [-clipping_range, clipping_range] before "
                        "it is rounded to an integer."),
         {}, true);
+    ParamSchema quantization =
+        intParam(QStringLiteral("quantization_range"), 4194304, 2, 4503599627370496,
+                 QStringLiteral("The number of grid points: coordinates become integers in [0, "
+                                "quantization_range - 1] (stochastic rounding)."));
+    ParamSchema modulus =
+        intParam(QStringLiteral("modulus_range"), 4294967296, 2, 9007199254740992,
+                 QStringLiteral("Masks and sums are taken modulo this number; masked values "
+                                "travel as 4 bytes up to 2^32, else 8."));
     clipping.explanation = QStringLiteral(
         "Masks work on whole numbers, so updates are put on a grid first. Values outside the range are cut "
         "off (which biases the mean if it happens often); a wider range makes the grid coarser.");
-    ParamSchema quantization = intParam(
-        QStringLiteral("quantization_range"), 4194304, 2, 4503599627370496,
-        QStringLiteral("The number of grid points: coordinates become integers in [0, quantization_range - "
-                       "1] (stochastic rounding)."));
     quantization.explanation = QStringLiteral(
-        "More points give a finer grid: each coordinate of the sum is within clients * 2 * clipping_range / "
-        "(quantization_range - 1) of the exact sum. The default 2^22 puts the grid 3.8e-6 apart. The sum "
-        "of a round's integers must stay below modulus_range.");
-    ParamSchema modulus = intParam(
-        QStringLiteral("modulus_range"), 4294967296, 2, 9007199254740992,
-        QStringLiteral("Masks and sums are taken modulo this number; masked values travel as 4 bytes up to "
-                       "2^32, else 8."));
+        "More points give a finer grid: each coordinate of the sum is within clients * 2 * "
+        "clipping_range / (quantization_range - 1) of the exact sum. The default 2^22 puts the "
+        "grid 3.8e-6 apart. The sum of a round's integers must stay below modulus_range.");
     modulus.explanation = QStringLiteral(
         "Masks are uniform random numbers below modulus_range, so a masked update looks like noise. It must "
-        "exceed clients per round * (quantization_range - 1), or the sum wraps around; the default 2^32 "
-        "with the default quantization_range allows up to 1024 clients per round.");
+        "exceed clients per round * (quantization_range - 1), or the sum wraps around; the default 2^32 with "
+        "the default quantization_range allows up to 1024 clients per round.");
     SectionSchema section{QStringLiteral("secure_aggregation"),
                           {},
                           QStringLiteral("Secure aggregation (SecAgg+): the server sees only the sum of the "
