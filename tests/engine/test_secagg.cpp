@@ -724,19 +724,7 @@ private Q_SLOTS:
     // warning names the round and the keys, the model stays, extra says failed, and the run goes on.
     void failedRoundsLeaveTheModelAndTheRunGoesOn() {
         QJsonObject raw = syntheticWorkspace();
-        raw.insert(
-            QStringLiteral("clients"),
-            QJsonObject{
-                {QStringLiteral("count"), 6},
-                {QStringLiteral("per_round"), 6},
-                {QStringLiteral("groups"),
-                 QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("steady")},
-                                        {QStringLiteral("count"), 4}},
-                            QJsonObject{{QStringLiteral("name"), QStringLiteral("flaky")},
-                                        {QStringLiteral("count"), 2},
-                                        {QStringLiteral("behaviour"),
-                                         QJsonObject{{QStringLiteral("name"), QStringLiteral("dropout")},
-                                                     {QStringLiteral("probability"), 0.25}}}}}}});
+        raw.insert(QStringLiteral("clients"), test::sixClientsTwoFlaky(0.25));
         const FederationSpec spec =
             test::specWith(raw, {QStringLiteral("secure_aggregation.enabled=true"),
                                  QStringLiteral("secure_aggregation.reconstruction_threshold=6"),
