@@ -22,7 +22,9 @@
 //     DP), clipped per coordinate to [-c, c] and quantized to an integer in [0, Q - 1] by stochastic
 //     rounding (generator keyed (seed, "secagg-quantize", round, client), so runs stay reproducible); s_ij is
 //     the X25519 shared secret of s_sk_i and s_pk_j. PRG(seed) is the ChaCha20 (IETF) keystream under the
-//     BLAKE2b hash (crypto_generichash) of a purpose label and the full 32-byte seed or shared secret.
+//     BLAKE2b hash (crypto_generichash) of a purpose label and the full 32-byte seed or shared secret. With
+//     adaptive clipping (central DP) the vector has one more word, 1 when the update was within the round's
+//     clip norm and 0 otherwise (an integer, not quantized), so that count is summed under the masks too.
 //   * Unmask. Clients whose masked input never arrived dropped. Every survivor reveals, for each member of
 //     its window, its share of b_j when j survived or of s_sk_j when j dropped (never both for one client).
 //     The server rebuilds b_j of every survivor and removes PRG(b_j), and s_sk_j of every dropped client and
