@@ -18,6 +18,9 @@ packages=(
   libtorch-dev libopenblas0-openmp
   # remote workers, run store, data
   libzmq3-dev cppzmq-dev libsqlite3-dev zlib1g-dev
+  # secure aggregation (engine/privacy/SecureAggregation.cpp): X25519, authenticated encryption, ChaCha20
+  # masks and the random source (libsodium); Shamir secret sharing over GF(2^8) (libgfshare)
+  libsodium-dev libgfshare-dev
   dataset-fashion-mnist
   # GUI under test and fonts for screenshots
   xvfb xauth fonts-dejavu-core

@@ -54,17 +54,28 @@ void GaussianSumMean::setClipNorm(double clip) {
 
 std::vector<double> GaussianSumMean::mean(const std::vector<ClientUpdate> &updates, std::size_t size,
                                           int round) {
-    std::vector<double> sum(size, 0.0);
-    double unclipped = 0;
+    return release(clippedSum(updates, size), round);
+}
+
+GaussianSumMean::ClippedSum GaussianSumMean::clippedSum(const std::vector<ClientUpdate> &updates,
+                                                        std::size_t size) const {
+    ClippedSum c;
+    c.sum.assign(size, 0.0);
     for (const ClientUpdate &u : updates) {
         // Exact clipping to the L2 ball of radius C: the factor min(1, C / ||delta||), applied in double.
         const double norm = l2Norm(u.delta);
-        const double scale = norm > m_clip ? m_clip / norm : 1.0;
-        if (norm <= m_clip) unclipped += 1;
+        const double scale = clipFactor(norm, m_clip);
+        if (norm <= m_clip) c.unclipped += 1;
         const float *d = u.delta.data();
         for (std::size_t i = 0; i < size; ++i)
-            sum[i] += scale * double(d[i]);
+            c.sum[i] += scale * double(d[i]);
     }
+    c.count = double(updates.size());
+    return c;
+}
+
+std::vector<double> GaussianSumMean::release(ClippedSum clipped, int round) {
+    std::vector<double> &sum = clipped.sum;
     if (m_updateNoiseMultiplier > 0) {
         Rng rng(m_seed, "dp-noise", round);
         const double sigma = noiseStd();
@@ -75,12 +86,12 @@ std::vector<double> GaussianSumMean::mean(const std::vector<ClientUpdate> &updat
         v /= m_denominator;
     if (m_adaptive) { // the clip norm of the next round, from the privatized share of unclipped updates
         Rng rng(m_seed, "dp-clip-count", round);
-        const double centred = unclipped - 0.5 * double(updates.size());
+        const double centred = clipped.unclipped - 0.5 * clipped.count;
         const double noise = m_noiseMultiplier > 0 ? m_adaptive->countStd * rng.normal() : 0.0;
         m_lastFraction = 0.5 + (centred + noise) / m_denominator;
         m_clip *= std::exp(-m_adaptive->learningRate * (m_lastFraction - m_adaptive->targetQuantile));
     }
-    return sum;
+    return std::move(clipped.sum);
 }
 
 std::shared_ptr<GaussianSumMean> centralMechanismFor(const FederationSpec &spec) {
@@ -95,6 +106,15 @@ std::shared_ptr<GaussianSumMean> centralMechanismFor(const FederationSpec &spec)
             AdaptiveClipping{spec.real(QStringLiteral("privacy.target_quantile")),
                              spec.real(QStringLiteral("privacy.clip_learning_rate")), countStdOf(spec)};
     return std::make_shared<GaussianSumMean>(clip, z, denominator, spec.seed(), adaptive);
+}
+
+QStringList privateMeanStrategies() {
+    const Registry &reg = Registry::global();
+    QStringList names;
+    for (const QString &name : reg.componentNames(QStringLiteral("strategy")))
+        if (reg.component(QStringLiteral("strategy"), name)->has(QStringLiteral("private-mean")))
+            names << name;
+    return names;
 }
 
 namespace {
@@ -135,17 +155,12 @@ void checkPrivacy(const FederationSpec &spec, QList<SpecIssue> &errors, QList<Sp
     }
     const QString strategy = spec.string(QStringLiteral("strategy.name"));
     const ComponentSchema *entry = reg.component(QStringLiteral("strategy"), strategy);
-    if (entry && !entry->has(QStringLiteral("private-mean"))) {
-        QStringList able;
-        for (const QString &name : reg.componentNames(QStringLiteral("strategy")))
-            if (reg.component(QStringLiteral("strategy"), name)->has(QStringLiteral("private-mean")))
-                able << name;
+    if (entry && !entry->has(QStringLiteral("private-mean")))
         errors.append({QStringLiteral("privacy.mode"),
                        QStringLiteral("central differential privacy replaces the server's mean of the "
                                       "updates, but strategy.name '%1' is not such a mean; allowed with "
                                       "privacy.mode central: %2")
-                           .arg(strategy, able.join(QStringLiteral(", ")))});
-    }
+                           .arg(strategy, privateMeanStrategies().join(QStringLiteral(", ")))});
     if (strategy == QLatin1String("fedavg") &&
         spec.string(QStringLiteral("strategy.weighting")) == QLatin1String("samples"))
         warnings.append({QStringLiteral("strategy.weighting"),

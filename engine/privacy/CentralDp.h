@@ -14,6 +14,8 @@
 
 #include "strategy/Strategy.h"
 
+#include <QStringList>
+
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -37,6 +39,12 @@ struct AdaptiveClipping {
     double countStd = 1;         // sigma_b, in clients
 };
 
+// min(1, clipNorm / norm): the factor that scales a vector of L2 norm `norm` into the ball of radius
+// clipNorm (exact clipping; 1 for a zero vector).
+inline double clipFactor(double norm, double clipNorm) {
+    return norm > clipNorm ? clipNorm / norm : 1.0;
+}
+
 class GaussianSumMean : public PrivateMean {
 public:
     // clipNorm > 0, noiseMultiplier >= 0 (0, for tests: clipping only), denominator > 0; throws
@@ -45,10 +53,23 @@ public:
     GaussianSumMean(double clipNorm, double noiseMultiplier, double denominator, std::uint64_t seed,
                     std::optional<AdaptiveClipping> adaptive = std::nullopt);
 
-    // (sum_k clip_C(delta_k) + N(0, (z_delta C)^2 I)) / denominator, in double, updates in the order given;
-    // also for no updates at all (a Poisson round that sampled nobody still releases noise). With adaptive
-    // clipping C then moves for the next round.
+    // release(clippedSum(updates, size), round): (sum_k clip_C(delta_k) + N(0, (z_delta C)^2 I)) /
+    // denominator, in double, updates in the order given; also for no updates at all (a Poisson round that
+    // sampled nobody still releases noise). With adaptive clipping C then moves for the next round.
     std::vector<double> mean(const std::vector<ClientUpdate> &updates, std::size_t size, int round) override;
+
+    // A round's clipped updates, summed: what release() takes.
+    struct ClippedSum {
+        std::vector<double> sum; // sum_k clip_C(delta_k)
+        double unclipped = 0;    // how many updates had norm <= C (adaptive clipping's count)
+        double count = 0;        // how many updates were summed
+    };
+    // The clipped sum of `updates` in double, in the order given, with C = clipNorm().
+    ClippedSum clippedSum(const std::vector<ClientUpdate> &updates, std::size_t size) const;
+    // (sum + N(0, (z_delta C)^2 I)) / denominator, and with adaptive clipping the next round's C from the
+    // noised share of unclipped updates: the release of a clipped sum, whether summed here or by secure
+    // aggregation (privacy/SecureAggregation.h: each client clips to clipNorm() before masking).
+    std::vector<double> release(ClippedSum clipped, int round);
 
     double clipNorm() const { return m_clip; } // for the next round
     void setClipNorm(double clip);             // a continued run's; throws unless > 0 and finite
@@ -68,6 +89,10 @@ private:
 // The mechanism of a workspace with privacy.mode central (nullptr otherwise); its accountant is the run's
 // PrivacyLedger (privacy/PrivacyLedger.h).
 std::shared_ptr<GaussianSumMean> centralMechanismFor(const FederationSpec &spec);
+
+// The registered strategies whose server step is a mean of the updates (capability "private-mean"), in
+// registration order: the ones central DP and secure aggregation can replace the mean of.
+QStringList privateMeanStrategies();
 
 // The `privacy` section of the workspace schema (with its cross-field check).
 void registerPrivacy(Registry &registry);

@@ -6,6 +6,7 @@
 #include "privacy/CentralDp.h"
 #include "privacy/LocalDp.h"
 #include "privacy/PrivacyLedger.h"
+#include "privacy/SecureAggregation.h"
 #include "run/RunState.h"
 #include "run/local_executor_p.h"
 #include "spec/Registry.h"
@@ -41,6 +42,7 @@ struct Run::Impl {
     bool personalState = false; // the client algorithm keeps personal layers or a personal model
     ModelLayout layout;
     std::shared_ptr<privacy::GaussianSumMean> dp;   // privacy.mode central: the mechanism
+    std::optional<privacy::SecAggParams> secagg;    // secure_aggregation.enabled
     std::unique_ptr<privacy::PrivacyLedger> ledger; // privacy.mode central or local: epsilon so far
     QList<QList<StageRef>> localStages;             // privacy.mode local: per group, after clientStages
     bool budgetWarned = false;
@@ -343,6 +345,12 @@ void Run::Impl::prepare() {
         throw SpecError(
             QStringLiteral("privacy.mode"),
             QStringLiteral("central DP needs a strategy whose server step is a mean of the updates"));
+    secagg = privacy::secureAggregationFor(spec);
+    if (secagg && !(entry && entry->has(QStringLiteral("private-mean")))) // validation refuses it too
+        throw SpecError(
+            QStringLiteral("secure_aggregation.enabled"),
+            QStringLiteral("secure aggregation needs a strategy whose server step is a mean of the "
+                           "updates"));
     // Personal layers or a personal model: the client algorithm's entry says so.
     const ComponentSchema *clientEntry =
         Registry::global().component(QStringLiteral("client-algorithm"), algorithm.name);
@@ -556,9 +564,44 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         context.layout = &layout;
         context.privateMean = dp.get();
         const double clipOfRound = dp ? dp->clipNorm() : 0.0; // adaptive clipping moves it in aggregation
+        // Secure aggregation: the protocol sums the updates of the clients that did not drop; the strategy's
+        // mean comes from that sum (with central DP: each client clips to the round's clip norm before
+        // masking, the server adds the noise to the unmasked sum). A round the protocol cannot complete has
+        // no aggregate: the model stays, the run goes on.
+        std::optional<privacy::SecureSumMean> secureMean;
+        bool secureFailed = false;
+        if (secagg) {
+            privacy::SecAggParams params = *secagg;
+            params.l2ClipNorm = clipOfRound;
+            params.countUnclipped = dp && dp->adaptive(); // adaptive clipping's count, summed securely too
+            std::vector<privacy::SecAggInput> inputs;
+            for (const ClientResult &r : results) {
+                const bool gone = r.status == ClientStatus::Dropped;
+                inputs.push_back({r.clientId, gone ? std::span<const float>() : floatsOf(r.update), gone});
+                if (!gone) m.bytesUp -= r.update.size(); // the masked vector (counted below) replaces it
+            }
+            privacy::SecAggReport report = privacy::runSecureAggregation(params, round, spec.seed(), inputs,
+                                                                         std::size_t(parameterCount));
+            m.extra.insert(QStringLiteral("secure_aggregation"), report.toJson());
+            m.bytesUp += report.bytesUp();
+            m.bytesDown += report.bytesDown();
+            if (report.ok) {
+                secureMean.emplace(privacy::GaussianSumMean::ClippedSum{std::move(report.sum),
+                                                                        double(report.unclipped),
+                                                                        double(report.survivors.size())},
+                                   dp.get());
+                context.privateMean = report.survivors.empty() && !dp ? nullptr : &*secureMean;
+            } else {
+                secureFailed = true;
+                notify([&](RunObserver &o) {
+                    o.message(QStringLiteral("warning: ") + report.failure +
+                              QStringLiteral("; the model stays as it was after round %1").arg(round - 1));
+                });
+            }
+        }
         QByteArray next = global;
         // A Poisson round may sample nobody: the model stays, unless DP releases its noise anyway.
-        if (!updates.empty() || context.privateMean) {
+        if (!secureFailed && (!updates.empty() || context.privateMean)) {
             try {
                 aggregateRound(*strategy, serverStages,
                                std::span<float>(reinterpret_cast<float *>(next.data()),
@@ -573,13 +616,15 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
                      m.clientLr);
             break;
         }
-        if (ledger) { // the round is released: account for it
+        // The round is released: account for it. A failed secure-aggregation round released nothing but is
+        // accounted as well (an upper bound), so a continued run's ledger agrees with its round count.
+        if (ledger) {
             ledger->record(round, releasing);
             m.epsilon = epsilonAfterRound; // = ledger->epsilon() after the record
             if (const QJsonObject byGroup = ledger->epsilonByGroup(); !byGroup.isEmpty())
                 m.extra.insert(QStringLiteral("epsilon_by_group"), byGroup);
         }
-        if (dp && dp->adaptive())
+        if (dp && dp->adaptive() && !secureFailed)
             m.extra.insert(QStringLiteral("adaptive_clipping"),
                            QJsonObject{{QStringLiteral("clip_norm"), clipOfRound},
                                        {QStringLiteral("unclipped_fraction"), dp->lastUnclippedFraction()},
@@ -587,7 +632,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         const QByteArray previous = global; // shares the buffer: no copy
         global = next;
         for (const ClientResult &r : results)
-            if (r.hasNewState) clientStates.set(r.clientId, r.newState);
+            if (r.hasNewState && !secureFailed) clientStates.set(r.clientId, r.newState);
         bytesUp += m.bytesUp;
         bytesDown += m.bytesDown;
         m.trainLoss = weightSum > 0 ? lossWeighted / weightSum : std::numeric_limits<double>::quiet_NaN();

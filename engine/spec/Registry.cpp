@@ -5,6 +5,7 @@
 #include "data/Partitioner.h"
 #include "model/ModelFacts.h"
 #include "privacy/CentralDp.h"
+#include "privacy/SecureAggregation.h"
 #include "strategy/Strategy.h"
 #include "strategy/UpdateStage.h"
 #include "train/ClientAlgorithms.h"
@@ -273,6 +274,7 @@ void registerBuiltins() {
         registerStrategies();
         privacy::registerPrivacy(r);
         registerBehaviours(r);
+        privacy::registerSecureAggregation(r);
         registerUpdateStages();
         registerClientAlgorithms();
     });

@@ -11,6 +11,8 @@ namespace {
 
 QString number(double v) {
     if (std::isinf(v)) return v > 0 ? QStringLiteral("inf") : QStringLiteral("-inf");
+    // Whole numbers in full up to 2^53 (a modulus of 2^53 reads 9007199254740992, not 9.00719925474e+15).
+    if (std::abs(v) <= 9007199254740992.0 && v == std::floor(v)) return QString::number(qint64(v));
     return QString::number(v, 'g', 12);
 }
 

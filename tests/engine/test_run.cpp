@@ -701,19 +701,7 @@ private Q_SLOTS:
         raw.insert(QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("iid")}});
         const auto workspace = [&](double probability) {
             QJsonObject w = raw;
-            w.insert(
-                QStringLiteral("clients"),
-                QJsonObject{
-                    {QStringLiteral("count"), 6},
-                    {QStringLiteral("per_round"), 6},
-                    {QStringLiteral("groups"),
-                     QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("steady")},
-                                            {QStringLiteral("count"), 4}},
-                                QJsonObject{{QStringLiteral("name"), QStringLiteral("flaky")},
-                                            {QStringLiteral("count"), 2},
-                                            {QStringLiteral("behaviour"),
-                                             QJsonObject{{QStringLiteral("name"), QStringLiteral("dropout")},
-                                                         {QStringLiteral("probability"), probability}}}}}}});
+            w.insert(QStringLiteral("clients"), test::sixClientsTwoFlaky(probability));
             return test::specWith(w, {QStringLiteral("model.name=logreg"), QStringLiteral("run.rounds=2")});
         };
         const Outcome always = runSpec(workspace(1.0));

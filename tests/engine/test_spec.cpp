@@ -455,10 +455,11 @@ private Q_SLOTS:
         QCOMPARE(s.integer(QStringLiteral("run.threads")), qint64(0));
         // Every section is present, and nothing else is invented.
         const QStringList keys = s.json().keys();
-        QCOMPARE(keys, (QStringList{
-                           QStringLiteral("clients"), QStringLiteral("dataset"), QStringLiteral("format"),
-                           QStringLiteral("model"), QStringLiteral("partition"), QStringLiteral("privacy"),
-                           QStringLiteral("run"), QStringLiteral("strategy"), QStringLiteral("training")}));
+        QCOMPARE(keys,
+                 (QStringList{QStringLiteral("clients"), QStringLiteral("dataset"), QStringLiteral("format"),
+                              QStringLiteral("model"), QStringLiteral("partition"), QStringLiteral("privacy"),
+                              QStringLiteral("run"), QStringLiteral("secure_aggregation"),
+                              QStringLiteral("strategy"), QStringLiteral("training")}));
         QVERIFY(s.value(QStringLiteral("run.nope")).isUndefined());
         QVERIFY(s.value(QStringLiteral("nope")).isUndefined());
         QVERIFY(s.value(QStringLiteral("run")).isObject());
@@ -863,7 +864,8 @@ private Q_SLOTS:
         QCOMPARE(sectionKeys,
                  (QStringList{QStringLiteral("dataset"), QStringLiteral("partition"),
                               QStringLiteral("clients"), QStringLiteral("model"), QStringLiteral("training"),
-                              QStringLiteral("strategy"), QStringLiteral("run"), QStringLiteral("privacy")}));
+                              QStringLiteral("strategy"), QStringLiteral("run"), QStringLiteral("privacy"),
+                              QStringLiteral("secure_aggregation")}));
 
         const QJsonObject components = json.value(QStringLiteral("components")).toObject();
         for (const QString &category : {QStringLiteral("dataset"), QStringLiteral("partitioner"),

@@ -3,6 +3,8 @@
 
 #include "spec/FederationSpec.h"
 
+#include <QJsonArray>
+
 #include <QStringList>
 #include <QtGlobal>
 
@@ -32,6 +34,22 @@ inline QString difference(const std::vector<float> &actual, const std::vector<do
                 .arg(expected[i], 0, 'g', 9)
                 .arg(describe(actual));
     return {};
+}
+
+// The `clients` section of 6 clients, all selected every round: clients 0-3 are the group "steady", 4-5 the
+// group "flaky", whose clients drop out of a round with `probability` (the dropout behaviour).
+inline QJsonObject sixClientsTwoFlaky(double probability) {
+    return QJsonObject{
+        {QStringLiteral("count"), 6},
+        {QStringLiteral("per_round"), 6},
+        {QStringLiteral("groups"),
+         QJsonArray{
+             QJsonObject{{QStringLiteral("name"), QStringLiteral("steady")}, {QStringLiteral("count"), 4}},
+             QJsonObject{{QStringLiteral("name"), QStringLiteral("flaky")},
+                         {QStringLiteral("count"), 2},
+                         {QStringLiteral("behaviour"),
+                          QJsonObject{{QStringLiteral("name"), QStringLiteral("dropout")},
+                                      {QStringLiteral("probability"), probability}}}}}}};
 }
 
 // `raw` with "section.key=value" overrides applied, validated; aborts the test on an invalid workspace.
