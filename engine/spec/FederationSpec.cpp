@@ -186,15 +186,23 @@ QJsonArray normalizedGroups(const QJsonArray &groups,
 
 QList<ClientGroup> FederationSpec::groups() const {
     const QJsonArray list = value(QStringLiteral("clients.groups")).toArray();
-    if (list.isEmpty()) return {ClientGroup{QStringLiteral("clients"), 0, clientCount(), 0}};
+    if (list.isEmpty()) {
+        ClientGroup all;
+        all.name = QStringLiteral("clients");
+        all.count = clientCount();
+        return {all};
+    }
     const std::vector<int> sizes = groupSizes(list, clientCount(), nullptr);
     QList<ClientGroup> out;
     int first = 0;
     for (qsizetype i = 0; i < list.size(); ++i) {
         const QJsonObject g = list[i].toObject();
         const int n = sizes.empty() ? 0 : sizes[std::size_t(i)];
-        ClientGroup group{g.value(QStringLiteral("name")).toString(), first, n,
-                          g.value(QStringLiteral("epochs")).toInt(0)};
+        ClientGroup group;
+        group.name = g.value(QStringLiteral("name")).toString();
+        group.firstClient = first;
+        group.count = n;
+        group.epochs = g.value(QStringLiteral("epochs")).toInt(0);
         if (const QJsonObject b = g.value(QStringLiteral("behaviour")).toObject(); !b.isEmpty()) {
             group.behaviour.name = b.value(QStringLiteral("name")).toString();
             group.behaviour.params = b;
