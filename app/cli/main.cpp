@@ -5,6 +5,7 @@
 #include "run/Experiment.h"
 #include "run/Run.h"
 #include "run/StoreRecorder.h"
+#include "run/Sweep.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
 
@@ -577,15 +578,6 @@ int cmdSweep(const Args &a) {
         return finish(a, kExitUsage, QStringLiteral("invalid"), message);
     };
     if (a.positional.isEmpty()) return invalid(QStringLiteral("fedwb-cli sweep: missing WORKSPACE"));
-    if (a.varies.isEmpty() && a.seeds == 1)
-        return invalid(
-            QStringLiteral("fedwb-cli sweep: nothing to sweep; give --vary KEY=V1,V2,... and/or --seeds N"));
-    for (const auto &[key, values] : a.varies)
-        if (key == QLatin1String("run.seed") && a.seeds > 1)
-            return invalid(
-                QStringLiteral("--vary run.seed with --seeds %1: the training seeds are run.seed, run.seed + "
-                               "1, ...; vary one or the other")
-                    .arg(a.seeds));
     if (int code = 0; refuseMemoryStore(a, &code)) return code;
     QString error;
     QList<SpecIssue> readWarnings;
@@ -595,82 +587,23 @@ int cmdSweep(const Args &a) {
         err() << "warning: " << w.text() << "\n";
     for (const QString &set : a.sets)
         if (!FederationSpec::applyOverride(*raw, set, &error)) return invalid(error);
-
+    QList<SweepVary> varies;
+    for (const auto &[key, values] : a.varies)
+        varies.append({key, values});
     // The grid, in order (the first --vary varies slowest); every point validated before anything runs.
-    struct Point {
-        QJsonObject values; // key -> value as the workspace holds it
-        QStringList sets;
-    };
-    QList<Point> grid{Point{}};
-    for (const auto &[key, values] : a.varies) {
-        QList<Point> next;
-        for (const Point &p : std::as_const(grid))
-            for (const QString &v : values) {
-                Point q = p;
-                q.sets.append(key + QLatin1Char('=') + v.trimmed());
-                QJsonObject probe;
-                if (!FederationSpec::applyOverride(probe, q.sets.back(), &error))
-                    return invalid(error.replace(QLatin1String("--set"), QLatin1String("--vary")));
-                const qsizetype dot = key.indexOf(QLatin1Char('.'));
-                q.values.insert(key, dot < 0 ? probe.value(key)
-                                             : probe.value(key.left(dot)).toObject().value(key.mid(dot + 1)));
-                next.append(q);
-            }
-        grid = next;
-    }
-    struct Job {
-        int point;
-        int seedIndex;
-        FederationSpec spec;
-    };
-    QList<Job> jobs;
-    for (qsizetype i = 0; i < grid.size(); ++i) {
-        QJsonObject base = *raw;
-        for (const QString &set : grid[i].sets)
-            FederationSpec::applyOverride(base, set, &error);
-        FederationSpec::Parsed parsed = FederationSpec::parse(base);
-        const auto pointText = [&] {
-            return grid[i].sets.isEmpty()
-                       ? QString()
-                       : QStringLiteral(" (at %1)").arg(grid[i].sets.join(QStringLiteral(", ")));
-        };
-        if (!parsed.ok()) {
-            for (const SpecIssue &e : parsed.errors)
-                err() << e.text() << pointText() << "\n";
-            return invalid(QStringLiteral("fedwb-cli sweep: grid point %1 of %2 is invalid%3")
-                               .arg(i + 1)
-                               .arg(grid.size())
-                               .arg(pointText()));
-        }
-        // N training seeds over the same data and partition: those seeds are pinned to the point's own.
-        const quint64 seed = parsed.spec->seed();
-        for (int k = 0; k < a.seeds; ++k) {
-            QJsonObject one = base;
-            if (a.seeds > 1) {
-                FederationSpec::applyOverride(
-                    one, QStringLiteral("dataset.seed=%1").arg(parsed.spec->dataSeed()), &error);
-                FederationSpec::applyOverride(
-                    one, QStringLiteral("partition.seed=%1").arg(parsed.spec->partitionSeed()), &error);
-                FederationSpec::applyOverride(one, QStringLiteral("run.seed=%1").arg(seed + quint64(k)),
-                                              &error);
-            }
-            FederationSpec::Parsed p = FederationSpec::parse(one);
-            if (!p.ok())
-                return invalid(QStringLiteral("fedwb-cli sweep: seed %1%2: %3")
-                                   .arg(seed + quint64(k))
-                                   .arg(pointText(), p.errorText()));
-            jobs.append({int(i), k, *p.spec});
-        }
-    }
-    for (const SpecIssue &w : FederationSpec::parse(*raw).warnings)
+    const SweepPlan plan = planSweep(*raw, varies, a.seeds);
+    if (!plan.ok())
+        return invalid(QStringLiteral("fedwb-cli sweep: ") + (plan.errors.isEmpty()
+                                                                  ? QStringLiteral("nothing to run")
+                                                                  : plan.errors.join(QStringLiteral("\n"))));
+    for (const SpecIssue &w : plan.warnings)
         err() << "warning: " << w.text() << "\n";
+    const QList<SweepPoint> &grid = plan.points;
+    const QList<SweepJob> &jobs = plan.jobs;
 
     RunStore store(a.db);
     if (!store.isOpen()) return invalid(QStringLiteral("--db %1: %2").arg(a.db, store.lastError()));
-    const QString sweepId =
-        QStringLiteral("sweep-%1-%2")
-            .arg(QDateTime::currentDateTimeUtc().toString(QStringLiteral("yyyyMMdd-HHmmss")))
-            .arg(QCoreApplication::applicationPid());
+    const QString sweepId = newSweepId();
     const QString workspace = QFileInfo(a.positional.first()).absoluteFilePath();
     const QString baseName = !a.name.isEmpty() ? a.name
                              : !raw->value(QStringLiteral("name")).toString().isEmpty()
@@ -688,11 +621,8 @@ int cmdSweep(const Args &a) {
     std::signal(SIGTERM, onInterrupt);
     std::signal(SIGHUP, onInterrupt);
     for (qsizetype j = 0; j < jobs.size() && code == kExitOk; ++j) {
-        const Job &job = jobs[j];
-        QString name = baseName;
-        if (!grid[job.point].sets.isEmpty())
-            name += QStringLiteral(" [") + grid[job.point].sets.join(QStringLiteral(", ")) + QLatin1Char(']');
-        name += QStringLiteral(" seed %1").arg(job.spec.seed());
+        const SweepJob &job = jobs[j];
+        const QString name = sweepRunName(baseName, grid[job.point], job.spec.seed());
         StoreRecorder recorder(store, job.spec, name, workspace);
         if (recorder.runId() < 0 || !store.setSweep(recorder.runId(), sweepId, grid[job.point].values)) {
             err() << "--db " << a.db << ": " << (recorder.runId() < 0 ? recorder.error() : store.lastError())

@@ -1,5 +1,6 @@
 // Workspace validation: every error path names the key and the offending value and says what is allowed;
 // defaults are filled; --set overrides; reading files; the registry's schema reference.
+#include "run/Sweep.h"
 #include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 
@@ -330,6 +331,45 @@ private Q_SLOTS:
             R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
                 "privacy": {"noise_multiplier": -1}}]}})",
             "clients.groups[0].privacy.noise_multiplier", {QStringLiteral("(0, 1000]")});
+    }
+
+    // A sweep plan: the grid in order (first key slowest), N seeds over the point's own data and partition
+    // seeds, and errors naming the key and the point before anything runs.
+    void sweepPlan() {
+        const QJsonObject raw{{QStringLiteral("format"), 1},
+                              {QStringLiteral("run"), QJsonObject{{QStringLiteral("seed"), 7}}}};
+        const SweepPlan plan = planSweep(
+            raw,
+            {{QStringLiteral("strategy.name"), {QStringLiteral("fedavg"), QStringLiteral("median")}},
+             {QStringLiteral("training.lr"),
+              {QStringLiteral("0.1"), QStringLiteral("0.2"), QStringLiteral("0.4")}}},
+            2);
+        QVERIFY2(plan.ok(), qPrintable(plan.errors.join(QLatin1Char('\n'))));
+        QCOMPARE(plan.points.size(), 6);
+        QCOMPARE(plan.points[1].text(), QStringLiteral("strategy.name=fedavg, training.lr=0.2"));
+        QCOMPARE(plan.points[3].values.value(QStringLiteral("strategy.name")).toString(),
+                 QStringLiteral("median"));
+        QCOMPARE(plan.points[3].values.value(QStringLiteral("training.lr")).toDouble(), 0.1);
+        QCOMPARE(plan.jobs.size(), 12);
+        const FederationSpec &second = plan.jobs[1].spec; // point 0, seed index 1
+        QCOMPARE(second.seed(), quint64(8));
+        QCOMPARE(second.partitionSeed(), quint64(7)); // pinned to the point's own
+        QCOMPARE(second.dataSeed(), quint64(7));
+        QCOMPARE(plan.jobs[11].spec.string(QStringLiteral("strategy.name")), QStringLiteral("median"));
+        QCOMPARE(sweepRunName(QStringLiteral("base"), plan.points[1], 8),
+                 QStringLiteral("base [strategy.name=fedavg, training.lr=0.2] seed 8"));
+
+        const SweepPlan bad = planSweep(
+            raw, {{QStringLiteral("training.lr"), {QStringLiteral("0.1"), QStringLiteral("-1")}}}, 1);
+        QVERIFY(!bad.ok());
+        QVERIFY(bad.jobs.isEmpty());
+        QCOMPARE(bad.errors.size(), 1);
+        QVERIFY2(bad.errors[0].startsWith(QStringLiteral("training.lr: -1 is out of range")) &&
+                     bad.errors[0].endsWith(QStringLiteral("(at training.lr=-1)")),
+                 qPrintable(bad.errors[0]));
+        QVERIFY(!planSweep(raw, {}, 1).ok());
+        QVERIFY(!planSweep(raw, {{QStringLiteral("run.seed"), {QStringLiteral("1")}}}, 3).ok());
+        QVERIFY(planSweep(raw, {}, 3).ok()); // seeds alone
     }
 
     // A group's behaviour gets its defaults filled in, and FederationSpec::groups() carries it.
