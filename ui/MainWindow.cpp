@@ -3,6 +3,7 @@
 #include "compare/CompareView.h"
 #include "dashboard/Dashboard.h"
 #include "dashboard/LiveChart.h"
+#include "metrics/Comparison.h"
 #include "privacy/PrivacyLedger.h"
 #include "run/RunController.h"
 #include "runs/RunsBrowser.h"
@@ -21,9 +22,11 @@
 #include <QHBoxLayout>
 #include <QHash>
 #include <QHeaderView>
+#include <QInputDialog>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QLabel>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QProgressBar>
@@ -434,6 +437,17 @@ QWidget *MainWindow::createDesignTab() {
     m_designTree->setUniformRowHeights(true);
     m_designTree->setSelectionMode(QAbstractItemView::SingleSelection);
     m_designTree->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_designTree->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(m_designTree, &QWidget::customContextMenuRequested, this, [this](const QPoint &at) {
+        const QTreeWidgetItem *item = m_designTree->itemAt(at);
+        const QString path = item ? item->data(0, Qt::UserRole).toString() : QString();
+        if (path.count(QLatin1Char('.')) != 1 || item->childCount() > 0) return; // a setting, not a section
+        QMenu menu(this);
+        QAction *vary = menu.addAction(tr("Vary %1…").arg(path));
+        vary->setEnabled(m_spec && !isRunning());
+        vary->setStatusTip(tr("Run a sweep over values of this setting and compare the runs"));
+        if (menu.exec(m_designTree->viewport()->mapToGlobal(at)) == vary) varyParameter(path);
+    });
     m_designTree->header()->setStretchLastSection(true);
     m_designTree->header()->setSectionResizeMode(QHeaderView::Interactive);
     layout->addWidget(m_designTree, 1);
@@ -714,6 +728,7 @@ void MainWindow::fillDesignTree(const QJsonObject &values, const QJsonObject &ra
             auto *item = parent ? new QTreeWidgetItem(parent) : new QTreeWidgetItem(m_designTree);
             item->setText(0, key);
             items.insert(path, item);
+            item->setData(0, Qt::UserRole, path); // "section.key": what "Vary this parameter" varies
             if (value.isObject()) {
                 const QJsonObject obj = value.toObject();
                 const QJsonObject rawObj = rawValue.toObject();
@@ -981,29 +996,85 @@ bool MainWindow::isRunning() const {
 
 void MainWindow::startRun() {
     if (!m_spec || isRunning()) return;
+    launchRun(*m_spec, {}, {}, {});
+}
+
+bool MainWindow::launchRun(const FederationSpec &spec, const QString &name, const QString &sweepId,
+                           const QJsonObject &sweepPoint) {
     if (m_dbPath.isEmpty()) setDatabasePath(RunStore::defaultPath());
     if (!m_store->isOpen() || m_store->isReadOnly()) { // its results could not be kept: not started
         statusBar()->showMessage(
             tr("Cannot record a run in %1: %2")
                 .arg(m_dbPath, m_store->isOpen() ? tr("the store is read-only here") : m_store->lastError()));
-        return;
+        return false;
     }
     resetRunView();
     m_liveRunId = -1;
     m_displayedRunId = -1;
-    m_liveTotalRounds = m_spec->rounds();
+    m_liveTotalRounds = spec.rounds();
     m_shownTotalRounds = m_liveTotalRounds;
     m_valRound->setText(QStringLiteral("0 / %1").arg(m_liveTotalRounds));
     m_chart->setPlaceholderText(tr("Waiting for the first round…"));
     m_runClock.start();
-    if (!m_controller->start(*m_spec, m_workspacePath, m_dbPath)) return;
-    setRunHeader(tr("<b>Starting</b> %1…").arg(workspaceName().toHtmlEscaped()));
+    if (!m_controller->start(spec, m_workspacePath, m_dbPath, name, sweepId, sweepPoint)) return false;
+    setRunHeader(tr("<b>Starting</b> %1…").arg((name.isEmpty() ? workspaceName() : name).toHtmlEscaped()));
     m_progress->setValue(0);
     m_progress->setFormat(tr("starting…"));
     m_etaLabel->clear();
     m_tabs->setCurrentIndex(RunTab);
-    statusBar()->showMessage(tr("Running %1…").arg(QFileInfo(m_workspacePath).fileName()));
+    statusBar()->showMessage(
+        m_sweep
+            ? tr("Sweep %1: run %2 of %3…").arg(m_sweep->id).arg(m_sweep->next).arg(m_sweep->plan.jobs.size())
+            : tr("Running %1…").arg(QFileInfo(m_workspacePath).fileName()));
     updateActions();
+    return true;
+}
+
+bool MainWindow::startSweep(const QList<SweepVary> &varies, int seeds, QString *error) {
+    if (isRunning() || !m_spec) {
+        if (error) *error = isRunning() ? tr("a run is in progress") : tr("open a valid workspace first");
+        return false;
+    }
+    SweepPlan plan = planSweep(m_raw, varies, seeds);
+    if (!plan.ok()) {
+        if (error) *error = plan.errors.join(QLatin1Char('\n'));
+        return false;
+    }
+    m_sweep = ActiveSweep{newSweepId(), std::move(plan), 0, {}, workspaceName(), false};
+    if (!startNextSweepRun()) {
+        if (error) *error = statusBar()->currentMessage();
+        m_sweep.reset();
+        return false;
+    }
+    return true;
+}
+
+bool MainWindow::startNextSweepRun() {
+    const SweepJob &job = m_sweep->plan.jobs[m_sweep->next++];
+    const SweepPoint &point = m_sweep->plan.points[job.point];
+    return launchRun(job.spec, sweepRunName(m_sweep->baseName, point, job.spec.seed()), m_sweep->id,
+                     point.values);
+}
+
+void MainWindow::varyParameter(const QString &path) {
+    if (!m_spec || isRunning()) return;
+    const QString current = specValueText(m_spec->json(), path);
+    bool ok = false;
+    const QString values = QInputDialog::getText(
+        this, tr("Vary %1").arg(path),
+        tr("Run the workspace once for each value of %1 (separated by commas):").arg(path), QLineEdit::Normal,
+        current, &ok);
+    if (!ok || values.trimmed().isEmpty()) return;
+    const int seeds =
+        QInputDialog::getInt(this, tr("Vary %1").arg(path),
+                             tr("Training seeds per value (mean ± std in Compare):"), 1, 1, 100, 1, &ok);
+    if (!ok) return;
+    QStringList list;
+    for (const QString &v : values.split(QLatin1Char(','), Qt::SkipEmptyParts))
+        list << v.trimmed();
+    QString error;
+    if (!startSweep({{path, list}}, seeds, &error))
+        QMessageBox::warning(this, tr("Vary %1").arg(path), error);
 }
 
 bool MainWindow::canResume(qint64 runId) const {
@@ -1041,6 +1112,7 @@ void MainWindow::resumeRun() {
 
 void MainWindow::stopRun() {
     if (!isRunning()) return;
+    if (m_sweep) m_sweep->stopped = true; // the rest of the sweep is not started
     m_controller->stop();
     m_stopAction->setEnabled(false);
     statusBar()->showMessage(tr("Stopping…"));
@@ -1138,6 +1210,24 @@ void MainWindow::onRunFinished(const RunSummary &summary, qint64 runId) {
     }
     updateActions();
     Q_EMIT runFinished(summary, runId);
+    if (m_sweep) { // the next run of the sweep, or its comparison when all are done
+        if (runId >= 0) m_sweep->runIds.append(runId);
+        const bool more = m_sweep->next < m_sweep->plan.jobs.size();
+        if (m_sweep->stopped || summary.status == RunStatus::Stopped || !more) {
+            const ActiveSweep done = *m_sweep;
+            m_sweep.reset();
+            if (done.runIds.size() >= 2) compareRuns(done.runIds);
+            statusBar()->showMessage(tr("Sweep %1 %2: %3 of %4 runs")
+                                         .arg(done.id, more ? tr("stopped") : tr("finished"))
+                                         .arg(done.runIds.size())
+                                         .arg(done.plan.jobs.size()));
+            Q_EMIT sweepFinished(done.id, done.runIds);
+        } else {
+            QTimer::singleShot(0, this, [this] {
+                if (m_sweep && !isRunning() && !startNextSweepRun()) m_sweep.reset();
+            });
+        }
+    }
 }
 
 void MainWindow::resetRunView() {

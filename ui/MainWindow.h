@@ -2,6 +2,7 @@
 #pragma once
 
 #include "run/RunTypes.h"
+#include "run/Sweep.h"
 #include "spec/FederationSpec.h"
 
 #include <QElapsedTimer>
@@ -50,6 +51,11 @@ public:
 
     void startRun();
     void stopRun();
+    // A sweep of the open workspace (run/Sweep.h): its runs one after another, tagged with one sweep id,
+    // then side by side in Compare (seeds of a point as mean +- std). Stop ends it after the current run.
+    bool startSweep(const QList<SweepVary> &varies, int seeds, QString *error = nullptr);
+    bool isSweeping() const { return m_sweep.has_value(); }
+    void varyParameter(const QString &path); // asks for the values and seeds, then startSweep
     // Continues the run shown in the Run tab (stopped, interrupted, failed or diverged) from its last
     // checkpoint, recorded into the same stored run.
     void resumeRun();
@@ -78,6 +84,7 @@ Q_SIGNALS:
     void workspaceLoaded(bool valid);
     void runStarted(qint64 runId);
     void runFinished(const fedwb::RunSummary &summary, qint64 runId);
+    void sweepFinished(const QString &sweepId, const QList<qint64> &runIds);
 
 protected:
     void closeEvent(QCloseEvent *event) override;
@@ -145,6 +152,18 @@ private:
     QLabel *m_storeLabel = nullptr;
     QTabWidget *m_tabs = nullptr;
     CompareView *m_compare = nullptr;
+    struct ActiveSweep {
+        QString id;
+        SweepPlan plan;
+        qsizetype next = 0;
+        QList<qint64> runIds;
+        QString baseName;
+        bool stopped = false;
+    };
+    std::optional<ActiveSweep> m_sweep;
+    bool launchRun(const FederationSpec &spec, const QString &name, const QString &sweepId,
+                   const QJsonObject &sweepPoint);
+    bool startNextSweepRun();
     Dashboard *m_dashboard = nullptr;
 
     QLabel *m_designHeader = nullptr;

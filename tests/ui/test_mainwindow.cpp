@@ -114,6 +114,7 @@ private Q_SLOTS:
     void runsTinyWorkspace();
     void stopsLongRun();
     void resumesStoppedRun();
+    void sweepFromTheDesigner();
     void unusableStoreBlocksRun();
     void destroyWhileRunning();
     void grabsWindow();
@@ -389,6 +390,44 @@ void TestMainWindow::runsTinyWorkspace() {
     QCOMPARE(w.compareView()->curves()[0].points.size(), 2);
     QCOMPARE(w.compareView()->differencesTable()->rowCount(), 0); // one workspace, one seed: nothing differs
     QVERIFY(!w.compareRuns({runId, 9999}));                       // an unknown run is refused
+}
+
+// "Vary this parameter": two learning rates x two seeds run one after another, recorded with one sweep id,
+// then compared as two mean +- std curves; a bad value is refused before anything runs.
+void TestMainWindow::sweepFromTheDesigner() {
+    const QString db = dbPath(QStringLiteral("sweep"));
+    MainWindow w;
+    w.setDatabasePath(db);
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("sweep"), tinyWorkspace(2))));
+    QString error;
+    QVERIFY(!w.startSweep({{QStringLiteral("training.lr"), {QStringLiteral("0.1"), QStringLiteral("-3")}}}, 1,
+                          &error));
+    QVERIFY2(error.contains(QStringLiteral("training.lr: -3 is out of range")), qPrintable(error));
+    QVERIFY(!w.isRunning());
+    QSignalSpy done(&w, &MainWindow::sweepFinished);
+    QVERIFY2(w.startSweep({{QStringLiteral("training.lr"), {QStringLiteral("0.05"), QStringLiteral("0.2")}}},
+                          2, &error),
+             qPrintable(error));
+    QVERIFY(w.isSweeping());
+    QTRY_COMPARE_WITH_TIMEOUT(done.count(), 1, 4 * kRunTimeoutMs);
+    const QList<qint64> ids = done.at(0).at(1).value<QList<qint64>>();
+    QCOMPARE(ids.size(), 4);
+    QVERIFY(!w.isSweeping());
+    RunStore store(db);
+    const QString sweepId = done.at(0).at(0).toString();
+    for (qint64 id : ids) {
+        const std::optional<StoredRun> r = store.run(id);
+        QVERIFY(r);
+        QCOMPARE(r->sweepId, sweepId);
+        QCOMPARE(r->status, RunStatus::Finished);
+        QVERIFY2(r->name.contains(QStringLiteral("[training.lr=")), qPrintable(r->name));
+    }
+    QCOMPARE(store.run(ids[0])->sweepPoint.value(QStringLiteral("training.lr")).toDouble(), 0.05);
+    QCOMPARE(store.run(ids[3])->sweepPoint.value(QStringLiteral("training.lr")).toDouble(), 0.2);
+    QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::CompareTab));
+    QCOMPARE(w.compareView()->curves().size(), 2); // one per learning rate, over its two seeds
+    QCOMPARE(w.compareView()->curves()[0].runIds.size(), 2);
+    QVERIFY(!w.compareView()->curves()[0].upper.isEmpty());
 }
 
 void TestMainWindow::stopsLongRun() {

@@ -63,12 +63,13 @@ RunController::~RunController() {
     }
 }
 
-bool RunController::start(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath) {
-    return launch(Job{spec, workspacePath, dbPath, -1});
+bool RunController::start(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath,
+                          const QString &name, const QString &sweepId, const QJsonObject &sweepPoint) {
+    return launch(Job{spec, workspacePath, dbPath, -1, name, sweepId, sweepPoint});
 }
 
 bool RunController::resume(qint64 runId, const QString &dbPath) {
-    return launch(Job{FederationSpec(), QString(), dbPath, runId});
+    return launch(Job{FederationSpec(), QString(), dbPath, runId, {}, {}, {}});
 }
 
 bool RunController::launch(Job job) {
@@ -155,7 +156,9 @@ void RunController::work(const Job &job) {
                     throw std::runtime_error(
                         tr("Cannot resume run #%1: %2").arg(job.resumeRunId).arg(error).toStdString());
             } else {
-                QString name = job.spec.string(QStringLiteral("name")); // the workspace's own name, if any
+                QString name = job.name;
+                if (name.isEmpty())
+                    name = job.spec.string(QStringLiteral("name")); // the workspace's own name
                 if (name.isEmpty()) name = QFileInfo(job.workspacePath).completeBaseName();
                 // A run that cannot be recorded is not started: its results would be lost.
                 if (!store.isOpen())
@@ -168,6 +171,9 @@ void RunController::work(const Job &job) {
                     throw std::runtime_error(tr("Cannot record the run: %1. The run was not started.")
                                                  .arg(recorder->error())
                                                  .toStdString());
+                if (!job.sweepId.isEmpty() && !store.setSweep(runId, job.sweepId, job.sweepPoint))
+                    throw std::runtime_error(
+                        tr("Cannot record the run's sweep: %1").arg(store.lastError()).toStdString());
                 run = std::make_unique<Run>(job.spec);
             }
             const int totalRounds = run->spec().rounds();

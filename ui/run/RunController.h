@@ -23,7 +23,9 @@ public:
 
     // Starts `spec` on the worker thread, recorded into the store at `dbPath` (opened on that thread).
     // Returns false when a run is already in progress.
-    bool start(const fedwb::FederationSpec &spec, const QString &workspacePath, const QString &dbPath);
+    // With `sweepId`, the run is recorded as a run of that sweep at `sweepPoint` and named `name`.
+    bool start(const fedwb::FederationSpec &spec, const QString &workspacePath, const QString &dbPath,
+               const QString &name = {}, const QString &sweepId = {}, const QJsonObject &sweepPoint = {});
     // Continues stored run `runId` of the store at `dbPath` from its last checkpoint (continuationOf): the
     // rounds after it are computed again, bitwise as they would have been. A run that cannot be continued
     // ends at once: finished() with status Failed and the reason. False when a run is already in progress.
@@ -52,6 +54,8 @@ private:
         fedwb::FederationSpec spec;
         QString workspacePath, dbPath;
         qint64 resumeRunId = -1;
+        QString name, sweepId;
+        QJsonObject sweepPoint;
     };
     bool launch(Job job);
     void work(const Job &job);
