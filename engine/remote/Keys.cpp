@@ -28,9 +28,9 @@ std::optional<QList<QByteArray>> keyLines(const QString &file, QString *error) {
     }
     QList<QByteArray> lines;
     for (QByteArray line : f.readAll().split('\n')) {
-        if (const qsizetype hash = line.indexOf('#'); hash >= 0) line.truncate(hash);
         line = line.trimmed();
-        if (!line.isEmpty()) lines.append(line);
+        // '#' is a Z85 character too: only a line that starts with it is a comment.
+        if (!line.isEmpty() && !line.startsWith('#')) lines.append(line);
     }
     return lines;
 }

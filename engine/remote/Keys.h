@@ -27,7 +27,8 @@ bool writeKeyPair(const QString &dir, const QString &name, const CurveKeyPair &k
 std::optional<CurveKeyPair> readKeyPair(const QString &file, QString *error);
 // A .pub file (or a .key file: its public key).
 std::optional<QByteArray> readPublicKey(const QString &file, QString *error);
-// An allow-list: Z85 public keys, one per line; '#' starts a comment; text after the key is a label.
+// An allow-list: Z85 public keys, one per line; a line starting with '#' is a comment; text after the key is
+// a label.
 std::optional<QSet<QByteArray>> readAllowList(const QString &file, QString *error);
 
 // tcp:// to 127.0.0.0/8, ::1 or localhost, and ipc:// / inproc:// (never leave the machine).
