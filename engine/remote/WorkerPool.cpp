@@ -635,6 +635,33 @@ RemoteExecutor::RemoteExecutor(WorkerPool &pool, const ExecutorSetup &setup, Rem
             p.sendPrepare(s);
     }
     p.wake();
+    waitForWorkers();
+}
+
+// Before the first round: --min-workers ready workers (they prepare their data meanwhile).
+void RemoteExecutor::waitForWorkers() {
+    WorkerPool::Impl &p = *m_pool.d;
+    std::unique_lock lock(p.mutex);
+    const auto ready = [&] {
+        return int(std::count_if(p.sessions.begin(), p.sessions.end(), [](const auto &s) {
+            return s.second.state == WorkerPool::Impl::State::Ready;
+        }));
+    };
+    int announced = -1;
+    while (ready() < m_options.minWorkers && !m_stop.load() && !m_cancelled.load()) {
+        if (ready() != announced) {
+            announced = ready();
+            const QString text = QStringLiteral("waiting for %1 worker%2 on %3 (%4 ready)")
+                                     .arg(m_options.minWorkers)
+                                     .arg(m_options.minWorkers == 1 ? "" : "s")
+                                     .arg(p.endpoint)
+                                     .arg(announced);
+            lock.unlock();
+            m_message(text);
+            lock.lock();
+        }
+        p.changed.wait_for(lock, std::chrono::milliseconds(100));
+    }
 }
 
 RemoteExecutor::~RemoteExecutor() {
@@ -680,29 +707,6 @@ void RemoteExecutor::run(const std::vector<ClientTask> &tasks, const Sink &sink)
         }
     }
     std::unique_lock lock(p.mutex);
-    // The first round waits for --min-workers ready workers.
-    if (!m_started) {
-        const auto ready = [&] {
-            return int(std::count_if(p.sessions.begin(), p.sessions.end(),
-                                     [](const auto &s) { return s.second.state == Impl::State::Ready; }));
-        };
-        int announced = -1;
-        while (ready() < m_options.minWorkers && !stopped()) {
-            if (ready() != announced) {
-                announced = ready();
-                const QString text = QStringLiteral("waiting for %1 worker%2 on %3 (%4 ready)")
-                                         .arg(m_options.minWorkers)
-                                         .arg(m_options.minWorkers == 1 ? "" : "s")
-                                         .arg(p.endpoint)
-                                         .arg(announced);
-                lock.unlock();
-                m_message(text);
-                lock.lock();
-            }
-            p.changed.wait_for(lock, std::chrono::milliseconds(100));
-        }
-        m_started = true;
-    }
     p.batch = &batch;
     lock.unlock();
     p.wake();

@@ -75,7 +75,8 @@ struct RemoteOptions {
 
 class RemoteExecutor : public Executor {
 public:
-    // Binds the run to the pool: every worker gets the workspace and the digests and prepares its data.
+    // Binds the run to the pool: every worker gets the workspace and the digests and prepares its data;
+    // returns when minWorkers are ready (or the run is stopped), with a message on the way.
     RemoteExecutor(WorkerPool &pool, const ExecutorSetup &setup, RemoteOptions options);
     ~RemoteExecutor() override;
 
@@ -90,7 +91,7 @@ private:
     const std::atomic<bool> &m_stop;
     std::function<void(const QString &)> m_message;
     std::atomic<bool> m_cancelled{false};
-    bool m_started = false; // min-workers waited for
+    void waitForWorkers();
 };
 
 } // namespace fedwb::remote
