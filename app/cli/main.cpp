@@ -248,8 +248,6 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
             if (!value(a.key)) return false;
         } else if (arg == QLatin1String("--allow")) {
             if (!value(a.allow)) return false;
-        } else if (arg == QLatin1String("--out")) {
-            if (!value(a.out)) return false;
         } else if (arg == QLatin1String("--min-workers")) {
             if (!value(v)) return false;
             bool ok = false;
@@ -629,7 +627,7 @@ int cmdKeys(const Args &a) {
     if (a.positional.value(0) != QLatin1String("generate"))
         return finish(a, kExitUsage, QStringLiteral("invalid"),
                       QStringLiteral("fedwb-cli keys: expected 'keys generate --out DIR'"));
-    if (a.out.isEmpty())
+    if (a.output.isEmpty()) // --out DIR (an alias of --output)
         return finish(a, kExitUsage, QStringLiteral("invalid"),
                       QStringLiteral("fedwb-cli keys generate: --out DIR is required"));
     static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
@@ -642,9 +640,9 @@ int cmdKeys(const Args &a) {
                       QStringLiteral("this libzmq has no CURVE support"));
     QString error;
     const remote::CurveKeyPair keys = remote::generateKeyPair();
-    if (!remote::writeKeyPair(a.out, a.keyName, keys, &error))
+    if (!remote::writeKeyPair(a.output, a.keyName, keys, &error))
         return finish(a, kExitUsage, QStringLiteral("invalid"), error);
-    const QString base = QDir(a.out).filePath(a.keyName);
+    const QString base = QDir(a.output).filePath(a.keyName);
     if (a.json)
         printJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")},
                               {QStringLiteral("public_key"), QString::fromLatin1(keys.publicKey)},

@@ -246,6 +246,11 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
     std::mutex preparedMutex;
     std::map<QString, QString> digests; // datasets this worker has rebuilt, by name
     std::thread preparer;
+    const auto finish = [&](int code) { // nothing of this worker runs on after it returns
+        trainers.cancelAll();
+        if (preparer.joinable()) preparer.join();
+        return code;
+    };
     int backoffMs = 1000;
     int connection = 0;
     while (!stop.load()) {
@@ -311,9 +316,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                             "coordinator's allow-list, --allow): give its operator the public key %2")
                             .arg(options.connect,
                                  options.curve ? QString::fromLatin1(options.curve->publicKey) : QString()));
-                    trainers.cancelAll();
-                    if (preparer.joinable()) preparer.join();
-                    return kWorkerRejected;
+                    return finish(kWorkerRejected);
                 }
                 if (id == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
                     log(QStringLiteral(
@@ -346,17 +349,13 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                     log(QStringLiteral("connected to %1").arg(options.connect));
                     break;
                 case MessageType::Reject:
-                    log(QStringLiteral("the coordinator refused this worker: %1")
+                case MessageType::Stop: {
+                    const bool rejected = m.type == MessageType::Reject;
+                    log((rejected ? QStringLiteral("the coordinator refused this worker: %1")
+                                  : QStringLiteral("told to stop: %1"))
                             .arg(m.fields.value(QStringLiteral("reason")).toString()));
-                    trainers.cancelAll();
-                    if (preparer.joinable()) preparer.join();
-                    return kWorkerRejected;
-                case MessageType::Stop:
-                    log(QStringLiteral("told to stop: %1")
-                            .arg(m.fields.value(QStringLiteral("reason")).toString()));
-                    trainers.cancelAll();
-                    if (preparer.joinable()) preparer.join();
-                    return kWorkerStopped;
+                    return finish(rejected ? kWorkerRejected : kWorkerStopped);
+                }
                 case MessageType::Prepare: {
                     if (preparer.joinable()) preparer.join(); // one preparation at a time
                     log(QStringLiteral("preparing the data of run %1")
@@ -453,9 +452,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         backoffMs = std::min(options.maxBackoffMs, backoffMs * 2);
     }
-    trainers.cancelAll();
-    if (preparer.joinable()) preparer.join();
-    return kWorkerStopped;
+    return finish(kWorkerStopped);
 }
 
 } // namespace fedwb::remote

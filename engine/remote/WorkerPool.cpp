@@ -530,10 +530,9 @@ void WorkerPool::Impl::dropSession(const QByteArray &identity, const QString &wh
     const int held = int(it->second.inFlight.size());
     log(QStringLiteral("worker %1 %2%3")
             .arg(it->second.name, why,
-                 held ? QStringLiteral("; its %1 task%2 go to other workers")
-                            .arg(held)
-                            .arg(held == 1 ? "" : "s")
-                      : QString()));
+                 held == 1 ? QStringLiteral("; its task goes to other workers")
+                 : held    ? QStringLiteral("; its %1 tasks go to other workers").arg(held)
+                           : QString()));
     requeue(it->second);
     sessions.erase(it);
     badMessages.erase(identity);
@@ -648,7 +647,16 @@ void RemoteExecutor::waitForWorkers() {
         }));
     };
     int announced = -1;
+    const Clock::time_point since = Clock::now();
     while (ready() < m_options.minWorkers && !m_stop.load() && !m_cancelled.load()) {
+        if (m_options.fallbackAfterSeconds >= 0 && secondsSince(since) >= m_options.fallbackAfterSeconds) {
+            lock.unlock();
+            m_message(QStringLiteral("%1 of %2 workers ready after %3 s: starting (--fallback-local)")
+                          .arg(ready())
+                          .arg(m_options.minWorkers)
+                          .arg(m_options.fallbackAfterSeconds));
+            return;
+        }
         if (ready() != announced) {
             announced = ready();
             const QString text = QStringLiteral("waiting for %1 worker%2 on %3 (%4 ready)")
