@@ -166,8 +166,7 @@ private Q_SLOTS:
             federation(workspace(QStringLiteral("plain"), 2),
                        insecure() + QStringList{QStringLiteral("--min-workers"), QStringLiteral("2"),
                                                 QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         auto w1 = worker(endpoint, QStringLiteral("w1"), insecure());
         auto w2 = worker(endpoint, QStringLiteral("w2"), insecure());
         QCOMPARE(c->finish(), 0);
@@ -191,8 +190,7 @@ private Q_SLOTS:
                        insecure() + QStringList{QStringLiteral("--min-workers"), QStringLiteral("2"),
                                                 QStringLiteral("--heartbeat-timeout"), QStringLiteral("1"),
                                                 QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         auto w1 = worker(endpoint, QStringLiteral("w1"), insecure());
         auto w2 = worker(endpoint, QStringLiteral("w2"), insecure());
         QVERIFY2(c->waitFor(QStringLiteral("round 1/4")), qPrintable(c->err));
@@ -221,8 +219,7 @@ private Q_SLOTS:
                        insecure() + QStringList{QStringLiteral("--min-workers"), QStringLiteral("2"),
                                                 QStringLiteral("--task-timeout"), QStringLiteral("0.01"),
                                                 QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         auto w1 = worker(endpoint, QStringLiteral("w1"), insecure());
         auto w2 = worker(endpoint, QStringLiteral("w2"), insecure());
         QCOMPARE(c->finish(), 0);
@@ -236,8 +233,7 @@ private Q_SLOTS:
         auto [local, db, endpoint, c] =
             federation(workspace(QStringLiteral("heavy"), 12),
                        insecure() + QStringList{QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         auto w1 = worker(endpoint, QStringLiteral("w1"), insecure());
         QVERIFY2(c->waitFor(QStringLiteral("round 1/4")), qPrintable(c->err));
         zmq::context_t context;
@@ -285,8 +281,7 @@ private Q_SLOTS:
         auto [local, db, endpoint, c] =
             federation(workspace(QStringLiteral("plain"), 2),
                        insecure() + QStringList{QStringLiteral("--fallback-local"), QStringLiteral("0.2")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         QCOMPARE(c->finish(), 0);
         QVERIFY2(c->out.contains(QLatin1String("on this machine")), qPrintable(c->out + c->err));
         QCOMPARE(finalModel(db), local);
@@ -298,8 +293,7 @@ private Q_SLOTS:
         auto [local, db, endpoint, c] =
             federation(workspace(QStringLiteral("plain"), 2),
                        insecure() + QStringList{QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         auto other = worker(
             endpoint, QStringLiteral("other-data"),
             insecure() + QStringList{QStringLiteral("--dataset-path"), path(QStringLiteral("data-b"))});
@@ -340,8 +334,7 @@ private Q_SLOTS:
             workspace(QStringLiteral("plain"), 2),
             {QStringLiteral("--key"), keys + QStringLiteral("/coordinator.key"), QStringLiteral("--allow"),
              keys + QStringLiteral("/allow"), QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         const QString server = keys + QStringLiteral("/coordinator.pub");
         auto bad = worker(endpoint, QStringLiteral("bad"),
                           {QStringLiteral("--server-key"), server, QStringLiteral("--key"),
@@ -398,8 +391,7 @@ private Q_SLOTS:
         auto [local, db, endpoint, c] =
             federation(workspace(QStringLiteral("portable"), 2, true),
                        insecure() + QStringList{QStringLiteral("--stop-workers")});
-        QVERIFY(!local.isEmpty());
-        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
         auto plain = worker(endpoint, QStringLiteral("plain"), insecure());
         QVERIFY2(c->waitFor(QStringLiteral("worker plain cannot take part in this run: run.portable")),
                  qPrintable(c->err));
