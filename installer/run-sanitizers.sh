@@ -15,7 +15,7 @@ src=$PWD
 dir=${FEDWB_SANITIZE_DIR:-build-sanitize}
 seconds=${FEDWB_FUZZ_SECONDS:-60}
 jobs=${FEDWB_JOBS:-$(nproc)}
-fuzzers=(workspace idx store)
+fuzzers=(workspace idx store protocol)
 
 fail() {
     echo "run-sanitizers: FAILED: $*" >&2
@@ -67,6 +67,7 @@ for f in "${fuzzers[@]}"; do
         -artifact_prefix="$artifacts/")
     [ "$f" = workspace ] && args+=(-dict="$dir/tests/fuzz/seeds/workspace.dict" -max_len=8192)
     [ "$f" = store ] && args+=(-max_len=32768)
+    [ "$f" = protocol ] && args+=(-max_len=65536)
     seeds=("$src/tests/fuzz/corpus/$f" "$dir/tests/fuzz/seeds/$f")
     existing=()
     for s in "${seeds[@]}"; do [ -d "$s" ] && existing+=("$s"); done

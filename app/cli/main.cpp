@@ -2,6 +2,9 @@
 #include "metrics/Report.h"
 #include "privacy/Accountant.h"
 #include "privacy/PrivacyLedger.h"
+#include "remote/Keys.h"
+#include "remote/Portable.h"
+#include "remote/WorkerPool.h"
 #include "run/Experiment.h"
 #include "run/Run.h"
 #include "run/StoreRecorder.h"
@@ -11,11 +14,13 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QRegularExpression>
 #include <QSaveFile>
 #include <QTextStream>
 
@@ -26,6 +31,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <unistd.h>
@@ -51,9 +57,9 @@ constexpr int kExitOk = 0, kExitFailed = 1, kExitUsage = 2, kExitStopped = 3, kE
 const char *kUsage = R"(usage: fedwb-cli COMMAND [options]
 
 commands:
-  run WORKSPACE [--db FILE] [--set KEY=VALUE]... [--json] [--name NAME]
+  run WORKSPACE [--db FILE] [--set KEY=VALUE]... [--json] [--name NAME] [REMOTE OPTIONS]
                             run every round; progress on stderr/stdout, the run stored in the db
-  resume --run ID [--db FILE] [--set KEY=VALUE]... [--json]
+  resume --run ID [--db FILE] [--set KEY=VALUE]... [--json] [REMOTE OPTIONS]
                             continue a stopped, interrupted, failed or diverged run from its last
                             checkpoint (ends bitwise equal to an uninterrupted run); run.rounds may grow
   sweep WORKSPACE --vary KEY=V1,V2,... [--vary ...] [--seeds N] [--db FILE] [--set KEY=VALUE]... [--json]
@@ -79,6 +85,22 @@ commands:
                             rounds of the sampled Gaussian mechanism (rate Q in (0, 1]) is <= E (RDP
                             accountant; fixed = Q N of N without replacement, replace-one neighbours)
 
+  keys generate --out DIR [--name NAME]
+                            a CurveZMQ key pair: DIR/NAME.pub (give it to peers) and DIR/NAME.key
+                            (private, mode 0600); NAME defaults to coordinator
+
+remote options (run, resume): clients train on fedwb-worker processes instead of this machine
+  --executor local|remote   where clients train (default local)
+  --bind ENDPOINT           where workers connect, e.g. tcp://0.0.0.0:5555
+  --key FILE --allow FILE   this coordinator's key pair and the public keys of the workers it accepts
+                            (CurveZMQ: encrypted and authenticated; `cat workers/*.pub > allow`)
+  --insecure                plaintext without keys: loopback only, unless --force is given too
+  --min-workers N           the first round waits for N ready workers (default 1)
+  --task-timeout S          a task without a result after S seconds is dealt out again (default 600)
+  --heartbeat-timeout S     a worker silent for S seconds is gone; its tasks go to others (default 6)
+  --fallback-local S        with no worker for S seconds, train on this machine (default: wait)
+  --stop-workers            tell the workers to exit when the run ends (batch jobs, Slurm)
+
 exit codes: 0 done, 1 failed, 2 invalid input or usage, 3 stopped (SIGINT/SIGTERM), 4 diverged
 
 --db defaults to )";
@@ -99,6 +121,12 @@ struct Args {
     std::optional<double> rate, delta, targetEpsilon;
     std::optional<qint64> rounds;
     QString sampling = QStringLiteral("poisson");
+    // remote execution and keys
+    QString executor = QStringLiteral("local"), bind, key, allow, out,
+            keyName = QStringLiteral("coordinator");
+    bool insecure = false, stopWorkers = false;
+    int minWorkers = 1;
+    double taskTimeout = 600, heartbeatTimeout = 6, fallbackLocal = -1;
 };
 
 bool parseArgs(const QStringList &argv, Args &a, QString *error) {
@@ -209,6 +237,44 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
                 *error = QStringLiteral("--sampling %1: allowed: poisson, fixed").arg(a.sampling);
                 return false;
             }
+        } else if (arg == QLatin1String("--executor")) {
+            if (!value(a.executor)) return false;
+            if (a.executor != QLatin1String("local") && a.executor != QLatin1String("remote")) {
+                *error = QStringLiteral("--executor %1: allowed: local, remote").arg(a.executor);
+                return false;
+            }
+        } else if (arg == QLatin1String("--bind")) {
+            if (!value(a.bind)) return false;
+        } else if (arg == QLatin1String("--key")) {
+            if (!value(a.key)) return false;
+        } else if (arg == QLatin1String("--allow")) {
+            if (!value(a.allow)) return false;
+        } else if (arg == QLatin1String("--min-workers")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            a.minWorkers = v.toInt(&ok);
+            if (!ok || a.minWorkers < 1 || a.minWorkers > 100000) {
+                *error = QStringLiteral("--min-workers %1: out of range; allowed: an integer >= 1").arg(v);
+                return false;
+            }
+        } else if (arg == QLatin1String("--task-timeout") || arg == QLatin1String("--heartbeat-timeout") ||
+                   arg == QLatin1String("--fallback-local")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const double x = v.toDouble(&ok);
+            const bool fallback = arg == QLatin1String("--fallback-local");
+            if (!ok || !std::isfinite(x) || (fallback ? x < 0 : x <= 0) || x > 1e6) {
+                *error = QStringLiteral("%1 %2: out of range; allowed: seconds %3")
+                             .arg(arg, v, fallback ? ">= 0" : "> 0");
+                return false;
+            }
+            (arg == QLatin1String("--task-timeout") ? a.taskTimeout
+             : fallback                             ? a.fallbackLocal
+                                                    : a.heartbeatTimeout) = x;
+        } else if (arg == QLatin1String("--insecure")) {
+            a.insecure = true;
+        } else if (arg == QLatin1String("--stop-workers")) {
+            a.stopWorkers = true;
         } else if (arg == QLatin1String("--json")) {
             a.json = true;
         } else if (arg == QLatin1String("--force")) {
@@ -221,9 +287,15 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
         }
     }
     if (a.db.isEmpty()) a.db = RunStore::defaultPath();
+    if ((a.executor != QLatin1String("local") || !a.bind.isEmpty()) && a.command != QLatin1String("run") &&
+        a.command != QLatin1String("resume")) {
+        *error = QStringLiteral("--executor and --bind are options of run and resume");
+        return false;
+    }
     const bool takesWorkspace = a.command == QLatin1String("run") || a.command == QLatin1String("validate") ||
-                                a.command == QLatin1String("partition") ||
-                                a.command == QLatin1String("sweep");
+                                a.command == QLatin1String("partition") || a.command == QLatin1String("sweep") ||
+                                a.command == QLatin1String("keys");
+    if (a.command == QLatin1String("keys") && a.name.size()) a.keyName = a.name;
     if (a.positional.size() > (takesWorkspace ? 1 : 0)) {
         *error = QStringLiteral("unexpected argument '%1'").arg(a.positional.value(takesWorkspace ? 1 : 0));
         return false;
@@ -471,6 +543,118 @@ int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &hea
     return kExitOk;
 }
 
+// Portable mode (run.portable): restarts this program with the pinned kernel settings unless they are in
+// effect already. False (and *code) when that is impossible.
+char **g_argv = nullptr;
+bool portableReady(const Args &a, const FederationSpec &spec, int *code) {
+    if (!spec.boolean(QStringLiteral("run.portable"))) return true;
+    QString error;
+    if (remote::enterPortableMode(g_argv, &error)) return true;
+    *code = finish(a, kExitUsage, QStringLiteral("invalid"), QStringLiteral("run.portable: ") + error);
+    return false;
+}
+
+// --executor remote: binds the coordinator and makes `run` train on its workers. False (and *code) on bad
+// options; the pool must outlive the run.
+bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &pool, int *code) {
+    const auto refuse = [&](const QString &message) {
+        *code = finish(a, kExitUsage, QStringLiteral("invalid"), message);
+        return false;
+    };
+    if (a.executor != QLatin1String("remote")) {
+        for (const auto &[given, option] : {std::pair{!a.bind.isEmpty(), "--bind"},
+                                            {!a.allow.isEmpty(), "--allow"},
+                                            {!a.key.isEmpty(), "--key"},
+                                            {a.insecure, "--insecure"}})
+            if (given)
+                return refuse(
+                    QStringLiteral("%1 is an option of --executor remote").arg(QLatin1String(option)));
+        return true;
+    }
+    if (a.bind.isEmpty())
+        return refuse(QStringLiteral("--executor remote needs --bind ENDPOINT (e.g. tcp://0.0.0.0:5555)"));
+    remote::PoolOptions options;
+    options.bind = a.bind;
+    options.heartbeatTimeoutMs = int(a.heartbeatTimeout * 1000);
+    options.stopWorkersOnExit = a.stopWorkers;
+    if (a.key.isEmpty() != a.allow.isEmpty())
+        return refuse(a.key.isEmpty()
+                          ? QStringLiteral("--allow needs --key FILE (this coordinator's key pair)")
+                          : QStringLiteral("--key needs --allow FILE (the public keys of the workers)"));
+    QString warning;
+    if (const QString problem = remote::securityProblem(a.bind, !a.key.isEmpty(), a.insecure, a.force,
+                                                        QStringLiteral("--bind"), &warning);
+        !problem.isEmpty())
+        return refuse(problem);
+    if (!warning.isEmpty()) err() << warning << "\n";
+    QString error;
+    if (!a.key.isEmpty()) {
+        if (!remote::curveAvailable())
+            return refuse(QStringLiteral("--key: this libzmq has no CURVE support"));
+        options.curve = remote::readKeyPair(a.key, &error);
+        if (!options.curve) return refuse(QStringLiteral("--key ") + error);
+        const auto allow = remote::readAllowList(a.allow, &error);
+        if (!allow) return refuse(QStringLiteral("--allow ") + error);
+        if (allow->isEmpty())
+            err() << "warning: --allow " << a.allow << " lists no key: no worker can connect\n";
+        options.allow = *allow;
+    }
+    try {
+        pool = std::make_unique<remote::WorkerPool>(options);
+    } catch (const std::exception &e) {
+        return refuse(QString::fromStdString(e.what()));
+    }
+    static std::mutex printing;
+    pool->setLogger([](const QString &line) {
+        std::lock_guard lock(printing);
+        std::fprintf(stderr, "[remote] %s\n", qPrintable(line));
+        std::fflush(stderr);
+    });
+    err() << "coordinator listening on " << pool->endpoint()
+          << (options.curve ? " (CurveZMQ)" : " (plaintext)") << "\n";
+    err().flush();
+    remote::RemoteOptions ro;
+    ro.minWorkers = a.minWorkers;
+    ro.taskTimeoutSeconds = a.taskTimeout;
+    ro.fallbackAfterSeconds = a.fallbackLocal;
+    remote::WorkerPool *p = pool.get();
+    run.setExecutorFactory([p, ro](const ExecutorSetup &setup) -> std::unique_ptr<Executor> {
+        return std::make_unique<remote::RemoteExecutor>(*p, setup, ro);
+    });
+    return true;
+}
+
+int cmdKeys(const Args &a) {
+    if (a.positional.value(0) != QLatin1String("generate"))
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("fedwb-cli keys: expected 'keys generate --out DIR'"));
+    if (a.output.isEmpty()) // --out DIR (an alias of --output)
+        return finish(a, kExitUsage, QStringLiteral("invalid"),
+                      QStringLiteral("fedwb-cli keys generate: --out DIR is required"));
+    static const QRegularExpression safe(QStringLiteral("^[A-Za-z0-9._-]{1,64}$"));
+    if (!safe.match(a.keyName).hasMatch() || a.keyName.startsWith(QLatin1Char('.')))
+        return finish(
+            a, kExitUsage, QStringLiteral("invalid"),
+            QStringLiteral("--name %1: allowed: 1-64 letters, digits, '.', '_' or '-'").arg(a.keyName));
+    if (!remote::curveAvailable())
+        return finish(a, kExitFailed, QStringLiteral("failed"),
+                      QStringLiteral("this libzmq has no CURVE support"));
+    QString error;
+    const remote::CurveKeyPair keys = remote::generateKeyPair();
+    if (!remote::writeKeyPair(a.output, a.keyName, keys, &error))
+        return finish(a, kExitUsage, QStringLiteral("invalid"), error);
+    const QString base = QDir(a.output).filePath(a.keyName);
+    if (a.json)
+        printJson(QJsonObject{{QStringLiteral("status"), QStringLiteral("ok")},
+                              {QStringLiteral("public_key"), QString::fromLatin1(keys.publicKey)},
+                              {QStringLiteral("public_file"), QString(base + QStringLiteral(".pub"))},
+                              {QStringLiteral("secret_file"), QString(base + QStringLiteral(".key"))}});
+    else
+        out() << "wrote " << base << ".pub (public: " << keys.publicKey << ") and " << base
+              << ".key (private)\n";
+    return kExitOk;
+}
+
 int cmdRun(const Args &a) {
     QStringList errors;
     auto spec = loadSpec(a, &errors);
@@ -481,6 +665,7 @@ int cmdRun(const Args &a) {
         return kExitUsage;
     }
     if (int code = 0; refuseMemoryStore(a, &code)) return code;
+    if (int code = 0; !portableReady(a, *spec, &code)) return code;
     RunStore store(a.db);
     if (!store.isOpen())
         return finish(a, kExitUsage, QStringLiteral("invalid"),
@@ -490,11 +675,13 @@ int cmdRun(const Args &a) {
                          : !spec->string(QStringLiteral("name")).isEmpty()
                              ? spec->string(QStringLiteral("name"))
                              : QFileInfo(workspace).completeBaseName();
+    std::unique_ptr<remote::WorkerPool> pool; // outlives the run's executor
+    Run run(*spec);
+    if (int code = 0; !setupRemote(a, run, pool, &code)) return code; // before the run is in the store
     StoreRecorder recorder(store, *spec, name, workspace);
     if (recorder.runId() < 0)
         return finish(a, kExitFailed, QStringLiteral("failed"),
                       QStringLiteral("--db %1: %2").arg(a.db, recorder.error()));
-    Run run(*spec);
     return execute(a, run, recorder,
                    QStringLiteral("run %1 (%2) -> %3").arg(recorder.runId()).arg(printable(name), a.db), -1);
 }
@@ -516,7 +703,10 @@ int cmdResume(const Args &a) {
     if (!c)
         return finish(a, kExitUsage, QStringLiteral("invalid"), QStringLiteral("--run ") + error,
                       {{QStringLiteral("run_id"), a.runId}});
+    if (int code = 0; !portableReady(a, c->spec, &code)) return code;
+    std::unique_ptr<remote::WorkerPool> pool; // outlives the run's executor
     Run run(c->spec);
+    if (int code = 0; !setupRemote(a, run, pool, &code)) return code;
     if (!c->state.isEmpty() && !run.resumeFrom(c->state, &error))
         return finish(a, kExitUsage, QStringLiteral("invalid"),
                       QStringLiteral("--run %1: cannot continue: %2").arg(a.runId).arg(error),
@@ -1078,6 +1268,7 @@ int cmdDpCalibrate(const Args &a) {
 } // namespace
 
 int main(int argc, char **argv) {
+    g_argv = argv;
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("fedwb-cli"));
     QCoreApplication::setApplicationVersion(QStringLiteral(FEDWB_VERSION));
@@ -1111,6 +1302,7 @@ int main(int argc, char **argv) {
     if (a.command == QLatin1String("export")) return cmdExport(a);
     if (a.command == QLatin1String("schema")) return cmdSchema(a);
     if (a.command == QLatin1String("dp-calibrate")) return cmdDpCalibrate(a);
+    if (a.command == QLatin1String("keys")) return cmdKeys(a);
     err() << "fedwb-cli: unknown command '" << a.command << "'\n"
           << kUsage << RunStore::defaultPath() << "\n";
     return kExitUsage;

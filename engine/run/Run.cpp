@@ -7,6 +7,8 @@
 #include "privacy/LocalDp.h"
 #include "privacy/PrivacyLedger.h"
 #include "privacy/SecureAggregation.h"
+#include "remote/Portable.h"
+#include "remote/data_digest_p.h"
 #include "run/RunState.h"
 #include "run/local_executor_p.h"
 #include "spec/Registry.h"
@@ -33,7 +35,10 @@ struct Run::Impl {
 
     // Prepared by prepare():
     std::shared_ptr<const LoadedDataset> data;
-    std::unique_ptr<LocalExecutor> executor;
+    std::unique_ptr<LocalExecutor> executor; // evaluates; trains unless an executor factory is set
+    ExecutorFactory executorFactory;
+    std::unique_ptr<Executor> trainingExecutor; // the factory's, when set
+    Executor *training = nullptr;               // where the clients train
     std::unique_ptr<Strategy> strategy;
     ClientAlgorithmRef algorithm;
     QList<StageRef> clientStages;
@@ -83,6 +88,9 @@ const FederationSpec &Run::spec() const {
 }
 void Run::addObserver(RunObserver *observer) {
     d->observers.push_back(observer);
+}
+void Run::setExecutorFactory(ExecutorFactory factory) {
+    d->executorFactory = std::move(factory);
 }
 void Run::requestStop() {
     d->stop.store(true); // the executor shares this flag
@@ -134,24 +142,17 @@ RunEnvironment Run::environment(int threads) {
                 e.blas = QFileInfo(path).canonicalFilePath();
                 if (line.contains("openblas")) break;
             }
-    // ATen picks its kernels as torch 1.13 does: ATEN_CPU_CAPABILITY if set, else the best the CPU has.
-    QStringList flags;
+    const remote::AtenCapability aten = remote::atenCapability();
+    e.cpuCapability =
+        aten.forced ? aten.effective + QStringLiteral(" (forced; the CPU has ") + aten.best + QLatin1Char(')')
+                    : aten.effective;
     QFile cpu(QStringLiteral("/proc/cpuinfo"));
     if (cpu.open(QIODevice::ReadOnly))
-        for (const QByteArray &line : cpu.readAll().split('\n')) {
-            if (line.startsWith("model name") && e.cpuModel.isEmpty())
+        for (const QByteArray &line : cpu.readAll().split('\n'))
+            if (line.startsWith("model name")) {
                 e.cpuModel = QString::fromUtf8(line.mid(line.indexOf(':') + 1)).trimmed();
-            if (line.startsWith("flags") && flags.isEmpty())
-                flags = QString::fromUtf8(line.mid(line.indexOf(':') + 1))
-                            .split(QLatin1Char(' '), Qt::SkipEmptyParts);
-        }
-    const auto has = [&](const char *f) { return flags.contains(QLatin1String(f)); };
-    QString best = QStringLiteral("default");
-    if (has("avx2") && has("fma")) best = QStringLiteral("avx2");
-    if (has("avx512vl") && has("avx512bw") && has("avx512dq") && has("fma")) best = QStringLiteral("avx512");
-    const QString forced = qEnvironmentVariable("ATEN_CPU_CAPABILITY").toLower();
-    e.cpuCapability =
-        forced.isEmpty() ? best : forced + QStringLiteral(" (forced; the CPU has ") + best + QLatin1Char(')');
+                break;
+            }
     return e;
 }
 
@@ -312,6 +313,26 @@ void Run::Impl::prepare() {
     if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
     executor =
         std::make_unique<LocalExecutor>(data, std::move(shards), modelName, modelParams, threads, &stop);
+    if (spec.boolean(QStringLiteral("run.portable")))
+        if (const QString why = remote::portableMismatch(); !why.isEmpty())
+            throw SpecError(
+                QStringLiteral("run.portable"),
+                QStringLiteral("this process does not compute with the portable kernel settings: %1 "
+                               "(fedwb-cli and fedwb-worker --portable restart themselves so)")
+                    .arg(why));
+    training = executor.get();
+    if (executorFactory) {
+        const ExecutorSetup setup{
+            spec,
+            remote::datasetDigest(*data),
+            remote::partitionDigest(executor->shards()),
+            global.size() / qsizetype(sizeof(float)),
+            *executor,
+            stop,
+            [this](const QString &text) { notify([&](RunObserver &o) { o.message(text); }); }};
+        trainingExecutor = executorFactory(setup);
+        if (trainingExecutor) training = trainingExecutor.get();
+    }
 
     const QString strategyName = spec.string(QStringLiteral("strategy.name"));
     try {
@@ -518,7 +539,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         const TrainingConfig roundTraining =
             trainingFor(0, round); // lr and momentum: the same for every client
         const int droppedCount = int(selected.size() - tasks.size());
-        executor->run(tasks, [&](std::size_t index, ClientResult &&r, int done) {
+        training->run(tasks, [&](std::size_t index, ClientResult &&r, int done) {
             results[slotOfTask[index]] = std::move(r);
             notify(
                 [&](RunObserver &o) { o.clientFinished(round, droppedCount + done, int(selected.size())); });
@@ -635,6 +656,10 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             if (r.hasNewState && !secureFailed) clientStates.set(r.clientId, r.newState);
         bytesUp += m.bytesUp;
         bytesDown += m.bytesDown;
+        QJsonObject trainedBy; // remote execution: which worker trained which client
+        for (const ClientResult &r : results)
+            if (!r.worker.isEmpty()) trainedBy.insert(QString::number(r.clientId), r.worker);
+        if (!trainedBy.isEmpty()) m.extra.insert(QStringLiteral("trained_by"), trainedBy);
         m.trainLoss = weightSum > 0 ? lossWeighted / weightSum : std::numeric_limits<double>::quiet_NaN();
 
         std::vector<ClientRoundMetrics> clients(static_cast<std::size_t>(clientCount));

@@ -2,12 +2,15 @@
 // The GUI, the CLI and (later) the worker drive this same class. Public header: torch-free.
 #pragma once
 
+#include "run/Executor.h"
 #include "run/RunTypes.h"
 #include "spec/FederationSpec.h"
 
 #include <QByteArray>
 #include <QString>
 
+#include <atomic>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 
@@ -36,6 +39,19 @@ public:
     virtual void message(const QString & /*text*/) {} // phases and warnings, e.g. "loading dataset"
 };
 
+// Where a run's clients train when not on this machine's thread pool (the remote executor). The factory is
+// called once the data is prepared, on the thread that runs exec().
+struct ExecutorSetup {
+    const FederationSpec &spec;
+    QString datasetDigest;   // of the data as loaded here: a worker must hold the same
+    QString partitionDigest; // of the client shards
+    std::int64_t parameterCount = 0;
+    Executor &local;                              // this machine's executor (a fallback; it also evaluates)
+    const std::atomic<bool> &stop;                // set by requestStop()
+    std::function<void(const QString &)> message; // to the run's observers; call on the exec() thread
+};
+using ExecutorFactory = std::function<std::unique_ptr<Executor>(const ExecutorSetup &)>;
+
 class Run {
 public:
     explicit Run(FederationSpec spec);
@@ -45,6 +61,8 @@ public:
 
     const FederationSpec &spec() const;
     void addObserver(RunObserver *observer); // not owned; add before exec()
+    // Trains the clients on the executor the factory makes (default: this machine's); before exec().
+    void setExecutorFactory(ExecutorFactory factory);
 
     // Continue from a RunState (RoundMetrics::checkpoint of an earlier run of the same spec) instead of
     // starting at round 1; call before exec(). False (and *error) for a state that does not fit this spec.

@@ -258,7 +258,11 @@ void registerSections(Registry &r) {
           intParam(QStringLiteral("personalize_steps"), 0, 0, 100000,
                    QStringLiteral("Personalized accuracy: each client fine-tunes the global model for N "
                                   "local steps before its local evaluation; 0 = off."),
-                   QStringLiteral("steps"), QStringLiteral("off"))}});
+                   QStringLiteral("steps"), QStringLiteral("off")),
+          boolParam(
+              QStringLiteral("portable"), false,
+              QStringLiteral("Pin the CPU kernels (ATen AVX2, OpenBLAS Haswell, one intra-op thread) so "
+                             "that every x86-64 machine with AVX2 computes the same bits; slower."))}});
 }
 
 } // namespace

@@ -156,6 +156,7 @@ QCborMap ClientResult::toCbor() const {
     m.insert(QStringLiteral("compute_seconds"), computeSeconds);
     m.insert(QStringLiteral("bytes_up"), qint64(bytesUp));
     m.insert(QStringLiteral("bytes_down"), qint64(bytesDown));
+    if (!worker.isEmpty()) m.insert(QStringLiteral("worker"), worker);
     return m;
 }
 
@@ -181,6 +182,7 @@ std::optional<ClientResult> ClientResult::fromCbor(const QCborMap &m, QString *e
     r.computeSeconds = m.value(QStringLiteral("compute_seconds")).toDouble();
     r.bytesUp = m.value(QStringLiteral("bytes_up")).toInteger();
     r.bytesDown = m.value(QStringLiteral("bytes_down")).toInteger();
+    r.worker = m.value(QStringLiteral("worker")).toString();
     if (r.round < 1 || r.clientId < 0 || r.update.size() % qsizetype(sizeof(float)) != 0 ||
         r.payloadUp.size() % qsizetype(sizeof(float)) != 0) {
         if (error) *error = QStringLiteral("malformed client result (round, client, update or payload)");

@@ -88,6 +88,7 @@ struct ClientResult {
     double computeSeconds = 0;
     std::int64_t bytesUp = 0;
     std::int64_t bytesDown = 0;
+    QString worker; // who trained it (the remote executor sets it; empty: this machine)
     bool operator==(const ClientResult &) const = default;
 
     QCborMap toCbor() const;

@@ -5,9 +5,13 @@
 //   OUT/workspace.dict  a libFuzzer dictionary: every section, key, component name and choice in the
 //                  registries, as JSON tokens
 // Generated, not committed, so the seeds follow the file formats, the store schema and the registries.
+#include "remote/Protocol.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
+#include "train/ClientTask.h"
 
+#include <QCborArray>
+#include <QCborValue>
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -200,17 +204,84 @@ void writeDictionary(const QString &path) {
     writeFile(path, out);
 }
 
+// One message of every type of the remote-execution protocol, as the coordinator and the workers send them.
+void writeProtocolSeeds(const QString &dir) {
+    using remote::MessageType;
+    ClientTask task;
+    task.round = 2;
+    task.clientId = 3;
+    task.model = QByteArray(16, '\1');
+    task.stages.append({QStringLiteral("norm-clip"), QJsonObject{{QStringLiteral("max_norm"), 1.0}}});
+    task.spec = QJsonObject{{QStringLiteral("format"), 1}};
+    ClientResult result;
+    result.round = 2;
+    result.clientId = 3;
+    result.update = QByteArray(610 * 4, '\0');
+    result.weight = 40;
+    const QCborMap kernel =
+        remote::KernelSettings{QStringLiteral("avx2"), QStringLiteral("Haswell"), 1}.toCbor();
+    const std::vector<std::pair<MessageType, QCborMap>> messages{
+        {MessageType::Hello,
+         {{QStringLiteral("name"), QStringLiteral("w1")},
+          {QStringLiteral("build"), QStringLiteral("0.1.0")},
+          {QStringLiteral("threads"), 2},
+          {QStringLiteral("device"), QStringLiteral("cpu")},
+          {QStringLiteral("kernel"), kernel},
+          {QStringLiteral("portable"), true},
+          {QStringLiteral("datasets"),
+           QCborArray{QCborMap{{QStringLiteral("name"), QStringLiteral("synthetic")},
+                               {QStringLiteral("digest"), QStringLiteral("ab12")}}}}}},
+        {MessageType::Welcome, {{QStringLiteral("heartbeat_ms"), 1000}}},
+        {MessageType::Reject, {{QStringLiteral("reason"), QStringLiteral("no")}}},
+        {MessageType::Prepare,
+         {{QStringLiteral("run"), 7},
+          {QStringLiteral("spec"), QCborMap{{QStringLiteral("format"), 1}}},
+          {QStringLiteral("dataset_digest"), QStringLiteral("ab")},
+          {QStringLiteral("partition_digest"), QStringLiteral("cd")},
+          {QStringLiteral("parameters"), 610},
+          {QStringLiteral("portable"), false}}},
+        {MessageType::Ready,
+         {{QStringLiteral("run"), 7},
+          {QStringLiteral("dataset_digest"), QStringLiteral("ab")},
+          {QStringLiteral("partition_digest"), QStringLiteral("cd")}}},
+        {MessageType::Refuse,
+         {{QStringLiteral("run"), 7}, {QStringLiteral("reason"), QStringLiteral("no data")}}},
+        {MessageType::Task,
+         {{QStringLiteral("run"), 7},
+          {QStringLiteral("id"), QStringLiteral("r2c3")},
+          {QStringLiteral("task"), task.toCbor()}}},
+        {MessageType::Result,
+         {{QStringLiteral("run"), 7},
+          {QStringLiteral("id"), QStringLiteral("r2c3")},
+          {QStringLiteral("result"), result.toCbor()},
+          {QStringLiteral("kernel"), kernel}}},
+        {MessageType::Failed,
+         {{QStringLiteral("run"), 7},
+          {QStringLiteral("id"), QStringLiteral("r2c3")},
+          {QStringLiteral("reason"), QStringLiteral("x")}}},
+        {MessageType::Cancel,
+         {{QStringLiteral("run"), 7}, {QStringLiteral("ids"), QCborArray{QStringLiteral("r2c3")}}}},
+        {MessageType::Heartbeat, {{QStringLiteral("busy"), 1}}},
+        {MessageType::Stop, {{QStringLiteral("reason"), QStringLiteral("done")}}},
+        {MessageType::Bye, {}},
+    };
+    for (const auto &[type, fields] : messages)
+        writeFile(dir + QLatin1Char('/') + remote::messageTypeName(type) + QStringLiteral(".cbor"),
+                  remote::encode(type, fields));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
     QCoreApplication app(argc, argv);
     if (argc != 2) die(QStringLiteral("usage: fuzz_make_seeds OUT"));
     const QString out = QString::fromLocal8Bit(argv[1]);
-    for (const char *sub : {"idx", "store"})
+    for (const char *sub : {"idx", "store", "protocol"})
         if (!QDir().mkpath(out + QLatin1Char('/') + QLatin1String(sub)))
             die(QStringLiteral("cannot create ") + out);
     writeIdxSeeds(out + QStringLiteral("/idx"));
     writeStoreSeeds(out + QStringLiteral("/store"));
+    writeProtocolSeeds(out + QStringLiteral("/protocol"));
     writeDictionary(out + QStringLiteral("/workspace.dict"));
     std::printf("fuzz_make_seeds: seeds in %s\n", qPrintable(out));
     return 0;
