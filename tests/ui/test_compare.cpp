@@ -66,6 +66,11 @@ private Q_SLOTS:
         QCOMPARE(metrics->item(1, 4)->text(), QStringLiteral("0.6250 (3)"));
         QCOMPARE(metrics->item(1, 5)->text(), QStringLiteral("0.3125")); // worst-10% = accuracy / 2 here
         QCOMPARE(metrics->item(0, 7)->text(), QStringLiteral("—"));      // no epsilon stored
+        // Rounds to a target accuracy of 0.7: run 3 in round 3 (0.75), run 8 not (its best is 0.625).
+        view.setTargetAccuracy(0.7);
+        QCOMPARE(view.metricsTable()->item(0, 11)->text(), QStringLiteral("3"));
+        QCOMPARE(view.metricsTable()->item(1, 11)->text(), QStringLiteral("not reached"));
+        QVERIFY(view.reportHtml().contains(QStringLiteral("rounds to 0.7")));
         // Another metric: the loss curve, 1 - accuracy.
         view.setMetric(CompareView::TestLoss);
         QCOMPARE(view.curves()[1].points, (QList<QPointF>{{1, 0.75}, {2, 0.5}, {3, 0.375}}));

@@ -588,6 +588,41 @@ void TestMainWindow::screenshotExecutable() {
     QCOMPARE(process.exitCode(), 1);
     QVERIFY(process.readAllStandardError().contains("run.rounds"));
     QVERIFY(!QFileInfo::exists(badPng));
+
+    // The dashboard and compare views of stored runs; an unknown run id is an error, no file written.
+    const QString db = dbPath(QStringLiteral("views"));
+    {
+        RunStore store(db);
+        for (int i = 0; i < 2; ++i) {
+            const qint64 id = store.createRun(QStringLiteral("v"), QString(), QJsonObject(), 1, 1);
+            RoundMetrics m;
+            m.round = 1;
+            m.evaluated = true;
+            m.testAccuracy = 0.5 + 0.1 * i;
+            m.testLoss = 1;
+            QVERIFY(store.recordRound(id, m));
+        }
+    }
+    for (const QStringList &view :
+         {QStringList{QStringLiteral("dashboard"), QStringLiteral("1")},
+          QStringList{QStringLiteral("compare"), QStringLiteral("1"), QStringLiteral("2")}}) {
+        const QString out = m_dir.filePath(view.first() + QStringLiteral(".png"));
+        QStringList args{QStringLiteral("--db"),         db, QStringLiteral("--view"), view.first(),
+                         QStringLiteral("--screenshot"), out};
+        for (qsizetype i = 1; i < view.size(); ++i)
+            args << QStringLiteral("--run") << view[i];
+        process.start(QStringLiteral(FEDWB_GUI_EXECUTABLE), args);
+        QVERIFY(process.waitForFinished(120000));
+        QVERIFY2(process.exitCode() == 0, process.readAllStandardError().constData());
+        QVERIFY(!QImage(out).isNull());
+        args.last() = QStringLiteral("99");
+        QFile::remove(out);
+        process.start(QStringLiteral(FEDWB_GUI_EXECUTABLE), args);
+        QVERIFY(process.waitForFinished(120000));
+        QVERIFY(process.exitCode() != 0);
+        QVERIFY(process.readAllStandardError().contains("--run 99: no such run"));
+        QVERIFY(!QFileInfo::exists(out));
+    }
 }
 
 // `fedwb --db DB --run ID --plot FILE` renders a stored run's curves (the headless main job uses it).

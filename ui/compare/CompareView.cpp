@@ -1,5 +1,6 @@
 #include "compare/CompareView.h"
 
+#include "dashboard/Dashboard.h"
 #include "metrics/Comparison.h"
 #include "widgets/ChartExport.h"
 
@@ -7,6 +8,8 @@
 #include <QChart>
 #include <QCheckBox>
 #include <QComboBox>
+#include <QCursor>
+#include <QDoubleSpinBox>
 #include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -20,6 +23,7 @@
 #include <QSaveFile>
 #include <QSplitter>
 #include <QTableWidget>
+#include <QToolTip>
 #include <QVBoxLayout>
 #include <QValueAxis>
 
@@ -85,7 +89,8 @@ CompareView::CompareView(QWidget *parent)
     , m_placeholder(new QLabel)
     , m_chartView(new QChartView)
     , m_differences(new QTableWidget)
-    , m_metrics(new QTableWidget) {
+    , m_metrics(new QTableWidget)
+    , m_target(new QDoubleSpinBox) {
     setObjectName(QStringLiteral("compareView"));
     m_metricBox->setObjectName(QStringLiteral("compareMetric"));
     m_metricBox->addItems({tr("Test accuracy"), tr("Test loss"), tr("Worst-10% client accuracy"),
@@ -118,6 +123,16 @@ CompareView::CompareView(QWidget *parent)
     controls->addWidget(m_metricBox);
     controls->addSpacing(12);
     controls->addWidget(m_groupBox);
+    controls->addSpacing(12);
+    controls->addWidget(new QLabel(tr("Target accuracy:")));
+    m_target->setObjectName(QStringLiteral("compareTarget"));
+    m_target->setRange(0, 1);
+    m_target->setSingleStep(0.05);
+    m_target->setDecimals(3);
+    m_target->setSpecialValueText(tr("none"));
+    m_target->setToolTip(tr("The final-metrics table shows the first round each run reached it"));
+    connect(m_target, &QDoubleSpinBox::valueChanged, this, [this] { fillTables(); });
+    controls->addWidget(m_target);
     controls->addStretch();
     auto *report = new QPushButton(tr("Save Report…"));
     report->setObjectName(QStringLiteral("compareReport"));
@@ -185,6 +200,10 @@ void CompareView::rebuild() {
     m_curves.clear();
     const Metric which = metric();
     // Group: runs of one sweep point (same sweep id and values) when asked; every other run alone.
+    QList<QJsonObject> specs;
+    for (const ReportRun &r : std::as_const(m_runs))
+        specs.append(r.run.spec);
+    const QStringList differing = differingKeys(specs);
     QList<QList<qsizetype>> groups;
     QMap<QString, qsizetype> groupOfKey;
     for (qsizetype i = 0; i < m_runs.size(); ++i) {
@@ -208,7 +227,15 @@ void CompareView::rebuild() {
             c.runIds.append(m_runs[i].run.id);
         if (members.size() == 1) {
             const ReportRun &r = m_runs[members.first()];
-            c.label = tr("run %1: %2").arg(r.run.id).arg(r.run.name);
+            // Named by what sets it apart: the settings that differ (run names are often the same).
+            QStringList parts;
+            for (const QString &key : std::as_const(differing))
+                if (key != QLatin1String("run.seed") || differing.size() == 1)
+                    parts << key.section(QLatin1Char('.'), -1) + QLatin1Char('=') +
+                                 specValueText(r.run.spec, key);
+            c.label = parts.isEmpty()
+                          ? tr("run %1: %2").arg(r.run.id).arg(r.run.name)
+                          : tr("run %1: %2").arg(r.run.id).arg(parts.mid(0, 3).join(QStringLiteral(", ")));
             for (const RoundMetrics &m : r.rounds)
                 if (const double v = metricOf(which, m); std::isfinite(v))
                     c.points.append(QPointF(m.round, v));
@@ -273,6 +300,12 @@ void CompareView::rebuild() {
         line->setName(c.label);
         line->append(c.points);
         line->setPen(QPen(QColor(c.colour), 2));
+        connect(line, &QLineSeries::hovered, this, [this, line](const QPointF &at, bool state) {
+            if (state)
+                QToolTip::showText(QCursor::pos(), valueText(line->name(), at, tr("round")), m_chartView);
+            else
+                QToolTip::hideText();
+        });
         chart->addSeries(line);
         line->attachAxis(x);
         line->attachAxis(y);
@@ -297,6 +330,14 @@ void CompareView::rebuild() {
     else if (m_runs.size() < 2)
         m_placeholder->setText(tr("Select two or more runs in the Runs list (Ctrl+click) to compare them."));
     fillTables(); // their colours follow the curves
+}
+
+QString CompareView::reportHtml() const {
+    return comparisonReportHtml(m_runs, m_target->value());
+}
+
+void CompareView::setTargetAccuracy(double target) {
+    m_target->setValue(target);
 }
 
 bool CompareView::saveReport(const QString &path, QString *error) const {
@@ -336,16 +377,24 @@ void CompareView::fillTables() {
             m_differences->setItem(int(k), int(c) + 1, cell(specValueText(m_runs[c].run.spec, keys[k])));
     }
 
-    const QStringList columns{
-        tr("Run"),       tr("Name"), tr("Rounds"), tr("Final accuracy"), tr("Best (round)"),
-        tr("Worst-10%"), tr("Jain"), tr("ε"),      tr("Attack success"), tr("Bytes"),
-        tr("Wall time")};
+    const QStringList columns{tr("Run"),
+                              tr("Name"),
+                              tr("Rounds"),
+                              tr("Final accuracy"),
+                              tr("Best (round)"),
+                              tr("Worst-10%"),
+                              tr("Jain"),
+                              tr("ε"),
+                              tr("Attack success"),
+                              tr("Bytes"),
+                              tr("Wall time"),
+                              tr("Rounds to target")};
     m_metrics->clear();
     m_metrics->setColumnCount(int(columns.size()));
     m_metrics->setHorizontalHeaderLabels(columns);
     m_metrics->setRowCount(int(m_runs.size()));
     for (qsizetype i = 0; i < m_runs.size(); ++i) {
-        const FinalMetrics f = finalMetrics(m_runs[i].rounds);
+        const FinalMetrics f = finalMetrics(m_runs[i].rounds, m_target->value());
         auto *id = cell(QString::number(m_runs[i].run.id), true);
         id->setData(Qt::DecorationRole, QColor(colourOfRun(m_runs[i].run.id)));
         const int row = int(i);
@@ -364,6 +413,11 @@ void CompareView::fillTables() {
         m_metrics->setItem(row, 8, cell(text(f.asr, 4), true));
         m_metrics->setItem(row, 9, cell(QLocale().formattedDataSize(f.bytes), true));
         m_metrics->setItem(row, 10, cell(tr("%1 s").arg(f.wallSeconds, 0, 'f', 1), true));
+        m_metrics->setItem(row, 11,
+                           cell(m_target->value() <= 0 ? QStringLiteral("—")
+                                : f.roundsToTarget     ? QString::number(*f.roundsToTarget)
+                                                       : tr("not reached"),
+                                true));
     }
 }
 

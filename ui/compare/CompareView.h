@@ -11,6 +11,7 @@
 #include <QWidget>
 
 class QComboBox;
+class QDoubleSpinBox;
 class QCheckBox;
 class QLabel;
 class QTableWidget;
@@ -46,7 +47,8 @@ public:
     QTableWidget *differencesTable() const { return m_differences; }
     QTableWidget *metricsTable() const { return m_metrics; }
     QChartView *chartView() const { return m_chartView; }
-    QString reportHtml() const { return comparisonReportHtml(m_runs); }
+    QString reportHtml() const; // the fedwb-cli report of these runs, with the target accuracy set here
+    void setTargetAccuracy(double target);                      // 0: none
     bool saveReport(const QString &path, QString *error) const; // whole or not at all
     QString colourOfRun(qint64 runId) const;                    // the colour of the curve that draws it
 
@@ -62,6 +64,7 @@ private:
     QChartView *m_chartView;
     QTableWidget *m_differences;
     QTableWidget *m_metrics;
+    QDoubleSpinBox *m_target;
 };
 
 } // namespace fedwb

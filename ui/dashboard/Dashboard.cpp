@@ -7,6 +7,7 @@
 #include <QChart>
 #include <QChartView>
 #include <QComboBox>
+#include <QCursor>
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -71,6 +72,19 @@ QList<QPointF> thinned(const QList<QPointF> &points, qsizetype buckets = 160) {
     if (out.last() != points.last()) out.append(points.last());
     return out;
 }
+
+} // namespace
+
+// "test accuracy: 0.8123 at round 12": the nearest point's value, for a hovered series.
+QString valueText(const QString &name, const QPointF &at, const QString &xTitle) {
+    return QStringLiteral("%1: %2 at %3 %4")
+        .arg(name)
+        .arg(at.y(), 0, 'g', 5)
+        .arg(xTitle.toLower())
+        .arg(at.x(), 0, 'g', 6);
+}
+
+namespace {
 
 // A range from a multiple of a round step (1, 2, 2.5 or 5 times a power of ten) to another, with at most
 // `ticks` labels: small charts have room for about five (QtCharts elides labels that would overlap).
@@ -288,6 +302,14 @@ void MetricPanel::setSeries(const QList<Series> &series, const QString &xTitle) 
             pen.setWidthF(2);
             if (s.dashed) pen.setStyle(Qt::DashLine);
             line->setPen(pen);
+            connect(line, &QLineSeries::hovered, this, [this, line](const QPointF &at, bool state) {
+                if (state)
+                    QToolTip::showText(QCursor::pos(),
+                                       valueText(line->name(), at, m_x ? m_x->titleText() : QString()),
+                                       m_view);
+                else
+                    QToolTip::hideText();
+            });
             chart->addSeries(line);
             line->attachAxis(m_x);
             line->attachAxis(m_y);
@@ -631,6 +653,13 @@ void Dashboard::take(const RoundMetrics &m) {
         if (c.trainSamples > 0) m_trainSamples[i] = c.trainSamples;
         if (c.testSamples > 0) m_testSamples[i] = c.testSamples;
     }
+    // Personalized accuracy (run.personalize_steps, personal layers): its mean over the clients that have it.
+    double personalSum = 0;
+    int personalCount = 0;
+    for (const ClientRoundMetrics &c : m.clients)
+        if (c.personalAccuracy && std::isfinite(*c.personalAccuracy))
+            personalSum += *c.personalAccuracy, ++personalCount;
+    if (personalCount > 0) r.personalMean = personalSum / personalCount;
     // The distribution of this round's client accuracies, once (a redraw only reads it).
     std::vector<double> values;
     for (float a : r.accuracy)
@@ -701,6 +730,7 @@ void Dashboard::redrawCharts() {
         if (std::isfinite(m.trainLoss)) train.points.append({x, m.trainLoss});
         if (m.evaluated) {
             if (std::isfinite(m.testAccuracy)) accuracy.points.append({x, m.testAccuracy});
+            if (std::isfinite(r.personalMean)) personal.points.append({x, r.personalMean});
             if (std::isfinite(m.testLoss)) loss.points.append({x, m.testLoss});
             if (std::isfinite(m.fairness.std)) sd.points.append({x, m.fairness.std});
             if (std::isfinite(m.fairness.worst10)) worst.points.append({x, m.fairness.worst10});

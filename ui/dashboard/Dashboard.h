@@ -87,6 +87,7 @@ private:
         std::vector<float> accuracy; // per client, NaN when not evaluated
         std::vector<quint8> state;   // Participation per client
         double q10 = std::numeric_limits<double>::quiet_NaN(), q50 = q10, q90 = q10; // client accuracy
+        double personalMean = q10;
     };
     void take(const RoundMetrics &m);
     void redraw();
@@ -128,6 +129,9 @@ private:
 };
 
 // One small chart of named series against the dashboard's x axis; hidden while no series has a point.
+// "name: value at x-title x" for a hovered point.
+QString valueText(const QString &name, const QPointF &at, const QString &xTitle);
+
 class MetricPanel : public QWidget {
     Q_OBJECT
 public:
