@@ -31,10 +31,13 @@ QJsonObject workspace(int trainLimit, int testLimit) {
         {QStringLiteral("run"), QJsonObject{{QStringLiteral("seed"), 1}, {QStringLiteral("threads"), 2}}}};
 }
 
-// `count` clients, all selected every round: `honest` honest ones, then the rest with `behaviour`.
+// `count` clients, all selected every round: `honest` honest ones (none: no such group), then the rest with
+// `behaviour`.
 QJsonObject clients(int count, int honest, const QJsonObject &behaviour) {
-    QJsonArray groups{
-        QJsonObject{{QStringLiteral("name"), QStringLiteral("honest")}, {QStringLiteral("count"), honest}}};
+    QJsonArray groups;
+    if (honest > 0)
+        groups.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("honest")},
+                                  {QStringLiteral("count"), honest}});
     if (honest < count)
         groups.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("attackers")},
                                   {QStringLiteral("count"), count - honest},
@@ -210,6 +213,29 @@ private Q_SLOTS:
         const bool backdoor = behaviour.value(QStringLiteral("name")) == QLatin1String("backdoor");
         QCOMPARE(std::isfinite(one->rounds.back().asr), backdoor);
         QVERIFY(std::isnan(honest->rounds.back().asr));
+    }
+
+    // ALIE's clients craft their updates after training, then run the client stages they held back: under
+    // local DP with clip_norm 0.01 (and negligible noise) every crafted update reaches the server clipped, so
+    // the global model moves by at most 0.01; without local DP it moves far more.
+    void alieUpdatesRunTheClientStagesAfterCrafting() {
+        const QJsonObject alie{{QStringLiteral("name"), QStringLiteral("alie")}, {QStringLiteral("z"), 1}};
+        const auto moved = [&](const QStringList &sets) {
+            const FederationSpec spec = specOf(workspace(2000, 500), clients(4, 0, alie),
+                                               sets + QStringList{QStringLiteral("run.rounds=1")});
+            const auto o = run(spec);
+            const auto data = loadDataset(spec);
+            FlatModel init(QStringLiteral("logreg"), data->facts, spec.section(QStringLiteral("model")),
+                           spec.seed());
+            return (floatTensor(o->model) - init.flat()).norm().item<double>();
+        };
+        const double clipped =
+            moved({QStringLiteral("privacy.mode=local"), QStringLiteral("privacy.clip_norm=0.01"),
+                   QStringLiteral("privacy.noise_multiplier=1e-6")});
+        const double free = moved({});
+        qInfo("global model moved by %.6g with local DP (clip 0.01), %.6g without", clipped, free);
+        QVERIFY2(clipped <= 0.01 * (1 + 1e-3), qPrintable(QString::number(clipped, 'g', 9)));
+        QVERIFY2(free > 0.1, qPrintable(QString::number(free, 'g', 9)));
     }
 
     // 2 of 10 clients send -5 x their update. FedAvg's mean then points against the honest direction and
