@@ -25,9 +25,7 @@ ClientTrainer &LocalExecutor::trainer(int worker) {
 }
 
 LocalData LocalExecutor::localData(int clientId) const {
-    const ClientShard &shard = m_shards.at(std::size_t(clientId));
-    return {&m_data->trainX, &m_data->trainY,     &shard.train,
-            &shard.test,     m_data->pixelOffset, m_data->pixelScale};
+    return localDataOf(*m_data, m_shards.at(std::size_t(clientId)));
 }
 
 void LocalExecutor::run(const std::vector<ClientTask> &tasks, const Sink &sink) {

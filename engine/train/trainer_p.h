@@ -2,6 +2,7 @@
 // algorithm's hooks inside the training loop.
 #pragma once
 
+#include "data/dataset_p.h"
 #include "model/model_p.h"
 #include "train/ClientTask.h"
 #include "util/Rng.h"
@@ -25,6 +26,11 @@ struct LocalData {
     // How the dataset stores an image pixel of intensity v in [0, 1]: (v - pixelOffset) / pixelScale.
     float pixelOffset = 0, pixelScale = 1;
 };
+
+// A client's data in a loaded dataset: its shard's rows of the training pool (the same on a worker).
+inline LocalData localDataOf(const LoadedDataset &data, const ClientShard &shard) {
+    return {&data.trainX, &data.trainY, &shard.train, &shard.test, data.pixelOffset, data.pixelScale};
+}
 
 // What a client algorithm sees while one task runs.
 struct LocalContext {

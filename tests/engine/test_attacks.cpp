@@ -118,8 +118,7 @@ private Q_SLOTS:
         task.clientId = 1;
         task.model = tensorBytes(FlatModel(QStringLiteral("logreg"), data->facts, {}, 1).flat());
         task.rngKey = 5;
-        const LocalData local{&data->trainX, &data->trainY,     &shard.train,
-                              &shard.test,   data->pixelOffset, data->pixelScale};
+        const LocalData local = localDataOf(*data, shard);
         const auto train = [&](const QString &algorithm, const QString &mapping) {
             ClientTask t = task;
             t.algorithm = algorithm;
