@@ -423,6 +423,7 @@ public:
         if (personalCount > 0)
             line += QStringLiteral("  personalized mean %1").arg(personal / personalCount, 0, 'f', 3);
         if (std::isfinite(m.epsilon)) line += QStringLiteral("  epsilon %1").arg(m.epsilon, 0, 'f', 3);
+        if (m.evaluated && std::isfinite(m.asr)) line += QStringLiteral("  asr %1").arg(m.asr, 0, 'f', 4);
         line += QStringLiteral("  %1 s").arg(m.wallSeconds, 0, 'f', 1);
         if (m_tty) std::fprintf(m_stream, "\r\033[K");
         std::fprintf(m_stream, "%s\n", qPrintable(line));
@@ -525,6 +526,9 @@ int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &hea
                       {QStringLiteral("message"), storeFailed ? recorder.error() : summary.message}};
         if (resumedFrom >= 0) o.insert(QStringLiteral("resumed_from_round"), resumedFrom);
         if (summary.epsilon) o.insert(QStringLiteral("epsilon"), *summary.epsilon);
+        if (summary.finalAsr) // null when no test image of another class than the target exists
+            o.insert(QStringLiteral("final_asr"),
+                     std::isfinite(*summary.finalAsr) ? QJsonValue(*summary.finalAsr) : QJsonValue());
         if (summary.status == RunStatus::Diverged)
             o.insert(QStringLiteral("diverged_round"), summary.divergedRound);
         printJson(o);
@@ -534,6 +538,8 @@ int execute(const Args &a, Run &run, StoreRecorder &recorder, const QString &hea
         if (summary.finalTestAccuracy)
             out() << ": test accuracy " << QString::number(*summary.finalTestAccuracy, 'f', 4)
                   << ", test loss " << QString::number(*summary.finalTestLoss, 'f', 4);
+        if (summary.finalAsr && std::isfinite(*summary.finalAsr))
+            out() << ", attack success rate " << QString::number(*summary.finalAsr, 'f', 4);
         out() << "\n";
     }
     out().flush();

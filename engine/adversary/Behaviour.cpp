@@ -1,9 +1,22 @@
 #include "adversary/Behaviour.h"
 
+#include "adversary/Attacks.h"
 #include "spec/Registry.h"
 #include "util/Rng.h"
 
+#include <stdexcept>
+
 namespace fedwb {
+
+Behaviour::~Behaviour() = default;
+
+std::shared_ptr<const Behaviour> makeBehaviour(const BehaviourRef &ref) {
+    const ComponentSchema *c = Registry::global().component(QStringLiteral("behaviour"), ref.name);
+    if (!c) throw std::invalid_argument("unknown behaviour '" + ref.name.toStdString() + "'");
+    if (const auto *factory = std::any_cast<BehaviourFactory>(&c->factory)) return (*factory)(ref.params);
+    static const auto honest = std::make_shared<const Behaviour>();
+    return honest; // no hooks of its own (honest, dropout: the round loop reads its capability)
+}
 
 bool dropsOut(const BehaviourRef &behaviour, std::uint64_t seed, int round, int clientId) {
     const ComponentSchema *c = Registry::global().component(QStringLiteral("behaviour"), behaviour.name);
@@ -36,6 +49,8 @@ void registerBehaviours(Registry &registry) {
         "recovered from the shares their neighbours hold.");
     dropout.capabilities = {QLatin1String(kDropsOut)};
     registry.addComponent(std::move(dropout));
+
+    registerAttacks(registry);
 }
 
 } // namespace fedwb

@@ -101,6 +101,10 @@ std::shared_ptr<LoadedDataset> loadFashionMnist(const FederationSpec &spec) {
     auto d = std::make_shared<LoadedDataset>();
     d->name = QStringLiteral("fashion-mnist");
     d->facts = *Registry::global().facts<DatasetFacts>(QStringLiteral("dataset"), d->name);
+    if (standardize) {
+        d->pixelOffset = kFashionMean;
+        d->pixelScale = kFashionStd;
+    }
     std::int64_t nTrain = 0, nTest = 0, allTrain = 0, allTest = 0;
     const QString trainImages =
         images("train-images-idx3-ubyte", QStringLiteral("training"),
@@ -445,7 +449,8 @@ void registerDatasets() {
         QStringLiteral(
             "Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: 60,000 for training, split "
             "over the clients, and 10,000 kept by the server to test the global model."),
-        {QStringLiteral("image")}, DatasetFacts{10, 1, 28, 28, 784, true, false, false}, cachedFashionMnist);
+        {QStringLiteral("image"), QStringLiteral("classification")},
+        DatasetFacts{10, 1, 28, 28, 784, true, false, false}, cachedFashionMnist);
     add(QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
         QStringLiteral(
             "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
@@ -461,7 +466,8 @@ void registerDatasets() {
             "Generated data where every client has its own rule for labelling points: alpha makes the "
             "rules differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is "
             "strongly non-IID."),
-        {QStringLiteral("natural-clients")}, DatasetFacts{10, 0, 0, 0, 60, false, true, false},
+        {QStringLiteral("natural-clients"), QStringLiteral("classification")},
+        DatasetFacts{10, 0, 0, 0, 60, false, true, false},
         [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
             return makeSynthetic(spec);
         });

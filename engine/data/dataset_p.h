@@ -20,6 +20,8 @@ struct LoadedDataset {
     torch::Tensor testX, testY;
     std::vector<int> trainLabels; // the same labels as trainY, for partitioners
     std::vector<int> naturalIds;  // owner of each training sample (empty when the dataset has none)
+    // How an image pixel of intensity v in [0, 1] is stored: (v - pixelOffset) / pixelScale.
+    float pixelOffset = 0, pixelScale = 1;
 };
 
 // A dataset's loader as registered in its ComponentSchema (category "dataset"). Throws SpecError.

@@ -112,9 +112,8 @@ private:
                     trainerFor = job.prepared.get();
                 }
                 const ClientShard &shard = job.prepared->shards.at(std::size_t(job.task.clientId));
-                const LocalData local{&job.prepared->data->trainX, &job.prepared->data->trainY, &shard.train,
-                                      &shard.test};
-                ClientResult r = trainer->run(job.task, local, job.cancel.get());
+                ClientResult r =
+                    trainer->run(job.task, localDataOf(*job.prepared->data, shard), job.cancel.get());
                 if (!job.cancel->load() && !m_stop.load())
                     message = encode(MessageType::Result,
                                      {{QStringLiteral("run"), qint64(job.run)},

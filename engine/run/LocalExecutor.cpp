@@ -25,8 +25,7 @@ ClientTrainer &LocalExecutor::trainer(int worker) {
 }
 
 LocalData LocalExecutor::localData(int clientId) const {
-    const ClientShard &shard = m_shards.at(std::size_t(clientId));
-    return {&m_data->trainX, &m_data->trainY, &shard.train, &shard.test};
+    return localDataOf(*m_data, m_shards.at(std::size_t(clientId)));
 }
 
 void LocalExecutor::run(const std::vector<ClientTask> &tasks, const Sink &sink) {
@@ -60,11 +59,52 @@ void LocalExecutor::run(const std::vector<ClientTask> &tasks, const Sink &sink) 
         });
 }
 
+namespace {
+
+// Chunk `chunk` of the samples x, y, evaluated with the loaded parameters.
+EvalResult evaluateChunk(ClientTrainer &t, const torch::Tensor &x, const torch::Tensor &y, int chunk) {
+    const std::int64_t begin = std::int64_t(chunk) * kEvalChunk;
+    return t.evaluate(x, y, nullptr, begin, std::min(y.size(0), begin + kEvalChunk));
+}
+
+// The first `count` chunk results added up, in chunk order.
+EvalResult sumOf(const std::vector<EvalResult> &chunks, int count) {
+    EvalResult sum;
+    for (int c = 0; c < count; ++c) {
+        sum.lossSum += chunks[std::size_t(c)].lossSum;
+        sum.correct += chunks[std::size_t(c)].correct;
+        sum.count += chunks[std::size_t(c)].count;
+    }
+    return sum;
+}
+
+int chunksOf(const torch::Tensor &y) {
+    return int((y.size(0) + kEvalChunk - 1) / kEvalChunk);
+}
+
+} // namespace
+
+EvalResult LocalExecutor::evaluateSet(const QByteArray &global, const torch::Tensor &x,
+                                      const torch::Tensor &y) {
+    const torch::Tensor globalTensor = floatTensor(global);
+    const int chunks = chunksOf(y);
+    std::vector<EvalResult> evals(static_cast<std::size_t>(chunks));
+    std::vector<int> loaded(static_cast<std::size_t>(m_threads), 0);
+    runParallel(chunks, m_threads, [&](int task, int worker) {
+        ClientTrainer &t = trainer(worker);
+        if (!loaded[std::size_t(worker)]) {
+            t.model().load(globalTensor);
+            loaded[std::size_t(worker)] = 1;
+        }
+        evals[std::size_t(task)] = evaluateChunk(t, x, y, task);
+    });
+    return sumOf(evals, chunks);
+}
+
 Evaluation LocalExecutor::evaluate(const QByteArray &global, const std::vector<ClientTask> &personalTasks,
                                    int steps) {
     const torch::Tensor globalTensor = floatTensor(global);
-    const std::int64_t testN = m_data->testY.size(0);
-    const int chunks = int((testN + kEvalChunk - 1) / kEvalChunk);
+    const int chunks = chunksOf(m_data->testY);
     const int clients = int(m_shards.size());
     const bool personal = !personalTasks.empty();
     std::vector<EvalResult> evals(static_cast<std::size_t>(chunks + clients));
@@ -79,9 +119,7 @@ Evaluation LocalExecutor::evaluate(const QByteArray &global, const std::vector<C
             loaded[std::size_t(worker)] = 1;
         }
         if (task < chunks) {
-            const std::int64_t begin = std::int64_t(task) * kEvalChunk;
-            evals[std::size_t(task)] =
-                t.evaluate(m_data->testX, m_data->testY, nullptr, begin, std::min(testN, begin + kEvalChunk));
+            evals[std::size_t(task)] = evaluateChunk(t, m_data->testX, m_data->testY, task);
             return;
         }
         const int id = task - chunks;
@@ -100,11 +138,7 @@ Evaluation LocalExecutor::evaluate(const QByteArray &global, const std::vector<C
             out.personal[std::size_t(id)] = t.evaluate(m_data->trainX, m_data->trainY, data.test, 0, 0);
         t.model().load(globalTensor);
     });
-    for (int c = 0; c < chunks; ++c) {
-        out.global.lossSum += evals[std::size_t(c)].lossSum;
-        out.global.correct += evals[std::size_t(c)].correct;
-        out.global.count += evals[std::size_t(c)].count;
-    }
+    out.global = sumOf(evals, chunks);
     return out;
 }
 

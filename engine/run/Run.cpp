@@ -1,6 +1,7 @@
 #include "run/Run.h"
 
 #include "adversary/Behaviour.h"
+#include "adversary/poisoning_p.h"
 #include "data/dataset_p.h"
 #include "privacy/Accountant.h"
 #include "privacy/CentralDp.h"
@@ -53,6 +54,12 @@ struct Run::Impl {
     bool budgetWarned = false;
     QList<ClientGroup> groups;
     std::vector<int> groupOfClient;
+    std::vector<std::shared_ptr<const Behaviour>> behaviours; // of each group
+    struct Backdoor {
+        QString group;
+        TriggeredSet testSet; // what its attack success rate is measured on
+    };
+    std::vector<Backdoor> backdoors; // one per group whose behaviour plants a backdoor
     // Carried from round to round (and in a RunState):
     int roundsDone = 0;
     QByteArray global;
@@ -71,6 +78,10 @@ struct Run::Impl {
     TrainingConfig trainingFor(int clientId, int round) const;
     // `payloadDown` is the strategy's payload of this round, computed once for all tasks.
     ClientTask taskFor(int clientId, int round, const QByteArray &payloadDown) const;
+    QList<StageRef> stagesOf(int group) const;
+    void coordinate(int round, const std::vector<ClientTask> &tasks,
+                    const std::vector<std::size_t> &slotOfTask, std::vector<ClientResult> &results) const;
+    std::vector<double> attackSuccess();
     void evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetrics> &clients);
     void diverged(RunSummary &summary, int round, const QString &what, double lr);
     RunState state() const;
@@ -258,19 +269,69 @@ ClientTask Run::Impl::taskFor(int clientId, int round, const QByteArray &payload
     ClientTask t;
     t.round = round;
     t.clientId = clientId;
-    t.group = groups[groupOfClient[std::size_t(clientId)]].name;
+    const int group = groupOfClient[std::size_t(clientId)];
+    t.group = groups[group].name;
     t.model = global;
     t.training = trainingFor(clientId, round);
     t.algorithm = algorithm.name;
     t.algorithmParams = algorithm.params;
-    t.stages = clientStages;
-    if (!localStages.isEmpty()) t.stages += localStages[groupOfClient[std::size_t(clientId)]];
+    t.behaviour = groups[group].behaviour;
+    if (!behaviours[std::size_t(group)]->coordinated()) t.stages = stagesOf(group); // else after coordinate()
     t.payloadDown = payloadDown;
     t.clientState = clientStates.get(clientId);
     t.rngKey = deriveSeed(spec.seed(), "local-batches", round, clientId);
     t.needStartLoss = needStartLoss;
     t.spec = spec.json();
     return t;
+}
+
+// The client stages of a group's clients: its behaviour's (the adversary) first, then the strategy's, then
+// local DP's.
+QList<StageRef> Run::Impl::stagesOf(int group) const {
+    QList<StageRef> stages = behaviours[std::size_t(group)]->updateStages() + clientStages;
+    if (!localStages.isEmpty()) stages += localStages[group];
+    return stages;
+}
+
+// Coordinated behaviours (alie): the clients of such a group that answered this round craft their updates
+// together from their honest ones (in client-id order), then each runs the client stages taskFor held back,
+// keyed by its own task as on the client.
+void Run::Impl::coordinate(int round, const std::vector<ClientTask> &tasks,
+                           const std::vector<std::size_t> &slotOfTask,
+                           std::vector<ClientResult> &results) const {
+    const auto answered = int(std::count_if(
+        results.begin(), results.end(), [](const ClientResult &r) { return r.status == ClientStatus::Ok; }));
+    for (std::size_t g = 0; g < behaviours.size(); ++g) {
+        if (!behaviours[g]->coordinated()) continue;
+        std::vector<std::size_t> members; // task indices
+        std::vector<std::span<float>> updates;
+        for (std::size_t k = 0; k < tasks.size(); ++k) {
+            ClientResult &r = results[slotOfTask[k]];
+            if (r.status != ClientStatus::Ok || groupOfClient[std::size_t(r.clientId)] != int(g)) continue;
+            members.push_back(k);
+            updates.emplace_back(reinterpret_cast<float *>(r.update.data()),
+                                 std::size_t(r.update.size()) / sizeof(float));
+        }
+        if (members.empty()) continue;
+        behaviours[g]->coordinate(updates, {round, answered});
+        if (const QList<StageRef> stages = stagesOf(int(g)); !stages.isEmpty()) {
+            const UpdatePipeline pipeline(stages);
+            for (std::size_t i = 0; i < members.size(); ++i)
+                pipeline.apply(updates[i], tasks[members[i]].stageContext());
+        }
+    }
+}
+
+// The attack success rate of each backdoor group's trigger on the current global model: the share of its
+// triggered test images (of other classes) classified as the target (NaN when there is no such image).
+std::vector<double> Run::Impl::attackSuccess() {
+    std::vector<double> rates;
+    for (const Backdoor &b : backdoors) {
+        const EvalResult r = executor->evaluateSet(global, b.testSet.x, b.testSet.y);
+        rates.push_back(r.count > 0 ? double(r.correct) / double(r.count)
+                                    : std::numeric_limits<double>::quiet_NaN());
+    }
+    return rates;
 }
 
 RunState Run::Impl::state() const {
@@ -301,6 +362,17 @@ void Run::Impl::prepare() {
     for (qsizetype g = 0; g < groups.size(); ++g)
         for (int i = 0; i < groups[g].count; ++i)
             groupOfClient[std::size_t(groups[g].firstClient + i)] = int(g);
+    try { // validation admits only behaviours that fit the data; fail now, naming the key, if not
+        for (const ClientGroup &g : groups) {
+            behaviours.push_back(makeBehaviour(g.behaviour));
+            for (const StageRef &st : behaviours.back()->updateStages())
+                makeUpdateStage(st);
+            if (const auto trigger = behaviours.back()->backdoor())
+                backdoors.push_back({g.name, triggeredTestSet(*data, *trigger)});
+        }
+    } catch (const std::invalid_argument &e) {
+        throw SpecError(QStringLiteral("clients.groups"), QString::fromStdString(e.what()));
+    }
 
     const QString modelName = spec.string(QStringLiteral("model.name"));
     const QJsonObject modelParams = spec.section(QStringLiteral("model"));
@@ -439,6 +511,15 @@ void Run::Impl::evaluate(int round, RoundMetrics &m, std::vector<ClientRoundMetr
     m.fairness = computeFairness(accuracies);
     if (accuracies.empty())
         m.fairness = Fairness{none, none, none, none, none}; // nothing measured: absent, not 0
+    if (const std::vector<double> asr = attackSuccess(); !asr.empty()) {
+        m.asr = asr.front(); // the first backdoor group's; each group's when there are several
+        if (asr.size() > 1) {
+            QJsonObject byGroup;
+            for (std::size_t i = 0; i < asr.size(); ++i)
+                byGroup.insert(backdoors[i].group, asr[i]);
+            m.extra.insert(QStringLiteral("asr_by_group"), byGroup);
+        }
+    }
     lastLoss = m.testLoss;
     lastEvaluated = round;
 }
@@ -561,6 +642,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
                 roundTraining.lr);
             break;
         }
+        coordinate(round, tasks, slotOfTask, results);
         RoundMetrics m;
         m.round = round;
         m.clientsSelected = int(selected.size());
@@ -703,6 +785,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
         if (m.evaluated) {
             summary.finalTestAccuracy = lastAccuracy;
             summary.finalTestLoss = m.testLoss;
+            if (!backdoors.empty()) summary.finalAsr = m.asr;
         }
     }
     // The final model is the one of the last completed round; the final metrics must describe it.
@@ -714,6 +797,7 @@ void Run::Impl::execute(QElapsedTimer &clock, RunSummary &summary) {
             summary.finalTestAccuracy = accuracyOf(e.global, data->facts.regression);
             summary.finalTestLoss = e.global.lossSum / double(e.global.count);
         }
+        if (const std::vector<double> asr = attackSuccess(); !asr.empty()) summary.finalAsr = asr.front();
     }
     notify([&](RunObserver &o) { o.finalModel(global, parameterCount); });
 }

@@ -79,7 +79,8 @@ struct RunSummary {
     QString message;         // why, for Failed, Diverged and a budget stop
     int divergedRound = 0;   // Diverged: the round whose loss or parameters were not finite (not recorded)
     bool inputError = false; // Failed because of the workspace or its data (the message names the key)
-    std::optional<double> epsilon; // privacy.mode central: epsilon after the last completed round
+    std::optional<double> epsilon;  // privacy.mode central: epsilon after the last completed round
+    std::optional<double> finalAsr; // a backdoor group's attack success rate on the final model
 };
 
 } // namespace fedwb

@@ -31,6 +31,8 @@ public:
     // `personalTasks` (one per client, empty vector = off), each client also starts from the global model,
     // applies its algorithm's personal state, fine-tunes for `steps` steps and is evaluated again.
     Evaluation evaluate(const QByteArray &global, const std::vector<ClientTask> &personalTasks, int steps);
+    // Evaluates `global` on the samples x, y (in fixed chunks, like the test set).
+    EvalResult evaluateSet(const QByteArray &global, const torch::Tensor &x, const torch::Tensor &y);
 
     int threads() const { return m_threads; }
     const std::vector<ClientShard> &shards() const { return m_shards; }

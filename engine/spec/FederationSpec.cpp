@@ -33,6 +33,7 @@ QString capabilityText(const QString &capability) {
         return QStringLiteral("samples that carry client ids");
     if (capability == QLatin1String("batch-norm")) return QStringLiteral("batch-norm layers");
     if (capability == QLatin1String("hidden-layers")) return QStringLiteral("layers before its output layer");
+    if (capability == QLatin1String("classification")) return QStringLiteral("class labels");
     return QString(capability).replace(QLatin1Char('-'), QLatin1Char(' '));
 }
 
@@ -376,7 +377,8 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
     }
 
     // Rules between components come from what each selected component declares: a "needs-X" capability
-    // must be met by an "X" of another selected component; a component's own check runs on the workspace.
+    // must be met by an "X" of another selected component; a component's own check runs on the workspace
+    // (once, however many groups select it). A group's behaviour is selected at clients.groups[i].behaviour.
     struct Selected {
         QString section;
         const ComponentSchema *component;
@@ -387,6 +389,14 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
             if (const ComponentSchema *c =
                     reg.component(sec.category, spec.string(sec.key + QStringLiteral(".name"))))
                 selected.append({sec.key, c});
+    const QJsonArray groupList = spec.value(QStringLiteral("clients.groups")).toArray();
+    for (qsizetype i = 0; i < groupList.size(); ++i) {
+        const QJsonObject b = groupList[i].toObject().value(QStringLiteral("behaviour")).toObject();
+        if (const ComponentSchema *c =
+                reg.component(QStringLiteral("behaviour"), b.value(QStringLiteral("name")).toString()))
+            selected.append({QStringLiteral("clients.groups[%1].behaviour").arg(i), c});
+    }
+    QSet<const ComponentSchema *> checked;
     for (const Selected &s : selected) {
         for (const QString &cap : s.component->capabilities) {
             if (!cap.startsWith(QLatin1String("needs-"))) continue;
@@ -424,7 +434,8 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
                                ? QString()
                                : QStringLiteral("; or with: ") + providers.join(QStringLiteral(", "))));
         }
-        if (s.component->check) s.component->check(spec, out.errors);
+        if (s.component->check && !checked.contains(s.component)) s.component->check(spec, out.errors);
+        checked.insert(s.component);
     }
     for (const SectionSchema &sec : reg.sections())
         if (sec.check) sec.check(spec, out.errors, out.warnings);

@@ -122,15 +122,23 @@ void writeParams(QTextStream &out, const QList<ParamSchema> &params, const QStri
 QString Registry::toText() const {
     QString text;
     QTextStream out(&text);
+    // Every component of `category`, selected by the key `at`.name.
+    const auto writeComponents = [&](const QString &category, const QString &at) {
+        for (const ComponentSchema &c : m_components.value(category)) {
+            out << "\n  " << at << ".name = " << c.name << ": " << c.title << " - " << c.help << "\n";
+            if (!c.explanation.isEmpty()) out << "      " << c.explanation << "\n";
+            writeParams(out, c.params, QStringLiteral("  ") + at + QLatin1Char('.'));
+        }
+    };
     out << "FedWorkbench workspace reference (format 1)\n";
     for (const SectionSchema &s : m_sections) {
         out << "\n[" << s.key << "]  " << s.help << "\n";
         writeParams(out, s.params, s.key + QLatin1Char('.'));
-        if (s.category.isEmpty()) continue;
-        for (const ComponentSchema &c : m_components.value(s.category)) {
-            out << "\n  " << s.key << ".name = " << c.name << ": " << c.title << " - " << c.help << "\n";
-            if (!c.explanation.isEmpty()) out << "      " << c.explanation << "\n";
-            writeParams(out, c.params, QStringLiteral("  ") + s.key + QLatin1Char('.'));
+        if (!s.category.isEmpty()) writeComponents(s.category, s.key);
+        if (s.key == QLatin1String("clients")) { // each group names a behaviour inside clients.groups
+            out << "\n[clients.groups[i].behaviour]  How the clients of group i act: honest, dropping out, "
+                   "or an attack (default honest).\n";
+            writeComponents(QStringLiteral("behaviour"), QStringLiteral("clients.groups[i].behaviour"));
         }
     }
     return text;
@@ -193,11 +201,12 @@ void registerSections(Registry &r) {
     groups.defaultValue = QJsonArray();
     groups.max = 100000;
     groups.help = QStringLiteral("Client groups in id order, each {name, count | fraction of clients.count, "
-                                 "optional epochs}; they must "
+                                 "optional epochs, optional behaviour, optional privacy}; they must "
                                  "add up to clients.count. Empty: one group 'clients' holding all.");
     groups.explanation = QStringLiteral(
-        "A federation is rarely uniform: phones and servers, careful and careless users. Groups split the "
-        "clients into named parts that can differ (here: local epochs; later also devices and behaviour).");
+        "A federation is rarely uniform: phones and servers, careful and careless users, attackers. Groups "
+        "split the clients into named parts that can differ: local epochs, behaviour (honest, dropping out, "
+        "or an attack) and local privacy.");
     r.addSection({QStringLiteral("clients"),
                   {},
                   QStringLiteral("The client population."),

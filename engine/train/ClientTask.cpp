@@ -1,5 +1,7 @@
 #include "train/ClientTask.h"
 
+#include "util/Rng.h"
+
 #include <QCborArray>
 #include <QCborValue>
 
@@ -82,6 +84,10 @@ QString clientStatusName(ClientStatus status) {
     return {};
 }
 
+StageContext ClientTask::stageContext() const {
+    return {round, clientId, deriveSeed(rngKey, "client-stages")};
+}
+
 QCborMap ClientTask::toCbor() const {
     QCborMap m;
     m.insert(kVersion, version);
@@ -99,6 +105,9 @@ QCborMap ClientTask::toCbor() const {
         stageList.append(QCborMap{{QStringLiteral("name"), st.name},
                                   {QStringLiteral("params"), QCborValue::fromJsonValue(st.params)}});
     m.insert(QStringLiteral("stages"), stageList);
+    m.insert(QStringLiteral("behaviour"),
+             QCborMap{{QStringLiteral("name"), behaviour.name},
+                      {QStringLiteral("params"), QCborValue::fromJsonValue(behaviour.params)}});
     m.insert(QStringLiteral("payload_down"), payloadDown);
     m.insert(QStringLiteral("client_state"), clientState);
     m.insert(QStringLiteral("rng_key"), QCborValue(qint64(rngKey))); // bit pattern kept; read back unsigned
@@ -126,6 +135,10 @@ std::optional<ClientTask> ClientTask::fromCbor(const QCborMap &m, QString *error
     for (const QCborValue &st : m.value(QStringLiteral("stages")).toArray())
         t.stages.append({st.toMap().value(QStringLiteral("name")).toString(),
                          st.toMap().value(QStringLiteral("params")).toMap().toJsonObject()});
+    if (const QCborMap b = m.value(QStringLiteral("behaviour")).toMap(); !b.isEmpty()) {
+        t.behaviour.name = b.value(QStringLiteral("name")).toString(t.behaviour.name);
+        t.behaviour.params = b.value(QStringLiteral("params")).toMap().toJsonObject();
+    }
     t.payloadDown = m.value(QStringLiteral("payload_down")).toByteArray();
     t.clientState = m.value(QStringLiteral("client_state")).toByteArray();
     t.rngKey = std::uint64_t(m.value(QStringLiteral("rng_key")).toInteger());

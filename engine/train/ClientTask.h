@@ -2,6 +2,7 @@
 // CBOR, so a remote worker can run a task later without new fields. Torch-free.
 #pragma once
 
+#include "spec/FederationSpec.h"
 #include "strategy/UpdateStage.h"
 
 #include <QByteArray>
@@ -56,6 +57,7 @@ struct ClientTask {
     TrainingConfig training;
     QString algorithm = QStringLiteral("sgd"); // registered client algorithm
     QJsonObject algorithmParams;
+    BehaviourRef behaviour;     // how this client acts (its group's behaviour): data poisoning in training
     QList<StageRef> stages;     // client-side update stages, applied in order to the update after training
     QByteArray payloadDown;     // strategy payload (float32), e.g. SCAFFOLD's server control variate
     QByteArray clientState;     // this client's state from earlier rounds (empty: none yet)
@@ -64,8 +66,12 @@ struct ClientTask {
     QJsonObject spec;           // the validated workspace: lets a remote worker rebuild data and model
     bool operator==(const ClientTask &) const = default;
 
+    // Where the update is when the client stages run on it: their draws are keyed by this task.
+    StageContext stageContext() const;
+
     QCborMap toCbor() const;
-    // nullopt (and *error) for a map that is not a task of a version this build reads.
+    // nullopt (and *error) for a map that is not a task of a version this build reads. A map without a
+    // behaviour (written before behaviours existed) is an honest client's.
     static std::optional<ClientTask> fromCbor(const QCborMap &map, QString *error = nullptr);
 };
 

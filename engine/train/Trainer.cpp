@@ -1,5 +1,7 @@
 #include "train/trainer_p.h"
 
+#include "adversary/poisoning_p.h"
+
 #include <QElapsedTimer>
 
 #include <cmath>
@@ -73,14 +75,19 @@ TrainStats ClientTrainer::trainLoaded(const TrainingConfig &config, const LocalD
     return stats;
 }
 
-ClientResult ClientTrainer::run(const ClientTask &task, const LocalData &data,
+ClientResult ClientTrainer::run(const ClientTask &task, const LocalData &shard,
                                 const std::atomic<bool> *stop) {
     QElapsedTimer clock;
     clock.start();
     ClientResult result;
     result.round = task.round;
     result.clientId = task.clientId;
-    result.weight = double(data.train->size());
+    result.weight = double(shard.train->size());
+    // A poisoning behaviour (label flipping, a backdoor) trains on its own changed copy of the shard.
+    const auto behaviour = makeBehaviour(task.behaviour);
+    const auto poisoned =
+        behaviour->poisonsData() ? poisonedCopy(*behaviour, shard, m_facts, task.rngKey) : nullptr;
+    const LocalData &data = poisoned ? poisoned->local : shard;
     result.bytesDown = task.model.size() + task.payloadDown.size() + task.clientState.size();
 
     const torch::Tensor global = floatTensor(task.model);
@@ -116,7 +123,7 @@ ClientResult ClientTrainer::run(const ClientTask &task, const LocalData &data,
         const UpdatePipeline stages(task.stages);
         stages.apply(std::span<float>(reinterpret_cast<float *>(result.update.data()),
                                       std::size_t(result.update.size()) / sizeof(float)),
-                     {task.round, task.clientId, deriveSeed(task.rngKey, "client-stages")});
+                     task.stageContext());
     }
     if (stop && stop->load()) result.status = ClientStatus::Stopped;
     result.bytesUp = result.update.size() + result.payloadUp.size();

@@ -2,6 +2,7 @@
 // algorithm's hooks inside the training loop.
 #pragma once
 
+#include "data/dataset_p.h"
 #include "model/model_p.h"
 #include "train/ClientTask.h"
 #include "util/Rng.h"
@@ -22,7 +23,14 @@ struct LocalData {
     const torch::Tensor *y = nullptr;
     const std::vector<std::int64_t> *train = nullptr; // indices into x / y
     const std::vector<std::int64_t> *test = nullptr;  // the local test split
+    // How the dataset stores an image pixel of intensity v in [0, 1]: (v - pixelOffset) / pixelScale.
+    float pixelOffset = 0, pixelScale = 1;
 };
+
+// A client's data in a loaded dataset: its shard's rows of the training pool (the same on a worker).
+inline LocalData localDataOf(const LoadedDataset &data, const ClientShard &shard) {
+    return {&data.trainX, &data.trainY, &shard.train, &shard.test, data.pixelOffset, data.pixelScale};
+}
 
 // What a client algorithm sees while one task runs.
 struct LocalContext {
@@ -78,12 +86,14 @@ class ClientTrainer {
 public:
     ClientTrainer(const QString &modelName, const DatasetFacts &facts, const QJsonObject &modelParams = {})
         : m_model(modelName, facts, modelParams)
+        , m_facts(facts)
         , m_regression(facts.regression) {}
 
     FlatModel &model() { return m_model; }
 
     // Runs one task: loads its global model, runs the client algorithm's hooks around local training on
-    // `data.train`, returns the update (local - global) with its statistics.
+    // `data.train` (on a poisoned copy of it when the task's behaviour poisons data), returns the update
+    // (local - global) after the task's client stages, with its statistics.
     ClientResult run(const ClientTask &task, const LocalData &data, const std::atomic<bool> *stop);
 
     // Local training of the currently loaded parameters: `epochs` passes over `indices` (or at most
@@ -104,6 +114,7 @@ private:
     torch::Tensor batchLoss(const torch::Tensor &output, const torch::Tensor &target) const;
 
     FlatModel m_model;
+    DatasetFacts m_facts;
     bool m_regression = false;
 };
 

@@ -81,20 +81,22 @@ class TestRemote : public QObject {
     }
     // LeNet-5 on tiny Fashion-MNIST files: 6 clients, 4 a round; a task takes a few tenths of a second, so a
     // worker can be killed while it holds one.
-    QString workspace(const QString &name, int epochs, bool portable = false) {
+    QString workspace(const QString &name, int epochs, bool portable = false,
+                      const QString &clients = QStringLiteral(R"({"count": 6, "per_round": 4})")) {
         const QString file = path(name + QStringLiteral(".fedwb"));
         QFile f(file);
         if (!f.open(QIODevice::WriteOnly)) return {};
         f.write(QStringLiteral(R"({"format": 1, "name": "remote test",
  "dataset": {"name": "fashion-mnist", "path": "%1"},
  "partition": {"name": "iid"},
- "clients": {"count": 6, "per_round": 4},
+ "clients": %4,
  "model": {"name": "cnn-lenet5"},
  "training": {"batch_size": 16, "epochs": %2, "momentum": 0.9},
  "run": {"rounds": 4, "seed": 5, "threads": 1, "portable": %3}})")
                     .arg(path(QStringLiteral("data-a")))
                     .arg(epochs)
                     .arg(portable ? "true" : "false")
+                    .arg(clients)
                     .toUtf8());
         return file;
     }
@@ -180,6 +182,24 @@ private Q_SLOTS:
         QVERIFY2(text.contains(QLatin1String("\"w1\"")) && text.contains(QLatin1String("\"w2\"")),
                  qPrintable(text));
         QVERIFY(w1->err.contains(QLatin1String("ready: dataset fashion-mnist")));
+    }
+
+    // Attacking groups poison their data on the worker as they do locally (the task carries the behaviour;
+    // the trigger is stamped in the dataset's pixel encoding): a backdoor with a boosted update and a label
+    // flipper end with the local run's model, byte for byte.
+    void attackersEqualLocal() {
+        auto [local, db, endpoint, c] = federation(
+            workspace(QStringLiteral("attacked"), 1, false, QStringLiteral(R"({"count": 6, "per_round": 4,
+ "groups": [{"name": "honest", "count": 2},
+  {"name": "backdoor", "count": 2, "behaviour": {"name": "backdoor", "target_class": 3, "boost": 2}},
+  {"name": "flippers", "count": 2, "behaviour": {"name": "label-flip"}}]})")),
+            insecure() + QStringList{QStringLiteral("--min-workers"), QStringLiteral("1"),
+                                     QStringLiteral("--stop-workers")});
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err));
+        auto w = worker(endpoint, QStringLiteral("w1"), insecure());
+        QCOMPARE(c->finish(), 0);
+        QCOMPARE(w->finish(), 0);
+        QCOMPARE(finalModel(db), local);
     }
 
     // A worker SIGKILLed while it holds a task: its task goes to the other worker, the result is the same.

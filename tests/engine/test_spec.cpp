@@ -322,6 +322,50 @@ private Q_SLOTS:
             R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
                 "behaviour": {"name": "dropout", "probability": 1.5}}]}})",
             "clients.groups[0].behaviour.probability", {QStringLiteral("a number in [0, 1]")});
+        // Attack behaviours: their own rules name the group's key; what they need of the data is a
+        // capability. Two groups, the second (clients.groups[1]) with the behaviour {...}, after the given
+        // sections.
+        static std::vector<QByteArray> texts; // each text outlives its row() call
+        const auto attackers = [](const char *behaviour, const char *sections = "") {
+            texts.push_back(QByteArray(R"({"format": 1, )") + sections +
+                            R"("clients": {"count": 3, "groups": [{"name": "a", "count": 1},
+                                {"name": "b", "count": 2, "behaviour": {)" +
+                            behaviour + "}}]}}");
+            return texts.back().constData();
+        };
+        row("label-flip mapping names a class the dataset lacks",
+            attackers(R"("name": "label-flip", "mapping": "0:9, 3:10")"),
+            "clients.groups[1].behaviour.mapping",
+            {QStringLiteral("class 10 is not one of the dataset's classes 0..9"),
+             QStringLiteral("allowed: \"reverse\" or pairs from:to of classes 0..9")});
+        row("label-flip mapping maps a class twice",
+            attackers(R"("name": "label-flip", "mapping": "1:2,1:3")"), "clients.groups[1].behaviour.mapping",
+            {QStringLiteral("class 1 is mapped twice")});
+        row("label-flip mapping is no list of pairs", attackers(R"("name": "label-flip", "mapping": "0-9")"),
+            "clients.groups[1].behaviour.mapping", {QStringLiteral("'0-9' is not a pair from:to")});
+        row("label-flip without class labels",
+            attackers(R"("name": "label-flip")",
+                      R"("dataset": {"name": "quadratic"}, "model": {"name": "logreg"},)"),
+            "clients.groups[1].behaviour.name",
+            {QStringLiteral("'label-flip' needs class labels; dataset 'quadratic' has none"),
+             QStringLiteral("sign-flip"), QStringLiteral("alie")});
+        row("backdoor without images",
+            attackers(R"("name": "backdoor")",
+                      R"("dataset": {"name": "synthetic"}, "model": {"name": "logreg"},)"),
+            "clients.groups[1].behaviour.name",
+            {QStringLiteral("'backdoor' needs image input; dataset 'synthetic' has none"),
+             QStringLiteral("label-flip")});
+        row("backdoor target class beyond the classes",
+            attackers(R"("name": "backdoor", "target_class": 10)"),
+            "clients.groups[1].behaviour.target_class",
+            {QStringLiteral("10 is not a class of dataset 'fashion-mnist'"),
+             QStringLiteral("allowed: an integer in [0, 9]")});
+        row("backdoor trigger larger than the images", attackers(R"("name": "backdoor", "trigger_size": 29)"),
+            "clients.groups[1].behaviour.trigger_size",
+            {QStringLiteral("29 pixels do not fit the 28 x 28 images"),
+             QStringLiteral("allowed: an integer in [1, 28]")});
+        row("alie z below 0", attackers(R"("name": "alie", "z": -1)"), "clients.groups[1].behaviour.z",
+            {QStringLiteral("a number in [0, 100]")});
         row("group privacy key not overridable",
             R"({"format": 1, "clients": {"count": 2, "groups": [{"name": "a", "count": 2,
                 "privacy": {"delta": 0.001}}]}})",
@@ -390,6 +434,17 @@ private Q_SLOTS:
                                        .value(QStringLiteral("behaviour"))
                                        .toObject();
         QCOMPARE(stored.value(QStringLiteral("probability")).toDouble(), 0.5);
+    }
+
+    // Two groups with the same attack: each group's own key is named, once.
+    void behaviourRulesNameEachGroup() {
+        const FederationSpec::Parsed p = parseText(
+            R"({"format": 1, "clients": {"count": 4, "groups": [
+                {"name": "a", "count": 2, "behaviour": {"name": "label-flip", "mapping": "0:11"}},
+                {"name": "b", "count": 2, "behaviour": {"name": "label-flip", "mapping": "x"}}]}})");
+        QCOMPARE(p.errors.size(), 2);
+        QCOMPARE(p.errors[0].path, QStringLiteral("clients.groups[0].behaviour.mapping"));
+        QCOMPARE(p.errors[1].path, QStringLiteral("clients.groups[1].behaviour.mapping"));
     }
 
     void rejects() {

@@ -34,6 +34,8 @@ ClientTask sampleTask() {
     t.training.weightDecay = 1e-4;
     t.algorithm = QStringLiteral("fedprox");
     t.algorithmParams = QJsonObject{{QStringLiteral("mu"), 0.01}};
+    t.behaviour = {QStringLiteral("label-flip"),
+                   QJsonObject{{QStringLiteral("mapping"), QStringLiteral("0:9")}}};
     t.stages = {{QStringLiteral("norm-clip"), QJsonObject{{QStringLiteral("max_norm"), 2.0}}},
                 {QStringLiteral("other"), {}}};
     t.payloadDown = floats({0.5f, 0.25f});
@@ -97,6 +99,19 @@ private Q_SLOTS:
         QCOMPARE(floatsOf(back->model)[1], -2.25f);
         QCOMPARE(back->stages.size(), 2);
         QCOMPARE(back->stages[0].params.value(QStringLiteral("max_norm")).toDouble(), 2.0);
+        QCOMPARE(back->behaviour.name, QStringLiteral("label-flip"));
+        QCOMPARE(back->behaviour.params.value(QStringLiteral("mapping")).toString(), QStringLiteral("0:9"));
+    }
+
+    // A task written before behaviours existed (no "behaviour" key) is an honest client's.
+    void taskWithoutBehaviourIsHonest() {
+        QCborMap old = sampleTask().toCbor();
+        old.remove(QStringLiteral("behaviour"));
+        QString error;
+        const auto back = ClientTask::fromCbor(throughBytes(old), &error);
+        QVERIFY2(back, qPrintable(error));
+        QCOMPARE(back->behaviour, BehaviourRef{});
+        QCOMPARE(back->behaviour.name, QStringLiteral("honest"));
     }
 
     void resultRoundTrip() {
