@@ -1,4 +1,5 @@
 #include "privacy/SecureAggregation.h"
+#include "util/Cbor.h"
 
 #include "privacy/CentralDp.h"
 #include "spec/FederationSpec.h"
@@ -353,7 +354,7 @@ std::vector<int> idsOf(const QCborValue &v, int round, const char *what) {
     std::vector<int> ids;
     for (const QCborValue &x : v.toArray()) {
         if (!x.isInteger()) fail(round, QStringLiteral("%1 holds a non-integer").arg(QLatin1String(what)));
-        ids.push_back(int(x.toInteger()));
+        ids.push_back(int(cborInteger(x, 0)));
     }
     return ids;
 }
@@ -393,14 +394,14 @@ int SecAggClient::clientId() const {
 
 QByteArray SecAggClient::advertiseKeys(const QByteArray &setup) {
     const QCborMap m = parseMessage(setup, 0, "setup").toMap();
-    const int round = int(m.value(QStringLiteral("round")).toInteger());
+    const int round = int(cborInteger(m.value(QStringLiteral("round")), 0));
     if (d->step != State::Step::Fresh) fail(round, QStringLiteral("client %1 was set up twice").arg(d->id));
     SecAggParams p;
-    p.numShares = int(m.value(QStringLiteral("num_shares")).toInteger());
-    p.reconstructionThreshold = int(m.value(QStringLiteral("reconstruction_threshold")).toInteger());
+    p.numShares = int(cborInteger(m.value(QStringLiteral("num_shares")), 0));
+    p.reconstructionThreshold = int(cborInteger(m.value(QStringLiteral("reconstruction_threshold")), 0));
     p.clippingRange = m.value(QStringLiteral("clipping_range")).toDouble();
-    p.quantizationRange = std::uint64_t(m.value(QStringLiteral("quantization_range")).toInteger());
-    p.modulusRange = std::uint64_t(m.value(QStringLiteral("modulus_range")).toInteger());
+    p.quantizationRange = std::uint64_t(cborInteger(m.value(QStringLiteral("quantization_range")), 0));
+    p.modulusRange = std::uint64_t(cborInteger(m.value(QStringLiteral("modulus_range")), 0));
     p.l2ClipNorm = m.value(QStringLiteral("l2_clip_norm")).toDouble();
     p.countUnclipped = m.value(QStringLiteral("count_unclipped")).toBool();
     // The client works the layout out itself from the participants; a threshold below 2 would let one
@@ -425,7 +426,7 @@ QByteArray SecAggClient::shareKeys(const QByteArray &windowKeys) {
     const std::vector<int> window = d->roster.window(d->id);
     for (const QCborValue &v : parseMessage(windowKeys, round, "public keys").toArray()) {
         const QCborMap e = v.toMap();
-        const int peer = int(e.value(QStringLiteral("id")).toInteger());
+        const int peer = int(cborInteger(e.value(QStringLiteral("id")), 0));
         if (peer == d->id || !d->roster.inWindow(d->id, peer) || d->peers.count(peer))
             fail(round, QStringLiteral("client %1 got keys of client %2, who is not a neighbour")
                             .arg(d->id)
@@ -481,7 +482,7 @@ QByteArray SecAggClient::maskedInput(const QByteArray &ciphertexts, std::span<co
         fail(round, QStringLiteral("client %1 was asked for its input out of order").arg(d->id));
     for (const QCborValue &v : parseMessage(ciphertexts, round, "ciphertexts").toArray()) {
         const QCborMap e = v.toMap();
-        const int from = int(e.value(QStringLiteral("from")).toInteger());
+        const int from = int(cborInteger(e.value(QStringLiteral("from")), 0));
         if (!d->peers.count(from) || d->received.count(from))
             fail(round, QStringLiteral("client %1 got shares from client %2, who is not a neighbour")
                             .arg(d->id)
@@ -666,7 +667,7 @@ QByteArray SecAggServer::setup() const {
 void SecAggServer::receivePublicKeys(int client, const QByteArray &message) {
     d->participant(client);
     const QCborMap m = parseMessage(message, d->round(), "public keys").toMap();
-    if (m.value(QStringLiteral("id")).toInteger() != client || d->keys.count(client))
+    if (cborInteger(m.value(QStringLiteral("id")), 0) != client || d->keys.count(client))
         fail(d->round(), QStringLiteral("client %1 sent public keys twice or under another id").arg(client));
     d->keys[client] = {keyOf(m.value(QStringLiteral("c_pk")), d->round(), "public key"),
                        keyOf(m.value(QStringLiteral("s_pk")), d->round(), "public key")};
@@ -694,7 +695,7 @@ void SecAggServer::receiveShares(int client, const QByteArray &message) {
     std::set<int> to;
     for (const QCborValue &v : parseMessage(message, d->round(), "shares").toArray()) {
         const QCborMap e = v.toMap();
-        const int holder = int(e.value(QStringLiteral("to")).toInteger());
+        const int holder = int(cborInteger(e.value(QStringLiteral("to")), 0));
         if (holder == client || d->roster.position(holder) < 0 || !d->roster.inWindow(client, holder) ||
             !to.insert(holder).second)
             fail(d->round(), QStringLiteral("client %1 sent a share to client %2, who is not its neighbour")
@@ -729,7 +730,8 @@ void SecAggServer::receiveMaskedInput(int client, const QByteArray &message) {
     const QByteArray packed = m.value(QStringLiteral("words")).toByteArray();
     const std::uint64_t M = d->roster.params.modulusRange;
     const int width = wordBytes(M);
-    if (m.value(QStringLiteral("id")).toInteger() != client || packed.size() != qsizetype(d->size) * width)
+    if (cborInteger(m.value(QStringLiteral("id")), 0) != client ||
+        packed.size() != qsizetype(d->size) * width)
         fail(d->round(), QStringLiteral("client %1's masked input has %2 bytes, expected %3")
                              .arg(client)
                              .arg(packed.size())
@@ -800,8 +802,8 @@ void SecAggServer::receiveRevealedShares(int survivor, const QByteArray &message
     std::set<int> owners;
     for (const QCborValue &v : parseMessage(message, d->round(), "revealed shares").toArray()) {
         const QCborMap e = v.toMap();
-        const int owner = int(e.value(QStringLiteral("owner")).toInteger());
-        const qint64 kind = e.value(QStringLiteral("kind")).toInteger(-1);
+        const int owner = int(cborInteger(e.value(QStringLiteral("owner")), 0));
+        const qint64 kind = cborInteger(e.value(QStringLiteral("kind")), -1);
         if (d->roster.position(owner) < 0 || !d->roster.inWindow(owner, survivor) ||
             !owners.insert(owner).second || kind != (d->survived(owner) ? 0 : 1))
             fail(d->round(), QStringLiteral("client %1 revealed a share of client %2 it was not asked for")

@@ -1,4 +1,5 @@
 #include "remote/Protocol.h"
+#include "util/Cbor.h"
 
 #include <QCborArray>
 #include <QCborStreamReader>
@@ -147,9 +148,9 @@ Decoded decode(const QByteArray &bytes, std::int64_t maxBytes) {
         return refused(QStringLiteral("not a FedWorkbench message (no \"proto\": \"fedwb\")"));
     const QCborValue version = map.value(QStringLiteral("pv"));
     if (!version.isInteger()) return refused(QStringLiteral("field pv: expected an integer"));
-    if (version.toInteger() != kProtocolVersion)
+    if (cborInteger(version, 0) != kProtocolVersion)
         return refused(QStringLiteral("protocol version %1; this build speaks version %2")
-                           .arg(version.toInteger())
+                           .arg(cborInteger(version, 0))
                            .arg(kProtocolVersion),
                        true);
     const QString type = map.value(QStringLiteral("type")).toString();
@@ -194,7 +195,7 @@ KernelSettings KernelSettings::fromCbor(const QCborMap &map) {
     KernelSettings k;
     k.atenCapability = map.value(QStringLiteral("aten")).toString();
     k.openblasCoretype = map.value(QStringLiteral("openblas")).toString();
-    k.intraOpThreads = int(map.value(QStringLiteral("intra_op_threads")).toInteger(1));
+    k.intraOpThreads = int(cborInteger(map.value(QStringLiteral("intra_op_threads")), 1));
     return k;
 }
 

@@ -1,4 +1,5 @@
 #include "remote/WorkerNode.h"
+#include "util/Cbor.h"
 
 #include "remote/Portable.h"
 #include "remote/data_digest_p.h"
@@ -151,7 +152,7 @@ private:
 // message, and the prepared data when it is ready.
 QByteArray prepareRun(const Message &m, const WorkerOptions &options, std::shared_ptr<const Prepared> *out,
                       std::map<QString, QString> *digests) {
-    const quint64 run = quint64(m.fields.value(QStringLiteral("run")).toInteger());
+    const quint64 run = quint64(cborInteger(m.fields.value(QStringLiteral("run")), 0));
     const auto refuse = [&](const QString &reason) {
         return encode(MessageType::Refuse,
                       {{QStringLiteral("run"), qint64(run)}, {QStringLiteral("reason"), reason}});
@@ -209,10 +210,10 @@ QByteArray prepareRun(const Message &m, const WorkerOptions &options, std::share
         return refuse(
             QStringLiteral("the partition rebuilt here differs from the coordinator's (another build of "
                            "FedWorkbench?)"));
-    if (p->parameterCount != m.fields.value(QStringLiteral("parameters")).toInteger())
+    if (p->parameterCount != cborInteger(m.fields.value(QStringLiteral("parameters")), 0))
         return refuse(QStringLiteral("the model here has %1 parameters, the coordinator's %2")
                           .arg(p->parameterCount)
-                          .arg(m.fields.value(QStringLiteral("parameters")).toInteger()));
+                          .arg(cborInteger(m.fields.value(QStringLiteral("parameters")), 0)));
     *out = std::move(p);
     return encode(MessageType::Ready, {{QStringLiteral("run"), qint64(run)},
                                        {QStringLiteral("dataset_digest"), dataset},
@@ -344,7 +345,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                     welcomed = true;
                     backoffMs = 1000;
                     heartbeatMs = int(std::clamp<qint64>(
-                        m.fields.value(QStringLiteral("heartbeat_ms")).toInteger(), 50, 60000));
+                        cborInteger(m.fields.value(QStringLiteral("heartbeat_ms")), 0), 50, 60000));
                     log(QStringLiteral("connected to %1").arg(options.connect));
                     break;
                 case MessageType::Reject:
@@ -358,7 +359,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                 case MessageType::Prepare: {
                     if (preparer.joinable()) preparer.join(); // one preparation at a time
                     log(QStringLiteral("preparing the data of run %1")
-                            .arg(quint64(m.fields.value(QStringLiteral("run")).toInteger()), 0, 16));
+                            .arg(quint64(cborInteger(m.fields.value(QStringLiteral("run")), 0)), 0, 16));
                     preparer = std::thread([&, m] {
                         at::set_num_threads(1);
                         std::shared_ptr<const Prepared> p;
@@ -387,7 +388,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                     break;
                 }
                 case MessageType::Task: {
-                    const quint64 run = quint64(m.fields.value(QStringLiteral("run")).toInteger());
+                    const quint64 run = quint64(cborInteger(m.fields.value(QStringLiteral("run")), 0));
                     const QString id = m.fields.value(QStringLiteral("id")).toString();
                     std::shared_ptr<const Prepared> p;
                     {

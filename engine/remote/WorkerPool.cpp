@@ -1,4 +1,5 @@
 #include "remote/WorkerPool.h"
+#include "util/Cbor.h"
 
 #include "remote/Portable.h"
 
@@ -337,7 +338,8 @@ void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &byte
         s.name = m.fields.value(QStringLiteral("name")).toString().left(64);
         s.build = m.fields.value(QStringLiteral("build")).toString().left(64);
         s.device = m.fields.value(QStringLiteral("device")).toString().left(64);
-        s.threads = int(std::clamp<qint64>(m.fields.value(QStringLiteral("threads")).toInteger(), 1, 1024));
+        s.threads =
+            int(std::clamp<qint64>(cborInteger(m.fields.value(QStringLiteral("threads")), 0), 1, 1024));
         s.kernel = KernelSettings::fromCbor(m.fields.value(QStringLiteral("kernel")).toMap());
         if (it != sessions.end()) requeue(it->second); // a worker that says hello again starts over
         Session &added = sessions[identity] = std::move(s);
@@ -373,7 +375,7 @@ void WorkerPool::Impl::sendPrepare(Session &s) {
 }
 
 void WorkerPool::Impl::handleMessage(Session &s, const Message &m) {
-    const auto runOf = [&] { return quint64(m.fields.value(QStringLiteral("run")).toInteger()); };
+    const auto runOf = [&] { return quint64(cborInteger(m.fields.value(QStringLiteral("run")), 0)); };
     switch (m.type) {
     case MessageType::Heartbeat:
         return;
@@ -448,7 +450,7 @@ void WorkerPool::Impl::handleMessage(Session &s, const Message &m) {
 
 void WorkerPool::Impl::handleResult(Session &s, const Message &m) {
     const QString id = m.fields.value(QStringLiteral("id")).toString();
-    if (!binding || quint64(m.fields.value(QStringLiteral("run")).toInteger()) != binding->run || !batch)
+    if (!binding || quint64(cborInteger(m.fields.value(QStringLiteral("run")), 0)) != binding->run || !batch)
         return;
     const auto t = batch->byId.find(id);
     if (t == batch->byId.end()) return; // of another round

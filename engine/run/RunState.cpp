@@ -1,4 +1,5 @@
 #include "run/RunState.h"
+#include "util/Cbor.h"
 
 #include <QCborArray>
 #include <QCborMap>
@@ -41,13 +42,13 @@ std::optional<RunState> RunState::fromBytes(const QByteArray &bytes, QString *er
     if (m.value(QStringLiteral("kind")).toString() != QLatin1String("fedwb-run-state"))
         return fail(QStringLiteral("not a run state"));
     RunState s;
-    s.version = int(m.value(QStringLiteral("v")).toInteger());
+    s.version = int(cborInteger(m.value(QStringLiteral("v")), 0));
     if (s.version < 1 || s.version > kRunStateVersion)
         return fail(QStringLiteral("run state version %1; this build reads 1..%2")
                         .arg(s.version)
                         .arg(kRunStateVersion));
-    s.round = int(m.value(QStringLiteral("round")).toInteger());
-    s.parameterCount = m.value(QStringLiteral("parameter_count")).toInteger();
+    s.round = int(cborInteger(m.value(QStringLiteral("round")), 0));
+    s.parameterCount = cborInteger(m.value(QStringLiteral("parameter_count")), 0);
     s.model = m.value(QStringLiteral("model")).toByteArray();
     s.strategy = m.value(QStringLiteral("strategy")).toString();
     s.strategyState = m.value(QStringLiteral("strategy_state")).toByteArray();
@@ -56,10 +57,10 @@ std::optional<RunState> RunState::fromBytes(const QByteArray &bytes, QString *er
         const QCborArray pair = entry.toArray();
         if (pair.size() != 2 || !pair[0].isInteger())
             return fail(QStringLiteral("run state: malformed client state"));
-        s.clients.set(int(pair[0].toInteger()), pair[1].toByteArray());
+        s.clients.set(int(cborInteger(pair[0], 0)), pair[1].toByteArray());
     }
-    s.bytesUp = m.value(QStringLiteral("bytes_up")).toInteger();
-    s.bytesDown = m.value(QStringLiteral("bytes_down")).toInteger();
+    s.bytesUp = cborInteger(m.value(QStringLiteral("bytes_up")), 0);
+    s.bytesDown = cborInteger(m.value(QStringLiteral("bytes_down")), 0);
     if (m.contains(QStringLiteral("test_accuracy")))
         s.lastTestAccuracy = m.value(QStringLiteral("test_accuracy")).toDouble();
     if (m.contains(QStringLiteral("test_loss")))

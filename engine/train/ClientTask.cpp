@@ -1,4 +1,5 @@
 #include "train/ClientTask.h"
+#include "util/Cbor.h"
 
 #include "util/Rng.h"
 
@@ -16,11 +17,11 @@ const QString kVersion = QStringLiteral("v");
 
 bool checkVersion(const QCborMap &map, const char *what, QString *error) {
     const QCborValue v = map.value(kVersion);
-    if (!v.isInteger() || v.toInteger() < 1 || v.toInteger() > kClientTaskVersion) {
+    if (!v.isInteger() || cborInteger(v, 0) < 1 || cborInteger(v, 0) > kClientTaskVersion) {
         if (error)
             *error = QStringLiteral("not a %1 this build reads (version %2; this build reads 1..%3)")
                          .arg(QLatin1String(what))
-                         .arg(v.isInteger() ? QString::number(v.toInteger()) : QStringLiteral("missing"))
+                         .arg(v.isInteger() ? QString::number(cborInteger(v, 0)) : QStringLiteral("missing"))
                          .arg(kClientTaskVersion);
         return false;
     }
@@ -41,8 +42,8 @@ QCborMap trainingToCbor(const TrainingConfig &t) {
 
 TrainingConfig trainingFromCbor(const QCborMap &m) {
     TrainingConfig t;
-    t.epochs = int(m.value(QStringLiteral("epochs")).toInteger(t.epochs));
-    t.batchSize = int(m.value(QStringLiteral("batch_size")).toInteger(t.batchSize));
+    t.epochs = int(cborInteger(m.value(QStringLiteral("epochs")), t.epochs));
+    t.batchSize = int(cborInteger(m.value(QStringLiteral("batch_size")), t.batchSize));
     t.optimizer = m.value(QStringLiteral("optimizer")).toString(t.optimizer);
     t.lr = m.value(QStringLiteral("lr")).toDouble(t.lr);
     t.momentum = m.value(QStringLiteral("momentum")).toDouble(t.momentum);
@@ -123,10 +124,10 @@ std::optional<ClientTask> ClientTask::fromCbor(const QCborMap &m, QString *error
         return std::nullopt;
     }
     ClientTask t;
-    t.version = int(m.value(kVersion).toInteger());
-    t.runId = m.value(QStringLiteral("run")).toInteger(-1);
-    t.round = int(m.value(QStringLiteral("round")).toInteger());
-    t.clientId = int(m.value(QStringLiteral("client")).toInteger(-1));
+    t.version = int(cborInteger(m.value(kVersion), 0));
+    t.runId = cborInteger(m.value(QStringLiteral("run")), -1);
+    t.round = int(cborInteger(m.value(QStringLiteral("round")), 0));
+    t.clientId = int(cborInteger(m.value(QStringLiteral("client")), -1));
     t.group = m.value(QStringLiteral("group")).toString();
     t.model = m.value(QStringLiteral("model")).toByteArray();
     t.training = trainingFromCbor(m.value(QStringLiteral("training")).toMap());
@@ -141,7 +142,7 @@ std::optional<ClientTask> ClientTask::fromCbor(const QCborMap &m, QString *error
     }
     t.payloadDown = m.value(QStringLiteral("payload_down")).toByteArray();
     t.clientState = m.value(QStringLiteral("client_state")).toByteArray();
-    t.rngKey = std::uint64_t(m.value(QStringLiteral("rng_key")).toInteger());
+    t.rngKey = std::uint64_t(cborInteger(m.value(QStringLiteral("rng_key")), 0));
     t.needStartLoss = m.value(QStringLiteral("need_start_loss")).toBool();
     t.spec = m.value(QStringLiteral("spec")).toMap().toJsonObject();
     if (t.round < 1 || t.clientId < 0 || t.model.size() % qsizetype(sizeof(float)) != 0) {
@@ -180,21 +181,21 @@ std::optional<ClientResult> ClientResult::fromCbor(const QCborMap &m, QString *e
         return std::nullopt;
     }
     ClientResult r;
-    r.version = int(m.value(kVersion).toInteger());
-    r.round = int(m.value(QStringLiteral("round")).toInteger());
-    r.clientId = int(m.value(QStringLiteral("client")).toInteger(-1));
+    r.version = int(cborInteger(m.value(kVersion), 0));
+    r.round = int(cborInteger(m.value(QStringLiteral("round")), 0));
+    r.clientId = int(cborInteger(m.value(QStringLiteral("client")), -1));
     r.status = statusFromName(m.value(QStringLiteral("status")).toString());
     r.update = m.value(QStringLiteral("update")).toByteArray();
     r.weight = m.value(QStringLiteral("weight")).toDouble();
     r.trainLoss = m.value(QStringLiteral("train_loss")).toDouble();
     r.startLoss = m.value(QStringLiteral("start_loss")).toDouble();
-    r.steps = m.value(QStringLiteral("steps")).toInteger();
+    r.steps = cborInteger(m.value(QStringLiteral("steps")), 0);
     r.payloadUp = m.value(QStringLiteral("payload_up")).toByteArray();
     r.hasNewState = m.value(QStringLiteral("has_new_state")).toBool();
     r.newState = m.value(QStringLiteral("new_state")).toByteArray();
     r.computeSeconds = m.value(QStringLiteral("compute_seconds")).toDouble();
-    r.bytesUp = m.value(QStringLiteral("bytes_up")).toInteger();
-    r.bytesDown = m.value(QStringLiteral("bytes_down")).toInteger();
+    r.bytesUp = cborInteger(m.value(QStringLiteral("bytes_up")), 0);
+    r.bytesDown = cborInteger(m.value(QStringLiteral("bytes_down")), 0);
     r.worker = m.value(QStringLiteral("worker")).toString();
     if (r.round < 1 || r.clientId < 0 || r.update.size() % qsizetype(sizeof(float)) != 0 ||
         r.payloadUp.size() % qsizetype(sizeof(float)) != 0) {
