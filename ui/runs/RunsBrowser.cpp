@@ -167,50 +167,35 @@ void RunsBrowser::setFilterText(const QString &text) {
     m_filter->setText(text);
 }
 
-bool RunsBrowser::renameRun(qint64 runId, const QString &name) {
+// One edit of the store: refused on a read-only store, the list reloaded after it.
+bool RunsBrowser::edit(const std::function<bool(RunStore &)> &change) {
     if (!m_store || m_readOnly) {
         m_error = tr("the run store is read-only");
         return false;
     }
-    if (name.isEmpty()) {
+    if (!change(*m_store)) {
+        m_error = m_store->lastError();
+        return false;
+    }
+    reload();
+    Q_EMIT runsChanged();
+    return true;
+}
+
+bool RunsBrowser::renameRun(qint64 runId, const QString &name) {
+    if (name.isEmpty() && m_store && !m_readOnly) {
         m_error = tr("a run needs a name");
         return false;
     }
-    if (!m_store->renameRun(runId, name)) {
-        m_error = m_store->lastError();
-        return false;
-    }
-    reload();
-    Q_EMIT runsChanged();
-    return true;
+    return edit([&](RunStore &store) { return store.renameRun(runId, name); });
 }
 
 bool RunsBrowser::setTags(qint64 runId, const QStringList &tags) {
-    if (!m_store || m_readOnly) {
-        m_error = tr("the run store is read-only");
-        return false;
-    }
-    if (!m_store->setTags(runId, tags)) {
-        m_error = m_store->lastError();
-        return false;
-    }
-    reload();
-    Q_EMIT runsChanged();
-    return true;
+    return edit([&](RunStore &store) { return store.setTags(runId, tags); });
 }
 
 bool RunsBrowser::setNotes(qint64 runId, const QString &notes) {
-    if (!m_store || m_readOnly) {
-        m_error = tr("the run store is read-only");
-        return false;
-    }
-    if (!m_store->setNotes(runId, notes)) {
-        m_error = m_store->lastError();
-        return false;
-    }
-    reload();
-    Q_EMIT runsChanged();
-    return true;
+    return edit([&](RunStore &store) { return store.setNotes(runId, notes); });
 }
 
 int RunsBrowser::deleteRuns(const QList<qint64> &runIds, bool confirm) {

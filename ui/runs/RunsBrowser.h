@@ -53,6 +53,7 @@ Q_SIGNALS:
     void runsChanged(); // something was renamed, tagged or deleted
 
 private:
+    bool edit(const std::function<bool(RunStore &)> &change);
     void showContextMenu(const QPoint &at);
     void updateActions();
 
