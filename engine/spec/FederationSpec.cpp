@@ -267,6 +267,10 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
     for (const SectionSchema &s : reg.sections())
         sectionKeys.append(s.key);
     for (auto it = raw.constBegin(); it != raw.constEnd(); ++it) {
+        if (it.key() == QLatin1String("layout")) { // the designer's node positions: not the engine's
+            if (!it.value().isObject()) error(it.key(), QStringLiteral("must be an object (node positions)"));
+            continue;
+        }
         if (topLevelKeys().contains(it.key())) {
             if (it.key() != QLatin1String("format") && !it.value().isString())
                 error(it.key(), QStringLiteral("must be a string"));
