@@ -62,9 +62,9 @@ int main(int argc, char *argv[]) {
     const QCommandLineOption viewOption(
         QStringLiteral("view"),
         QStringLiteral(
-            "The view to show: design (default), run (the --run), dashboard (the --run's dashboard) or "
-            "compare (every --run side by side)."),
-        QStringLiteral("VIEW"), QStringLiteral("design"));
+            "The view to show: designer (default; also: design), run (the --run), dashboard (the --run's "
+            "dashboard) or compare (every --run side by side)."),
+        QStringLiteral("VIEW"), QStringLiteral("designer"));
     const QCommandLineOption plotOption(
         QStringLiteral("plot"),
         QStringLiteral(
@@ -91,10 +91,11 @@ int main(int argc, char *argv[]) {
             return fail(QStringLiteral("--run %1: expected a run id (a whole number >= 1)").arg(v));
         runIds.append(runId);
     }
-    const QString view = parser.value(viewOption);
-    if (view != QLatin1String("design") && view != QLatin1String("run") &&
+    QString view = parser.value(viewOption);
+    if (view == QLatin1String("design")) view = QStringLiteral("designer");
+    if (view != QLatin1String("designer") && view != QLatin1String("run") &&
         view != QLatin1String("dashboard") && view != QLatin1String("compare"))
-        return fail(QStringLiteral("--view %1: allowed: design, run, dashboard, compare").arg(view));
+        return fail(QStringLiteral("--view %1: allowed: designer, run, dashboard, compare").arg(view));
     if (view == QLatin1String("compare") && runIds.size() < 2)
         return fail(QStringLiteral("--view compare needs two or more --run ID"));
     if ((view == QLatin1String("run") || view == QLatin1String("dashboard")) && runIds.size() != 1)
@@ -138,9 +139,6 @@ int main(int argc, char *argv[]) {
         if (view == QLatin1String("compare")) window.compareRuns(runIds);
     }
     if (parser.isSet(screenshotOption)) {
-        if (positional.isEmpty() && view == QLatin1String("design"))
-            return fail(
-                QStringLiteral("--screenshot needs a WORKSPACE (or --view run / compare with --run)"));
         if (!positional.isEmpty() && !loaded)
             return fail(
                 QStringLiteral("cannot load %1:\n%2").arg(positional.first(), window.validationText()));
@@ -169,5 +167,7 @@ int main(int argc, char *argv[]) {
     if (runId > 0 && view != QLatin1String("compare")) window.showStoredRun(runId);
     if (view == QLatin1String("dashboard")) window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
     window.show();
+    // Workspaces a crashed session was editing: offered once the window is up.
+    QTimer::singleShot(0, &window, [&window] { window.offerRecovery(); });
     return QApplication::exec();
 }

@@ -2,6 +2,7 @@
 #include "MainWindow.h"
 #include "compare/CompareView.h"
 #include "dashboard/LiveChart.h"
+#include "designer/FederationModel.h"
 #include "run/Run.h"
 #include "run/RunTypes.h"
 #include "run/StoreRecorder.h"
@@ -20,6 +21,7 @@
 #include <QLabel>
 #include <QLineSeries>
 #include <QProcess>
+#include <QPushButton>
 #include <QSet>
 #include <QSignalSpy>
 #include <QSqlDatabase>
@@ -146,7 +148,9 @@ void TestMainWindow::opensValidWorkspace() {
     MainWindow w;
     w.setDatabasePath(dbPath(QStringLiteral("valid")));
     QSignalSpy loaded(&w, &MainWindow::workspaceLoaded);
-    QVERIFY(!w.runAction()->isEnabled()); // nothing loaded yet
+    // A new window starts from the IID baseline template: untitled and runnable.
+    QVERIFY(w.document()->isUntitled());
+    QVERIFY(w.runAction()->isEnabled());
 
     QVERIFY(w.openWorkspace(path));
     QCOMPARE(loaded.count(), 1);
@@ -155,23 +159,17 @@ void TestMainWindow::opensValidWorkspace() {
     QVERIFY(w.runAction()->isEnabled());
     QVERIFY(!w.stopAction()->isEnabled());
     QVERIFY(w.windowTitle().contains(QStringLiteral("valid.fedwb")));
-
-    QTreeWidget *tree = w.designTree();
-    QVERIFY(tree->topLevelItemCount() > 0);
-    QTreeWidgetItem *run = findTopLevel(tree, QStringLiteral("run"));
-    QVERIFY(run);
-    QTreeWidgetItem *rounds = childItem(run, QStringLiteral("rounds"));
-    QVERIFY(rounds);
-    QVERIFY(rounds->text(1).startsWith(QStringLiteral("2")));
-    // Defaults are filled in: the file does not set the batch size.
-    QTreeWidgetItem *training = findTopLevel(tree, QStringLiteral("training"));
-    QVERIFY(training);
-    QVERIFY(childItem(training, QStringLiteral("batch_size")));
-    QVERIFY(childItem(training, QStringLiteral("lr")));
-    // A component section shows the selected component on its own row.
-    QTreeWidgetItem *model = findTopLevel(tree, QStringLiteral("model"));
-    QVERIFY(model);
-    QCOMPARE(model->text(1), QStringLiteral("logreg"));
+    QCOMPARE(w.document()->path(), path);
+    // The designer's model holds the file, defaults filled in where the file says nothing.
+    QCOMPARE(w.model()->value(QStringLiteral("run.rounds")).toInt(), 2);
+    QVERIFY(!w.model()->isSet(QStringLiteral("training.batch_size")));
+    QCOMPARE(w.model()->effectiveValue(QStringLiteral("training.batch_size")),
+             w.model()->spec()->value(QStringLiteral("training.batch_size")));
+    QCOMPARE(w.model()->effectiveValue(QStringLiteral("model.name")).toString(), QStringLiteral("logreg"));
+    // The header names the federation.
+    auto *header = w.findChild<QLabel *>(QStringLiteral("designHeader"));
+    QVERIFY(header);
+    QVERIFY2(header->text().contains(QStringLiteral("logreg")), qPrintable(header->text()));
 }
 
 void TestMainWindow::showsInvalidWorkspace() {
@@ -192,13 +190,10 @@ void TestMainWindow::showsInvalidWorkspace() {
     QVERIFY(!problems->isHidden());
     QVERIFY(problems->text().contains(QStringLiteral("partition.alpha")));
 
-    // The offending key is marked in the tree with the error text.
-    QTreeWidgetItem *partition = findTopLevel(w.designTree(), QStringLiteral("partition"));
-    QVERIFY(partition);
-    QTreeWidgetItem *alpha = childItem(partition, QStringLiteral("alpha"));
-    QVERIFY(alpha);
-    QVERIFY(!alpha->text(2).isEmpty());
-    QVERIFY(!alpha->icon(0).isNull());
+    // The model knows the offending key; Run says why it is disabled.
+    QCOMPARE(w.model()->errorsAt(QStringLiteral("partition.alpha")).size(), 1);
+    QVERIFY2(w.runAction()->toolTip().contains(QStringLiteral("partition.alpha")),
+             qPrintable(w.runAction()->toolTip()));
 
     // startRun() on an invalid workspace does nothing.
     w.startRun();
@@ -213,9 +208,16 @@ void TestMainWindow::showsInvalidWorkspace() {
 void TestMainWindow::reportsUnreadableWorkspace() {
     MainWindow w;
     w.setDatabasePath(dbPath(QStringLiteral("unreadable")));
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("before-unreadable"), tinyWorkspace(2))));
+    const QJsonObject before = w.model()->raw();
     QVERIFY(!w.openWorkspace(m_dir.filePath(QStringLiteral("does-not-exist.fedwb"))));
     QVERIFY(!w.validationText().isEmpty());
-    QVERIFY(!w.runAction()->isEnabled());
+    // The workspace that was open stays open, unchanged, and the notice names the file that failed.
+    QCOMPARE(w.model()->raw(), before);
+    QVERIFY(w.document()->path().endsWith(QStringLiteral("before-unreadable.fedwb")));
+    auto *notice = w.findChild<QLabel *>(QStringLiteral("designNotice"));
+    QVERIFY(notice && !notice->isHidden());
+    QVERIFY2(notice->text().contains(QStringLiteral("does-not-exist.fedwb")), qPrintable(notice->text()));
 
     const QString broken = m_dir.filePath(QStringLiteral("broken.fedwb"));
     QFile file(broken);
@@ -274,7 +276,11 @@ void TestMainWindow::showsTheCliMessages() {
     MainWindow w;
     w.setDatabasePath(dbPath(QStringLiteral("messages")));
     QCOMPARE(w.openWorkspace(path), loads);
-    auto *problems = w.findChild<QLabel *>(QStringLiteral("designProblems"));
+    // A file that opened (valid or not) is listed in the problems box; one that cannot be read in the
+    // notice above the design.
+    const bool opened = w.document()->path() == QFileInfo(path).absoluteFilePath();
+    auto *problems =
+        w.findChild<QLabel *>(opened ? QStringLiteral("designProblems") : QStringLiteral("designNotice"));
     QVERIFY(problems);
     QVERIFY(!problems->isHidden());
     for (const QString &line : cliLines) {
@@ -390,6 +396,26 @@ void TestMainWindow::runsTinyWorkspace() {
     QCOMPARE(w.compareView()->curves()[0].points.size(), 2);
     QCOMPARE(w.compareView()->differencesTable()->rowCount(), 0); // one workspace, one seed: nothing differs
     QVERIFY(!w.compareRuns({runId, 9999}));                       // an unknown run is refused
+
+    // Another workspace opened: a stored run still shows ITS settings, read-only, and opens as a new one.
+    QJsonObject other = tinyWorkspace(5);
+    other.insert(QStringLiteral("name"), QStringLiteral("another"));
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("another"), other)));
+    w.showStoredRun(runId);
+    auto *tree = w.findChild<QTreeWidget *>(QStringLiteral("runSpecTree"));
+    QVERIFY(tree && !tree->parentWidget()->isHidden()); // the settings panel beside the rounds
+    QTreeWidgetItem *run = findTopLevel(tree, QStringLiteral("run"));
+    QVERIFY(run);
+    QVERIFY(childItem(run, QStringLiteral("rounds"))->text(1).startsWith(QStringLiteral("2")));
+    QCOMPARE(tree->editTriggers(), QAbstractItemView::NoEditTriggers);
+    auto *openSpec = w.findChild<QPushButton *>(QStringLiteral("openRunSpec"));
+    QVERIFY(openSpec);
+    openSpec->click();
+    QVERIFY(w.document()->isUntitled());
+    QVERIFY(w.document()->isDirty());
+    QCOMPARE(w.model()->value(QStringLiteral("run.rounds")).toInt(), 2);
+    QVERIFY2(w.model()->isValid(), qPrintable(w.model()->validationText()));
+    QCOMPARE(w.tabs()->currentIndex(), int(MainWindow::DesignTab));
 }
 
 // "Vary this parameter": two learning rates x two seeds run one after another, recorded with one sweep id,

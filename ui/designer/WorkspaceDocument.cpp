@@ -173,6 +173,16 @@ bool WorkspaceDocument::saveAs(const QString &path, QString *error) {
     return true;
 }
 
+void WorkspaceDocument::newFromJson(const QJsonObject &raw, const QString &title) {
+    removeAutosave();
+    m_model->reset(raw);
+    m_untitledName = title;
+    m_forcedDirty = true;
+    setPath(QString());
+    Q_EMIT dirtyChanged(isDirty());
+    Q_EMIT loaded();
+}
+
 void WorkspaceDocument::restore(const Recovery &recovery) {
     removeAutosave();
     m_model->reset(recovery.raw);
@@ -276,7 +286,7 @@ QList<Recovery> WorkspaceDocument::pendingRecoveries() {
 }
 
 void WorkspaceDocument::discardRecovery(const Recovery &recovery) {
-    QFile::remove(recovery.autosaveFile);
+    if (!recovery.autosaveFile.isEmpty()) QFile::remove(recovery.autosaveFile);
 }
 
 } // namespace fedwb

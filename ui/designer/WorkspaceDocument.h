@@ -52,6 +52,8 @@ public:
     // ("cannot write /x/y.fedwb: Permission denied") and nothing changed when it fails.
     bool save(QString *error);
     bool saveAs(const QString &path, QString *error);
+    // A new untitled, unsaved workspace holding `raw` (a stored run's settings), called `title`.
+    void newFromJson(const QJsonObject &raw, const QString &title);
     // A recovered workspace becomes the document: its original path (if any), marked modified.
     void restore(const Recovery &recovery);
 
