@@ -5,6 +5,7 @@
 #include "dashboard/LiveChart.h"
 #include "designer/DesignerView.h"
 #include "designer/FederationModel.h"
+#include "designer/WorkspaceActions.h"
 #include "metrics/Comparison.h"
 #include "run/RunController.h"
 #include "run/RunView.h"
@@ -76,7 +77,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_designer, &DesignerView::varyRequested, this, &MainWindow::varyParameter);
     connect(m_runView, &RunView::openSpecAsWorkspace, this,
             [this](const QJsonObject &spec, const QString &name) {
-                if (maybeSave()) openSpecAsWorkspace(spec, name);
+                if (m_files->maybeSave()) openSpecAsWorkspace(spec, name);
             });
 
     connect(m_controller, &RunController::started, this, &MainWindow::onRunStarted);
@@ -113,37 +114,11 @@ LiveChart *MainWindow::liveChart() const {
 
 void MainWindow::createActions() {
     QStyle *st = style();
-    m_newAction = new QAction(st->standardIcon(QStyle::SP_FileIcon), tr("&New Workspace"), this);
-    m_newAction->setIconText(tr("New"));
-    m_newAction->setShortcut(QKeySequence::New);
-    m_newAction->setStatusTip(
-        tr("Start a new workspace from the IID baseline (File ▸ New From Template for others)"));
-    connect(m_newAction, &QAction::triggered, this, [this] {
-        if (maybeSave()) newWorkspace(QStringLiteral("iid"));
-    });
-
-    m_openAction = new QAction(st->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open Workspace…"), this);
-    m_openAction->setIconText(tr("Open"));
-    m_openAction->setShortcut(QKeySequence::Open);
-    m_openAction->setStatusTip(tr("Open a .fedwb workspace"));
-    connect(m_openAction, &QAction::triggered, this, &MainWindow::openWorkspaceDialog);
-
-    m_saveAction = new QAction(st->standardIcon(QStyle::SP_DialogSaveButton), tr("&Save"), this);
-    m_saveAction->setShortcut(QKeySequence::Save);
-    m_saveAction->setStatusTip(tr("Save the workspace"));
-    connect(m_saveAction, &QAction::triggered, this, [this] {
-        QString error;
-        if (m_document->isUntitled()) {
-            saveAsDialog();
-        } else if (!saveWorkspace(&error)) {
-            QMessageBox::warning(this, tr("Save Workspace"),
-                                 tr("The workspace was not saved: %1").arg(error));
-        }
-    });
-    m_saveAsAction = new QAction(tr("Save &As…"), this);
-    m_saveAsAction->setShortcut(QKeySequence::SaveAs);
-    connect(m_saveAsAction, &QAction::triggered, this, &MainWindow::saveAsDialog);
-
+    m_files =
+        new WorkspaceActions(m_document, this, [this](const QString &path) { return openWorkspace(path); });
+    connect(m_files, &WorkspaceActions::message, statusBar(), &QStatusBar::showMessage);
+    m_openAction = m_files->openAction();
+    m_saveAction = m_files->saveAction();
     m_openStoreAction = new QAction(st->standardIcon(QStyle::SP_DriveHDIcon), tr("Open Run &Store…"), this);
     m_openStoreAction->setStatusTip(tr("Choose the SQLite file that records runs"));
     connect(m_openStoreAction, &QAction::triggered, this, &MainWindow::openStoreDialog);
@@ -184,22 +159,12 @@ void MainWindow::createActions() {
 
 void MainWindow::createMenus() {
     QMenu *file = menuBar()->addMenu(tr("&File"));
-    file->addAction(m_newAction);
-    m_newMenu = file->addMenu(tr("New From &Template"));
-    for (const WorkspaceTemplate &t : WorkspaceDocument::templates()) {
-        QAction *a = m_newMenu->addAction(t.title);
-        a->setStatusTip(t.description);
-        a->setToolTip(t.description);
-        connect(a, &QAction::triggered, this, [this, id = t.id] {
-            if (maybeSave()) newWorkspace(id);
-        });
-    }
-    file->addAction(m_openAction);
-    m_recentMenu = file->addMenu(tr("Open &Recent"));
-    connect(m_recentMenu, &QMenu::aboutToShow, this, &MainWindow::fillRecentMenu);
-    fillRecentMenu();
-    file->addAction(m_saveAction);
-    file->addAction(m_saveAsAction);
+    file->addAction(m_files->newAction());
+    file->addMenu(m_files->templatesMenu());
+    file->addAction(m_files->openAction());
+    file->addMenu(m_files->recentMenu());
+    file->addAction(m_files->saveAction());
+    file->addAction(m_files->saveAsAction());
     file->addSeparator();
     file->addAction(m_openStoreAction);
     file->addSeparator();
@@ -220,27 +185,13 @@ void MainWindow::createMenus() {
     help->addAction(m_aboutAction);
 }
 
-void MainWindow::fillRecentMenu() {
-    m_recentMenu->clear();
-    const QStringList files = WorkspaceDocument::recentFiles();
-    for (const QString &f : files) {
-        QAction *a = m_recentMenu->addAction(QFileInfo(f).fileName());
-        a->setToolTip(QDir::toNativeSeparators(f));
-        a->setStatusTip(QDir::toNativeSeparators(f));
-        connect(a, &QAction::triggered, this, [this, f] {
-            if (maybeSave()) openWorkspace(f);
-        });
-    }
-    if (files.isEmpty()) m_recentMenu->addAction(tr("(none)"))->setEnabled(false);
-}
-
 void MainWindow::createToolBar() {
     QToolBar *bar = addToolBar(tr("Main"));
     bar->setObjectName(QStringLiteral("mainToolBar"));
     bar->setMovable(false);
     bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
     bar->setIconSize(QSize(18, 18));
-    bar->addAction(m_newAction);
+    bar->addAction(m_files->newAction());
     bar->addAction(m_openAction);
     bar->addAction(m_saveAction);
     bar->addSeparator();
@@ -340,6 +291,10 @@ bool MainWindow::saveWorkspaceAs(const QString &path, QString *error) {
     return m_document->saveAs(path, error);
 }
 
+void MainWindow::offerRecovery() {
+    m_files->offerRecovery();
+}
+
 void MainWindow::onDocumentLoaded() {
     m_readProblem.clear();
     m_designer->setNotice({});
@@ -348,70 +303,6 @@ void MainWindow::onDocumentLoaded() {
     updateActions();
     m_tabs->setCurrentIndex(DesignTab);
     Q_EMIT workspaceLoaded(model()->isValid());
-}
-
-void MainWindow::offerRecovery() {
-    const QList<Recovery> pending = WorkspaceDocument::pendingRecoveries();
-    if (pending.isEmpty()) return;
-    const Recovery &r = pending.first();
-    const QString what =
-        r.originalPath.isEmpty() ? tr("an untitled workspace") : QDir::toNativeSeparators(r.originalPath);
-    QMessageBox box(QMessageBox::Question, tr("Recover Workspace"),
-                    tr("FedWorkbench ended without saving %1 (autosaved %2).\nRecover those changes?")
-                        .arg(what, QLocale().toString(r.savedAt.toLocalTime(), QLocale::ShortFormat)),
-                    QMessageBox::NoButton, this);
-    QPushButton *recover = box.addButton(tr("Recover"), QMessageBox::AcceptRole);
-    box.addButton(tr("Discard"), QMessageBox::DestructiveRole);
-    box.setDefaultButton(recover);
-    box.exec();
-    if (box.clickedButton() == recover)
-        m_document->restore(r);
-    else
-        WorkspaceDocument::discardRecovery(r);
-    // Older ones (several sessions crashed) stay for the next start.
-}
-
-bool MainWindow::maybeSave() {
-    if (!m_document->isDirty()) return true;
-    const auto answer = QMessageBox::question(
-        this, tr("Unsaved Changes"),
-        tr("%1 has unsaved changes. Save them first?").arg(m_document->displayName()),
-        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Save);
-    if (answer == QMessageBox::Cancel) return false;
-    if (answer == QMessageBox::Discard) return true;
-    if (m_document->isUntitled()) return saveAsDialog();
-    QString error;
-    if (saveWorkspace(&error)) return true;
-    QMessageBox::warning(this, tr("Save Workspace"), tr("The workspace was not saved: %1").arg(error));
-    return false;
-}
-
-void MainWindow::openWorkspaceDialog() {
-    if (!maybeSave()) return;
-    QString dir =
-        m_document->isUntitled() ? QDir::currentPath() : QFileInfo(m_document->path()).absolutePath();
-    if (m_document->isUntitled() && QDir(dir).exists(QStringLiteral("workspaces")))
-        dir = QDir(dir).filePath(QStringLiteral("workspaces"));
-    const QString path = QFileDialog::getOpenFileName(
-        this, tr("Open Workspace"), dir, tr("FedWorkbench workspaces (*.fedwb *.json);;All files (*)"));
-    if (!path.isEmpty()) openWorkspace(path);
-}
-
-bool MainWindow::saveAsDialog() {
-    QString suggested = m_document->isUntitled()
-                            ? QDir(QDir::currentPath()).filePath(QStringLiteral("federation.fedwb"))
-                            : m_document->path();
-    QString path = QFileDialog::getSaveFileName(this, tr("Save Workspace As"), suggested,
-                                                tr("FedWorkbench workspaces (*.fedwb);;All files (*)"));
-    if (path.isEmpty()) return false;
-    if (QFileInfo(path).suffix().isEmpty()) path += QStringLiteral(".fedwb");
-    QString error;
-    if (saveWorkspaceAs(path, &error)) {
-        statusBar()->showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)), 5000);
-        return true;
-    }
-    QMessageBox::warning(this, tr("Save Workspace"), tr("The workspace was not saved: %1").arg(error));
-    return false;
 }
 
 void MainWindow::openStoreDialog() {
@@ -829,7 +720,7 @@ void MainWindow::closeEvent(QCloseEvent *event) {
             return;
         }
     }
-    if (!maybeSave()) {
+    if (!m_files->maybeSave()) {
         event->ignore();
         return;
     }

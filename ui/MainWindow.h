@@ -33,6 +33,7 @@ class RunController;
 class RunStore;
 class RunView;
 class RunsBrowser;
+class WorkspaceActions;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -44,7 +45,7 @@ public:
     ~MainWindow() override;
 
     // ---- Workspaces (the designer's document). These functions do not ask about unsaved changes; the
-    // menu actions do (maybeSave) before calling them.
+    // File menu's actions (designer/WorkspaceActions) do before calling them.
     // Reads a workspace into the designer. An invalid workspace opens too (the designer shows what to fix)
     // but returns false; an unreadable file leaves the current workspace and returns false. Either way
     // validationText() says why.
@@ -113,13 +114,8 @@ private:
     void createToolBar();
     void createRunsDock();
 
-    // The dialogs behind the menu actions.
-    bool maybeSave(); // asks to save unsaved changes: false when the user cancels
-    void openWorkspaceDialog();
-    bool saveAsDialog();
     void openStoreDialog();
     void showAbout();
-    void fillRecentMenu();
 
     void onDocumentLoaded();
     void updateActions();
@@ -162,10 +158,9 @@ private:
     std::optional<ActiveSweep> m_sweep;
 
     // Actions and widgets.
-    QAction *m_newAction = nullptr;
+    WorkspaceActions *m_files = nullptr; // New, Open, Recent, Save, Save As and their dialogs
     QAction *m_openAction = nullptr;
     QAction *m_saveAction = nullptr;
-    QAction *m_saveAsAction = nullptr;
     QAction *m_openStoreAction = nullptr;
     QAction *m_quitAction = nullptr;
     QAction *m_undoAction = nullptr;
@@ -174,8 +169,6 @@ private:
     QAction *m_stopAction = nullptr;
     QAction *m_resumeAction = nullptr;
     QAction *m_aboutAction = nullptr;
-    QMenu *m_newMenu = nullptr;
-    QMenu *m_recentMenu = nullptr;
     QMenu *m_viewMenu = nullptr;
     QProgressBar *m_progress = nullptr;
     QLabel *m_etaLabel = nullptr;
