@@ -97,7 +97,12 @@ remote options (run, resume): clients train on fedwb-worker processes instead of
   --insecure                plaintext without keys: loopback only, unless --force is given too
   --min-workers N           the first round waits for N ready workers (default 1)
   --task-timeout S          a task without a result after S seconds is dealt out again (default 600)
-  --heartbeat-timeout S     a worker silent for S seconds is gone; its tasks go to others (default 6)
+  --heartbeat-interval S    seconds between heartbeats, both ways (0.05-60; default 1, or a third of
+                            --heartbeat-timeout when that is shorter than 3 s)
+  --heartbeat-timeout S     a worker silent for S seconds is gone; its tasks go to others (default 6; at
+                            least twice the heartbeat interval)
+  --max-message-mb N        the largest message taken or sent, in MiB (1-2048, default 256): a task and
+                            a result carry the model, so it bounds the model size
   --fallback-local S        with no worker for S seconds, train on this machine (default: wait)
   --stop-workers            tell the workers to exit when the run ends (batch jobs, Slurm)
 
@@ -126,7 +131,9 @@ struct Args {
             keyName = QStringLiteral("coordinator");
     bool insecure = false, stopWorkers = false;
     int minWorkers = 1;
-    double taskTimeout = 600, heartbeatTimeout = 6, fallbackLocal = -1;
+    double taskTimeout = 600, fallbackLocal = -1;
+    std::optional<double> heartbeatInterval, heartbeatTimeout; // seconds; unset: the defaults
+    std::optional<int> maxMessageMiB;
 };
 
 bool parseArgs(const QStringList &argv, Args &a, QString *error) {
@@ -268,9 +275,34 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
                              .arg(arg, v, fallback ? ">= 0" : "> 0");
                 return false;
             }
-            (arg == QLatin1String("--task-timeout") ? a.taskTimeout
-             : fallback                             ? a.fallbackLocal
-                                                    : a.heartbeatTimeout) = x;
+            if (arg == QLatin1String("--task-timeout"))
+                a.taskTimeout = x;
+            else if (fallback)
+                a.fallbackLocal = x;
+            else
+                a.heartbeatTimeout = x;
+        } else if (arg == QLatin1String("--heartbeat-interval")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const double x = v.toDouble(&ok);
+            if (!ok || !(x >= 0.05) || x > 60) { // NaN fails the first test
+                *error =
+                    QStringLiteral("--heartbeat-interval %1: out of range; allowed: seconds in [0.05, 60]")
+                        .arg(v);
+                return false;
+            }
+            a.heartbeatInterval = x;
+        } else if (arg == QLatin1String("--max-message-mb")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const int n = v.toInt(&ok);
+            if (!ok || n < 1 || n > 2048) {
+                *error = QStringLiteral("--max-message-mb %1: out of range; allowed: an integer in [1, 2048] "
+                                        "(MiB)")
+                             .arg(v);
+                return false;
+            }
+            a.maxMessageMiB = n;
         } else if (arg == QLatin1String("--insecure")) {
             a.insecure = true;
         } else if (arg == QLatin1String("--stop-workers")) {
@@ -293,8 +325,8 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
         return false;
     }
     const bool takesWorkspace = a.command == QLatin1String("run") || a.command == QLatin1String("validate") ||
-                                a.command == QLatin1String("partition") || a.command == QLatin1String("sweep") ||
-                                a.command == QLatin1String("keys");
+                                a.command == QLatin1String("partition") ||
+                                a.command == QLatin1String("sweep") || a.command == QLatin1String("keys");
     if (a.command == QLatin1String("keys") && a.name.size()) a.keyName = a.name;
     if (a.positional.size() > (takesWorkspace ? 1 : 0)) {
         *error = QStringLiteral("unexpected argument '%1'").arg(a.positional.value(takesWorkspace ? 1 : 0));
@@ -571,7 +603,10 @@ bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &p
         for (const auto &[given, option] : {std::pair{!a.bind.isEmpty(), "--bind"},
                                             {!a.allow.isEmpty(), "--allow"},
                                             {!a.key.isEmpty(), "--key"},
-                                            {a.insecure, "--insecure"}})
+                                            {a.insecure, "--insecure"},
+                                            {a.heartbeatInterval.has_value(), "--heartbeat-interval"},
+                                            {a.heartbeatTimeout.has_value(), "--heartbeat-timeout"},
+                                            {a.maxMessageMiB.has_value(), "--max-message-mb"}})
             if (given)
                 return refuse(
                     QStringLiteral("%1 is an option of --executor remote").arg(QLatin1String(option)));
@@ -581,7 +616,27 @@ bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &p
         return refuse(QStringLiteral("--executor remote needs --bind ENDPOINT (e.g. tcp://0.0.0.0:5555)"));
     remote::PoolOptions options;
     options.bind = a.bind;
-    options.heartbeatTimeoutMs = int(a.heartbeatTimeout * 1000);
+    // The interval defaults to 1 s, or a third of a shorter timeout; a timeout shorter than two intervals
+    // would lose a worker over one late heartbeat.
+    const double timeout = a.heartbeatTimeout.value_or(options.heartbeatTimeoutMs / 1000.0);
+    const double interval =
+        a.heartbeatInterval.value_or(std::max(0.05, std::min(options.heartbeatMs / 1000.0, timeout / 3)));
+    if (timeout < 2 * interval && !a.heartbeatTimeout)
+        return refuse(
+            QStringLiteral("--heartbeat-interval %1: too long for the default --heartbeat-timeout of %2 s; "
+                           "allowed: at most half of it (%3 s), or give a longer --heartbeat-timeout")
+                .arg(interval)
+                .arg(timeout)
+                .arg(timeout / 2));
+    if (timeout < 2 * interval)
+        return refuse(QStringLiteral("--heartbeat-timeout %1: too short for a heartbeat every %2 s; allowed: "
+                                     "at least twice --heartbeat-interval (%3 s or more)")
+                          .arg(timeout)
+                          .arg(interval)
+                          .arg(2 * interval));
+    options.heartbeatMs = int(std::lround(interval * 1000));
+    options.heartbeatTimeoutMs = int(std::lround(std::min(timeout, 1e6) * 1000));
+    if (a.maxMessageMiB) options.maxMessageBytes = std::int64_t(*a.maxMessageMiB) << 20;
     options.stopWorkersOnExit = a.stopWorkers;
     if (a.key.isEmpty() != a.allow.isEmpty())
         return refuse(a.key.isEmpty()
