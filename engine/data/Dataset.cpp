@@ -454,6 +454,12 @@ void registerDatasets() {
         c.factory = std::move(loader);
         r.addComponent(std::move(c));
     };
+    DatasetFacts fashionFacts{10, 1, 28, 28, 784, true, false, false};
+    fashionFacts.classNames = {QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"),
+                               QStringLiteral("Pullover"),    QStringLiteral("Dress"),
+                               QStringLiteral("Coat"),        QStringLiteral("Sandal"),
+                               QStringLiteral("Shirt"),       QStringLiteral("Sneaker"),
+                               QStringLiteral("Bag"),         QStringLiteral("Ankle boot")};
     add(QStringLiteral("fashion-mnist"), QStringLiteral("Fashion-MNIST"),
         QStringLiteral(
             "70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its IDX gzip "
@@ -475,8 +481,7 @@ void registerDatasets() {
         QStringLiteral(
             "Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: 60,000 for training, split "
             "over the clients, and 10,000 kept by the server to test the global model."),
-        {QStringLiteral("image"), QStringLiteral("classification")},
-        DatasetFacts{10, 1, 28, 28, 784, true, false, false}, cachedFashionMnist);
+        {QStringLiteral("image"), QStringLiteral("classification")}, fashionFacts, cachedFashionMnist);
     add(QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
         QStringLiteral(
             "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
