@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
 
 #include <zlib.h>
 
@@ -414,6 +415,31 @@ std::shared_ptr<const LoadedDataset> cachedFashionMnist(const FederationSpec &sp
     return d;
 }
 
+// The generated datasets (synthetic, quadratic) depend only on their dataset section (dataset.seed included)
+// and clients.count: keep the last two, so that an edit of the partition alone (the designer's preview, a
+// sweep over partition values) does not generate them again. Their tensors are read-only once made.
+DatasetLoader cachedGenerated(std::shared_ptr<LoadedDataset> (*generate)(const FederationSpec &)) {
+    return [generate](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
+        static std::mutex mutex;
+        static std::vector<std::pair<QByteArray, std::shared_ptr<const LoadedDataset>>> cache; // newest last
+        const QByteArray key =
+            QJsonDocument(spec.section(QStringLiteral("dataset"))).toJson(QJsonDocument::Compact) + '|' +
+            QByteArray::number(spec.clientCount());
+        std::lock_guard lock(mutex);
+        for (auto it = cache.begin(); it != cache.end(); ++it)
+            if (it->first == key) {
+                auto hit = *it;
+                cache.erase(it);
+                cache.push_back(hit);
+                return hit.second;
+            }
+        std::shared_ptr<const LoadedDataset> d = generate(spec);
+        if (cache.size() >= 2) cache.erase(cache.begin());
+        cache.emplace_back(key, d);
+        return d;
+    };
+}
+
 } // namespace
 
 void registerDatasets() {
@@ -428,6 +454,12 @@ void registerDatasets() {
         c.factory = std::move(loader);
         r.addComponent(std::move(c));
     };
+    DatasetFacts fashionFacts{10, 1, 28, 28, 784, true, false, false};
+    fashionFacts.classNames = {QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"),
+                               QStringLiteral("Pullover"),    QStringLiteral("Dress"),
+                               QStringLiteral("Coat"),        QStringLiteral("Sandal"),
+                               QStringLiteral("Shirt"),       QStringLiteral("Sneaker"),
+                               QStringLiteral("Bag"),         QStringLiteral("Ankle boot")};
     add(QStringLiteral("fashion-mnist"), QStringLiteral("Fashion-MNIST"),
         QStringLiteral(
             "70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its IDX gzip "
@@ -449,8 +481,7 @@ void registerDatasets() {
         QStringLiteral(
             "Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: 60,000 for training, split "
             "over the clients, and 10,000 kept by the server to test the global model."),
-        {QStringLiteral("image"), QStringLiteral("classification")},
-        DatasetFacts{10, 1, 28, 28, 784, true, false, false}, cachedFashionMnist);
+        {QStringLiteral("image"), QStringLiteral("classification")}, fashionFacts, cachedFashionMnist);
     add(QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
         QStringLiteral(
             "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
@@ -467,10 +498,7 @@ void registerDatasets() {
             "rules differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is "
             "strongly non-IID."),
         {QStringLiteral("natural-clients"), QStringLiteral("classification")},
-        DatasetFacts{10, 0, 0, 0, 60, false, true, false},
-        [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
-            return makeSynthetic(spec);
-        });
+        DatasetFacts{10, 0, 0, 0, 60, false, true, false}, cachedGenerated(makeSynthetic));
     add(QStringLiteral("quadratic"), QStringLiteral("Federated least squares"),
         QStringLiteral(
             "Linear regression with a known optimum: client k's targets follow its own w_k; per-client "
@@ -492,10 +520,7 @@ void registerDatasets() {
             "drift: with many local steps, plain FedAvg settles next to the optimum, while SCAFFOLD and "
             "FedNova reach it."),
         {QStringLiteral("natural-clients"), QStringLiteral("regression")},
-        DatasetFacts{1, 0, 0, 0, 10, false, true, true},
-        [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
-            return makeQuadratic(spec);
-        });
+        DatasetFacts{1, 0, 0, 0, 10, false, true, true}, cachedGenerated(makeQuadratic));
 }
 
 } // namespace fedwb

@@ -34,10 +34,12 @@ Assignment cut(const std::vector<std::int64_t> &items, const std::vector<std::in
     return out;
 }
 
-// Splits n into `parts` whole sizes proportional to p (largest-remainder rounding, sums exactly to n).
+// Splits n into `parts` whole sizes proportional to p (largest-remainder rounding, sums exactly to n): the
+// floors, then one more for each of the largest remainders (ties: lower index first) until n is reached.
 std::vector<std::int64_t> proportionalSizes(std::int64_t n, const std::vector<double> &p) {
     std::vector<std::int64_t> sizes(p.size());
     std::vector<std::pair<double, std::size_t>> remainders;
+    remainders.reserve(p.size());
     std::int64_t used = 0;
     for (std::size_t i = 0; i < p.size(); ++i) {
         const double exact = p[i] * double(n);
@@ -45,8 +47,22 @@ std::vector<std::int64_t> proportionalSizes(std::int64_t n, const std::vector<do
         used += sizes[i];
         remainders.push_back({exact - double(sizes[i]), i});
     }
-    std::stable_sort(remainders.begin(), remainders.end(),
-                     [](auto &a, auto &b) { return a.first > b.first; });
+    if (used >= n || remainders.empty()) return sizes;
+    // Larger remainder first, then lower index: a strict order, so its first `deficit` entries are exactly
+    // those a stable sort by remainder puts first. Each of them gets one more, in any order: selecting them
+    // is enough (linear, where sorting all parts dominated a 1000-client partition).
+    const auto before = [](const auto &a, const auto &b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    const std::size_t deficit = std::size_t(n - used);
+    if (deficit < remainders.size()) {
+        std::nth_element(remainders.begin(), remainders.begin() + std::ptrdiff_t(deficit), remainders.end(),
+                         before);
+        for (std::size_t k = 0; k < deficit; ++k)
+            sizes[remainders[k].second] += 1;
+        return sizes;
+    }
+    std::sort(remainders.begin(), remainders.end(), before);
     for (std::size_t k = 0; used < n; ++k, ++used)
         sizes[remainders[k % remainders.size()].second] += 1;
     return sizes;
@@ -89,21 +105,43 @@ public:
         : m_alpha(alpha) {}
     Assignment assign(const PartitionInput &in) const override {
         const auto classes = byClass(in);
-        Assignment out;
+        // A redraw is kept by its client sizes alone, and those depend only on the random draws (a shuffle
+        // draws the same numbers whatever it shuffles): count the sizes of each attempt without moving any
+        // sample, and build only the attempt that is kept (the last one when none is).
+        int kept = 99;
+        std::vector<std::int64_t> sizes(std::size_t(in.clientCount));
         for (int attempt = 0; attempt < 100; ++attempt) {
-            out.assign(std::size_t(in.clientCount), {});
+            std::fill(sizes.begin(), sizes.end(), 0);
             Rng rng(in.seed, "partition-dirichlet", attempt);
             for (const auto &members : classes) {
-                std::vector<std::int64_t> idx = members;
-                rng.shuffle(idx);
-                const auto pieces = cut(
-                    idx, proportionalSizes(std::int64_t(idx.size()), rng.dirichlet(m_alpha, in.clientCount)));
-                for (std::size_t c = 0; c < pieces.size(); ++c)
-                    out[c].insert(out[c].end(), pieces[c].begin(), pieces[c].end());
+                for (std::size_t i = members.size(); i > 1; --i)
+                    rng.below(i); // the draws of rng.shuffle() on members.size() items
+                const auto share =
+                    proportionalSizes(std::int64_t(members.size()), rng.dirichlet(m_alpha, in.clientCount));
+                for (std::size_t c = 0; c < share.size(); ++c)
+                    sizes[c] += share[c];
             }
-            if (smallest(out) >= std::size_t(in.minSamples)) return out;
+            if (*std::min_element(sizes.begin(), sizes.end()) >= in.minSamples) {
+                kept = attempt;
+                break;
+            }
         }
-        topUp(out, in, Rng(in.seed, "partition-dirichlet-topup"));
+        Assignment out(std::size_t(in.clientCount));
+        Rng rng(in.seed, "partition-dirichlet", kept);
+        for (const auto &members : classes) {
+            std::vector<std::int64_t> idx = members;
+            rng.shuffle(idx);
+            const auto share =
+                proportionalSizes(std::int64_t(idx.size()), rng.dirichlet(m_alpha, in.clientCount));
+            std::size_t pos = 0;
+            for (std::size_t c = 0; c < share.size(); ++c) {
+                out[c].insert(out[c].end(), idx.begin() + std::ptrdiff_t(pos),
+                              idx.begin() + std::ptrdiff_t(pos + std::size_t(share[c])));
+                pos += std::size_t(share[c]);
+            }
+        }
+        if (smallest(out) < std::size_t(in.minSamples))
+            topUp(out, in, Rng(in.seed, "partition-dirichlet-topup"));
         return out;
     }
 
