@@ -1,11 +1,14 @@
 // fedwb: the desktop GUI. Argument parsing and the main window only.
 #include "MainWindow.h"
+#include "designer/DesignerView.h"
+#include "designer/PartitionPreview.h"
 #include "dashboard/LiveChart.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QPixmap>
 #include <QTimer>
@@ -156,6 +159,11 @@ int main(int argc, char *argv[]) {
             window.startRun();
             if (window.isRunning()) loop.exec();
         }
+        // The designer's partition preview computes on its own thread: wait for it (at most 30 s).
+        QElapsedTimer waited;
+        waited.start();
+        while (window.designer()->preview()->isComputing() && waited.elapsed() < 30000)
+            settle(50);
         settle(4 * fedwb::LiveChart::kRedrawDelayMs + 150);
         const QString file = parser.value(screenshotOption);
         const QPixmap shot = window.grab();

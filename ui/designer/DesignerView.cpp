@@ -1,6 +1,7 @@
 #include "designer/DesignerView.h"
 
 #include "designer/FederationModel.h"
+#include "designer/PartitionPreview.h"
 #include "designer/WorkspaceDocument.h"
 #include "privacy/PrivacyLedger.h"
 
@@ -44,10 +45,26 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     m_problems->hide();
     layout->addWidget(m_problems);
 
-    auto *placeholder = new QWidget;
-    layout->addWidget(placeholder, 1);
-
     FederationModel *model = m_document->model();
+    m_preview = new PartitionPreview(model);
+    m_preview->setObjectName(QStringLiteral("partitionPreview"));
+    connect(m_preview, &PartitionPreview::preflightChanged, this,
+            [this](bool ok, const QString &path, const QString &message) {
+                m_preflightOk = ok;
+                m_preflightPath = path;
+                m_preflightMessage = message;
+                refreshProblems();
+            });
+
+    // Palette | canvas over the partition preview | inspector.
+    m_center = new QSplitter(Qt::Vertical);
+    m_center->setChildrenCollapsible(false);
+    m_center->addWidget(m_preview);
+    m_sides = new QSplitter(Qt::Horizontal);
+    m_sides->setChildrenCollapsible(false);
+    m_sides->addWidget(m_center);
+    layout->addWidget(m_sides, 1);
+
     connect(model, &FederationModel::validated, this, [this] {
         refreshHeader();
         refreshProblems();

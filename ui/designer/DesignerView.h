@@ -52,6 +52,7 @@ private:
     QLabel *m_header = nullptr;
     QLabel *m_notice = nullptr;
     QLabel *m_problems = nullptr;
+    QSplitter *m_sides = nullptr, *m_center = nullptr;
     FederationCanvas *m_canvas = nullptr;
     Inspector *m_inspector = nullptr;
     Palette *m_palette = nullptr;
