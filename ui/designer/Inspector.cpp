@@ -757,7 +757,8 @@ void Inspector::finishRow(Row &row, QWidget *field) {
         if (w) m_tabOrder.append(w);
 
     const int r = m_gridRow;
-    m_grid->addWidget(row.label, r, 0, Qt::AlignLeft | Qt::AlignVCenter);
+    m_grid->addWidget(row.label, r, 0,
+                      Qt::AlignLeft | (row.kind == Kind::MultiLineText ? Qt::AlignTop : Qt::AlignVCenter));
     m_grid->addWidget(field, r, 1);
     m_grid->addWidget(row.reset, r, 2);
     m_grid->addWidget(row.info, r, 3);
