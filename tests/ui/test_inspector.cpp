@@ -732,6 +732,39 @@ private Q_SLOTS:
         QVERIFY(panel.runBlockers().isEmpty());
     }
 
+    void aFailedPreflightIsShownAtItsField() {
+        // What PartitionPreview::preflightChanged reports when the data cannot be split as asked.
+        ValidationPanel panel(&m_model);
+        const QString message =
+            QStringLiteral("20 clients x 5000 samples need 100000 samples; the training "
+                           "pool has 60000. Allowed here: at most 3000 (or fewer clients)");
+        m_inspector->setSelection(QStringLiteral("partition"));
+        m_inspector->setPreflightProblem(false, QStringLiteral("partition.min_samples"), message);
+        panel.setPreflightProblem(false, QStringLiteral("partition.min_samples"), message);
+        QCOMPARE(m_inspector->messageAt(QStringLiteral("partition.min_samples")), message);
+        QVERIFY(isReddish(
+            m_inspector->editor(QStringLiteral("partition.min_samples"))->palette().color(QPalette::Base),
+            QApplication::palette().color(QPalette::Base)));
+        QCOMPARE(panel.runBlockers().size(), 1);
+        QVERIFY(panel.runBlockers().first().contains(message));
+        QCOMPARE(panel.list()->count(), 1);
+        QCOMPARE(panel.list()->item(0)->data(Qt::UserRole).toString(),
+                 QStringLiteral("partition.min_samples"));
+        // Another selection keeps it; a passing pre-flight clears it everywhere.
+        m_inspector->setSelection(QStringLiteral("training"));
+        m_inspector->setSelection(QStringLiteral("partition"));
+        QCOMPARE(m_inspector->messageAt(QStringLiteral("partition.min_samples")), message);
+        m_inspector->setPreflightProblem(true, {}, {});
+        panel.setPreflightProblem(true, {}, {});
+        QVERIFY(m_inspector->messageAt(QStringLiteral("partition.min_samples")).isEmpty());
+        QVERIFY(panel.runBlockers().isEmpty());
+        // A path without a field of its own is listed among the selection's problems.
+        m_inspector->setPreflightProblem(false, QStringLiteral("partition"), QStringLiteral("cannot split"));
+        auto *problems = m_inspector->findChild<QLabel *>(QStringLiteral("sectionProblems"));
+        QVERIFY(problems && problems->isVisible());
+        QVERIFY(problems->text().contains(QStringLiteral("cannot split")));
+    }
+
     // A component and a section registered after the inspector was written get their forms: nothing in
     // the designer names them. (Registered last: the other tests see the built-ins only.)
     void aComponentRegisteredLaterGetsItsForm() {

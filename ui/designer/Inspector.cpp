@@ -1245,6 +1245,8 @@ void Inspector::showMessage(Row &row) {
                      groupPath(row.group) + QStringLiteral(".fraction")};
         for (const QString &p : paths)
             errors += m_model->errorsAt(p);
+        if (!m_preflight.message.isEmpty() && paths.contains(m_preflight.path))
+            errors.append(m_preflight.message);
         for (const SpecIssue &w : m_model->warnings())
             if (paths.contains(w.path)) warnings.append(w.message);
     }
@@ -1443,6 +1445,11 @@ void Inspector::changeEvent(QEvent *event) {
     }
 }
 
+void Inspector::setPreflightProblem(bool ok, const QString &path, const QString &message) {
+    m_preflight = ok ? SpecIssue{} : SpecIssue{path, message};
+    refresh();
+}
+
 void Inspector::refresh() {
     // A group that went away (undo of "add group"): show the population instead.
     if (const int g = groupIndex(m_selection); g >= 0 && g >= explicitGroupCount(*m_model)) {
@@ -1574,6 +1581,8 @@ void Inspector::updateSectionProblems() {
     QStringList lines;
     for (const SpecIssue &e : m_model->errors())
         if (mine(e)) lines.append(e.text());
+    if (!m_preflight.message.isEmpty() && mine(m_preflight))
+        lines.append(tr("data pre-flight: %1").arg(m_preflight.text()));
     const int errors = int(lines.size());
     for (const SpecIssue &w : m_model->warnings())
         if (mine(w)) lines.append(tr("warning: %1").arg(w.text()));
@@ -1615,7 +1624,13 @@ QStringList ValidationPanel::runBlockers() const {
     QStringList out;
     for (const SpecIssue &e : m_model->errors())
         out.append(e.text());
+    if (!m_preflight.message.isEmpty()) out.append(tr("data pre-flight: %1").arg(m_preflight.text()));
     return out;
+}
+
+void ValidationPanel::setPreflightProblem(bool ok, const QString &path, const QString &message) {
+    m_preflight = ok ? SpecIssue{} : SpecIssue{path, message};
+    refresh();
 }
 
 QString ValidationPanel::runBlockedText() const {
@@ -1643,13 +1658,19 @@ void ValidationPanel::refresh() {
         item->setData(Qt::UserRole, target(e));
         item->setToolTip(tr("Error: %1").arg(e.text()));
     }
+    if (!m_preflight.message.isEmpty()) {
+        const QString text = tr("data pre-flight: %1").arg(m_preflight.text());
+        auto *item = new QListWidgetItem(dotIcon(errorColour(pal), dpr), text, m_list);
+        item->setData(Qt::UserRole, m_preflight.path);
+        item->setToolTip(text);
+    }
     for (const SpecIssue &w : m_model->warnings()) {
         auto *item =
             new QListWidgetItem(dotIcon(warningColour(pal), dpr), tr("warning: %1").arg(w.text()), m_list);
         item->setData(Qt::UserRole, target(w));
         item->setToolTip(tr("Warning: %1").arg(w.text()));
     }
-    const int errors = int(m_model->errors().size());
+    const int errors = int(m_model->errors().size()) + (m_preflight.message.isEmpty() ? 0 : 1);
     const int warnings = int(m_model->warnings().size());
     QPalette sp = m_summary->palette();
     if (errors > 0) {

@@ -14,6 +14,8 @@
 // rejects is written (the model's validation then blocks Run) and shown in red below the field.
 #pragma once
 
+#include "spec/Schema.h"
+
 #include <QHash>
 #include <QJsonValue>
 #include <QList>
@@ -70,6 +72,11 @@ public:
 
     // "noise_multiplier" -> "Noise multiplier", "lr_decay" -> "LR decay".
     static QString humanise(const QString &key);
+
+public Q_SLOTS:
+    // The data pre-flight's verdict (PartitionPreview::preflightChanged): a failure is shown in red at the
+    // field `path` names, like a validation error (or among the selection's problems); ok clears it.
+    void setPreflightProblem(bool ok, const QString &path, const QString &message);
 
 Q_SIGNALS:
     void selectionChanged(const QString &selection);
@@ -133,6 +140,7 @@ private:
     int m_gridRow = 0;
     QLabel *m_groupList = nullptr;
     QLabel *m_sectionProblems = nullptr;
+    SpecIssue m_preflight; // empty message: none
 };
 
 // The model's errors and warnings as a list of lines; activating one (click, Enter) emits issueActivated
@@ -144,11 +152,16 @@ class ValidationPanel : public QWidget {
 public:
     explicit ValidationPanel(FederationModel *model, QWidget *parent = nullptr);
 
-    // The errors as "path: message" lines (what blocks Run); empty when the workspace is valid.
+    // The errors (and a failed data pre-flight) as "path: message" lines: what blocks Run; empty when none.
     QStringList runBlockers() const;
     // "Run is disabled until these are fixed:" and the blockers, one per line; empty when valid.
     QString runBlockedText() const;
     QListWidget *list() const { return m_list; }
+
+public Q_SLOTS:
+    // The data pre-flight's verdict (PartitionPreview::preflightChanged): a failure is listed (and blocks
+    // Run) with its key path; ok removes it.
+    void setPreflightProblem(bool ok, const QString &path, const QString &message);
 
 Q_SIGNALS:
     // The path of an activated line; a "group N: ..." message on clients.groups names that group.
@@ -164,6 +177,7 @@ private:
     FederationModel *m_model;
     QLabel *m_summary;
     QListWidget *m_list;
+    SpecIssue m_preflight; // empty message: none
 };
 
 } // namespace fedwb
