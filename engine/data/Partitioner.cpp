@@ -390,8 +390,13 @@ void registerPartitioners() {
             "The usual way to make clients differ: each class is spread unevenly over the clients. "
             "With alpha 0.1 most clients see one or two classes; with alpha 100 the split is nearly "
             "IID."),
-        {realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
-                   QStringLiteral("Concentration; smaller is more skewed."), {}, true)},
+        {explained(
+            realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
+                      QStringLiteral("Concentration; smaller is more skewed."), {}, true),
+            QStringLiteral("Sets how unevenly each class is spread. Around 0.1 most clients hold one or "
+                           "two classes (hard for plain averaging); 0.5 is the usual 'moderately "
+                           "non-IID' setting of papers; 10 and above is close to an even split. Compare "
+                           "strategies at a small alpha to see which cope with skew."))},
         [real](const QJsonObject &p) {
             return std::make_unique<DirichletPartitioner>(real(p, "alpha", 0.5));
         });
@@ -400,8 +405,12 @@ void registerPartitioners() {
         QStringLiteral("Every client holds exactly k classes."),
         QStringLiteral("A strong, easy-to-picture skew: each client only ever sees k of the classes (two, "
                        "say), like a shop that sells only shoes and bags."),
-        {intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
-                  QStringLiteral("Classes each client holds."), QStringLiteral("classes"))},
+        {explained(intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
+                            QStringLiteral("Classes each client holds."), QStringLiteral("classes")),
+                   QStringLiteral("1 is the extreme: every client knows a single class and can only learn to "
+                                  "say that class. 2 is the classic hard setting; with as many classes as "
+                                  "the dataset has, the split is close to IID. At most the dataset's number "
+                                  "of classes."))},
         [integer](const QJsonObject &p) {
             return std::make_unique<ClassesPerClientPartitioner>(integer(p, "classes_per_client", 2));
         },
@@ -424,8 +433,12 @@ void registerPartitioners() {
             "al. 2017)."),
         QStringLiteral("The split of the original FedAvg paper: the data sorted by label is cut into equal "
                        "pieces and every client gets a few pieces, so it holds only a few classes."),
-        {intParam(QStringLiteral("shards_per_client"), 2, 1, 1000, QStringLiteral("Shards each client gets."),
-                  QStringLiteral("shards"))},
+        {explained(intParam(QStringLiteral("shards_per_client"), 2, 1, 1000,
+                            QStringLiteral("Shards each client gets."), QStringLiteral("shards")),
+                   QStringLiteral("Each shard is a slice of the label-sorted data, so it holds one class or "
+                                  "a few (fewer the more clients there are). With 2 shards each for 100 "
+                                  "clients, as in the FedAvg paper, most clients hold two classes; more "
+                                  "shards per client mix in more classes and make the split easier."))},
         [integer](const QJsonObject &p) {
             return std::make_unique<ShardsPartitioner>(integer(p, "shards_per_client", 2));
         });
@@ -433,8 +446,13 @@ void registerPartitioners() {
         QStringLiteral("IID labels; client sizes follow Dirichlet(alpha) shares above min_samples."),
         QStringLiteral("Clients see the same mix of classes but hold very different amounts of data: a few "
                        "big clients and many small ones when alpha is small."),
-        {realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
-                   QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true)},
+        {explained(
+            realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
+                      QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true),
+            QStringLiteral("Sets how unequal the clients' amounts of data are. Around 0.1 a few clients "
+                           "hold most of the data and the rest have little more than "
+                           "partition.min_samples; 1 gives a clear spread; 100 makes the clients "
+                           "almost equally large."))},
         [real](const QJsonObject &p) {
             return std::make_unique<QuantitySkewPartitioner>(real(p, "alpha", 1.0));
         });

@@ -49,6 +49,10 @@ QStringList allowedSectionKeys(const SectionSchema &s, const ComponentSchema *c)
 
 } // namespace
 
+QStringList groupPrivacyOverrides() {
+    return {QStringLiteral("clip_norm"), QStringLiteral("noise_multiplier")};
+}
+
 QString FederationSpec::Parsed::errorText() const {
     QStringList lines;
     for (const SpecIssue &e : errors)
@@ -165,8 +169,7 @@ QJsonArray normalizedGroups(const QJsonArray &groups,
         }
         if (g.contains(QStringLiteral("privacy"))) {
             const SectionSchema *privacy = reg.section(QStringLiteral("privacy"));
-            static const QStringList overridable{QStringLiteral("clip_norm"),
-                                                 QStringLiteral("noise_multiplier")};
+            const QStringList overridable = groupPrivacyOverrides();
             const QJsonObject given = g.value(QStringLiteral("privacy")).toObject();
             for (auto it = given.constBegin(); it != given.constEnd(); ++it) {
                 const QString path = at + QStringLiteral("privacy.") + it.key();

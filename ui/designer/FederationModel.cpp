@@ -94,10 +94,16 @@ const QList<ParamSchema> &groupFieldSchemas() {
         ParamSchema count = intParam(QStringLiteral("count"), 1, 1, 1000000,
                                      QStringLiteral("Clients in this group (or set a fraction instead)."),
                                      QStringLiteral("clients"));
+        count.explanation = QStringLiteral(
+            "How many clients are of this kind. The groups together must hold exactly clients.count clients; "
+            "a group's clients get consecutive ids, in the order of the groups.");
         f.append(count);
         ParamSchema fraction =
             realParam(QStringLiteral("fraction"), 0.5, 0, 1,
                       QStringLiteral("Share of clients.count in this group (instead of a count)."), {}, true);
+        fraction.explanation = QStringLiteral(
+            "A share instead of a count: 0.2 makes a fifth of the clients this kind, whatever clients.count "
+            "is, so the group grows with the population. Fraction groups share what the count groups leave.");
         f.append(fraction);
         ParamSchema epochs =
             intParam(QStringLiteral("epochs"), 1, 1, 1000,
