@@ -99,6 +99,8 @@ MainWindow::~MainWindow() {
     disconnect(m_runsBrowser, nullptr, this, nullptr);
     delete m_controller; // stops and joins a run in progress while the window is still whole
     m_controller = nullptr;
+    delete takeCentralWidget(); // the views listen to the document's model: they go first
+    m_designer = nullptr;
 }
 
 FederationModel *MainWindow::model() const {

@@ -1,6 +1,7 @@
 #include "designer/DesignerView.h"
 
 #include "designer/FederationModel.h"
+#include "designer/Inspector.h"
 #include "designer/PartitionPreview.h"
 #include "designer/WorkspaceDocument.h"
 #include "privacy/PrivacyLedger.h"
@@ -37,17 +38,20 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     m_notice->hide();
     layout->addWidget(m_notice);
 
-    m_problems = new QLabel;
+    FederationModel *model = m_document->model();
+    // What keeps the workspace from running, each line leading to its field in the inspector.
+    m_problems = new ValidationPanel(model);
     m_problems->setObjectName(QStringLiteral("designProblems"));
-    m_problems->setTextFormat(Qt::RichText);
-    m_problems->setWordWrap(true);
-    m_problems->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_problems->hide();
+    m_problems->setMaximumHeight(150);
     layout->addWidget(m_problems);
 
-    FederationModel *model = m_document->model();
     m_preview = new PartitionPreview(model);
     m_preview->setObjectName(QStringLiteral("partitionPreview"));
+    m_inspector = new Inspector(model);
+    m_inspector->setObjectName(QStringLiteral("inspector"));
+    connect(m_preview, &PartitionPreview::preflightChanged, m_problems,
+            &ValidationPanel::setPreflightProblem);
+    connect(m_preview, &PartitionPreview::preflightChanged, m_inspector, &Inspector::setPreflightProblem);
     connect(m_preview, &PartitionPreview::preflightChanged, this,
             [this](bool ok, const QString &path, const QString &message) {
                 m_preflightOk = ok;
@@ -55,6 +59,7 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
                 m_preflightMessage = message;
                 refreshProblems();
             });
+    connect(m_problems, &ValidationPanel::issueActivated, m_inspector, &Inspector::focusPath);
 
     // Palette | canvas over the partition preview | inspector.
     m_center = new QSplitter(Qt::Vertical);
@@ -63,6 +68,9 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     m_sides = new QSplitter(Qt::Horizontal);
     m_sides->setChildrenCollapsible(false);
     m_sides->addWidget(m_center);
+    m_sides->addWidget(m_inspector);
+    m_sides->setStretchFactor(0, 3);
+    m_sides->setStretchFactor(1, 1);
     layout->addWidget(m_sides, 1);
 
     connect(model, &FederationModel::validated, this, [this] {
@@ -161,39 +169,7 @@ void DesignerView::refreshHeader() {
 
 void DesignerView::refreshProblems() {
     const FederationModel *model = m_document->model();
-    const bool valid = model->isValid();
-    QString html;
-    if (!valid) {
-        html = QStringLiteral("<b>") +
-               (model->errors().size() == 1
-                    ? tr("1 problem keeps this workspace from running:")
-                    : tr("%1 problems keep this workspace from running:").arg(model->errors().size())) +
-               QStringLiteral("</b>");
-        for (const SpecIssue &e : model->errors())
-            html += QStringLiteral("<br>• ") + e.text().toHtmlEscaped();
-        for (const SpecIssue &w : model->warnings())
-            html += QStringLiteral("<br>• ") + tr("warning: %1").arg(w.text()).toHtmlEscaped();
-    } else if (!m_preflightOk) {
-        html = QStringLiteral("<b>") + tr("The data is not ready:") + QStringLiteral("</b><br>• ") +
-               runBlockers().constLast().toHtmlEscaped();
-    }
-    if (!html.isEmpty()) {
-        m_problems->setStyleSheet(
-            QStringLiteral("QLabel { background: #fdecea; color: #8a1c13;"
-                           " border: 1px solid #f1b8b2; border-radius: 4px; padding: 6px; }"));
-        if (valid && !model->warnings().isEmpty())
-            for (const SpecIssue &w : model->warnings())
-                html += QStringLiteral("<br>• ") + tr("warning: %1").arg(w.text()).toHtmlEscaped();
-    } else if (!model->warnings().isEmpty()) {
-        html = QStringLiteral("<b>") + tr("Warnings") + QStringLiteral("</b>");
-        for (const SpecIssue &w : model->warnings())
-            html += QStringLiteral("<br>• ") + w.text().toHtmlEscaped();
-        m_problems->setStyleSheet(
-            QStringLiteral("QLabel { background: #fff6e0; color: #7a4b00;"
-                           " border: 1px solid #f0d08a; border-radius: 4px; padding: 6px; }"));
-    }
-    m_problems->setText(html);
-    m_problems->setVisible(!html.isEmpty());
+    m_problems->setVisible(!model->errors().isEmpty() || !model->warnings().isEmpty() || !m_preflightOk);
     const bool runnable = canRun();
     if (runnable != m_lastRunnable) {
         m_lastRunnable = runnable;

@@ -17,6 +17,7 @@ class FederationCanvas;
 class Inspector;
 class Palette;
 class PartitionPreview;
+class ValidationPanel;
 class WorkspaceDocument;
 
 class DesignerView : public QWidget {
@@ -51,7 +52,7 @@ private:
     WorkspaceDocument *m_document;
     QLabel *m_header = nullptr;
     QLabel *m_notice = nullptr;
-    QLabel *m_problems = nullptr;
+    ValidationPanel *m_problems = nullptr;
     QSplitter *m_sides = nullptr, *m_center = nullptr;
     FederationCanvas *m_canvas = nullptr;
     Inspector *m_inspector = nullptr;
