@@ -88,7 +88,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_controller, &RunController::finished, this, &MainWindow::onRunFinished);
 
     resize(1280, 800);
-    resizeDocks({m_runsDock}, {380}, Qt::Horizontal);
+    resizeDocks({m_runsDock}, {300}, Qt::Horizontal);
     updateTitle();
     updateActions();
     statusBar()->showMessage(tr("Design a federation, or open a workspace (%1).")

@@ -118,9 +118,17 @@ void DesignerView::refreshHeader() {
         QStringLiteral("<h3 style='margin:0'>%1%2</h3>")
             .arg((name.isEmpty() ? m_document->displayName() : name).toHtmlEscaped(),
                  m_document->isDirty() ? QStringLiteral(" <span style='color:#8a8a8a'>*</span>") : QString());
-    if (!description.isEmpty())
-        header += QStringLiteral("<p style='margin-top:3px; margin-bottom:0'>%1</p>")
-                      .arg(description.toHtmlEscaped());
+    if (!description.isEmpty()) { // long descriptions (the examples') in full as the tooltip
+        const int limit = 260;
+        QString shown = description;
+        if (shown.size() > limit)
+            shown = shown.left(shown.lastIndexOf(QLatin1Char(' '), limit)) + QStringLiteral(" …");
+        header +=
+            QStringLiteral("<p style='margin-top:3px; margin-bottom:0'>%1</p>").arg(shown.toHtmlEscaped());
+        m_header->setToolTip(description.size() > limit ? description : QString());
+    } else {
+        m_header->setToolTip({});
+    }
     const QString where =
         m_document->isUntitled() ? tr("not saved yet") : QDir::toNativeSeparators(m_document->path());
     QStringList facts;
