@@ -60,6 +60,7 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
                 refreshProblems();
             });
     connect(m_problems, &ValidationPanel::issueActivated, m_inspector, &Inspector::focusPath);
+    connect(m_inspector, &Inspector::varyRequested, this, &DesignerView::varyRequested);
 
     // Palette | canvas over the partition preview | inspector.
     m_center = new QSplitter(Qt::Vertical);

@@ -17,6 +17,7 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QLocale>
+#include <QMenu>
 #include <QPainter>
 #include <QPainterPath>
 #include <QPlainTextEdit>
@@ -691,6 +692,17 @@ void Inspector::buildGroupPage(QVBoxLayout *page, int group) {
 void Inspector::finishRow(Row &row, QWidget *field) {
     row.label = new QLabel(row.title, m_page);
     row.label->setBuddy(row.editor);
+    // A section's setting can be swept: right-click its label (run/Sweep.h takes "section.key" paths).
+    if (row.path.count(QLatin1Char('.')) == 1 && !row.path.contains(QLatin1Char('['))) {
+        row.label->setContextMenuPolicy(Qt::CustomContextMenu);
+        connect(row.label, &QWidget::customContextMenuRequested, this,
+                [this, path = row.path, label = row.label](const QPoint &at) {
+                    QMenu menu(this);
+                    QAction *vary = menu.addAction(tr("Vary %1…").arg(path));
+                    vary->setStatusTip(tr("Run a sweep over values of this setting and compare the runs"));
+                    if (menu.exec(label->mapToGlobal(at)) == vary) Q_EMIT varyRequested(path);
+                });
+    }
     row.label->setWordWrap(true); // only when the dock is too narrow for it: see fitLabelColumn()
     // In a narrow dock a field may get narrower than its longest text (a spin box's special value, a
     // combo's longest item): the tooltip still has it all.

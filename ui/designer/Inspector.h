@@ -80,6 +80,8 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void selectionChanged(const QString &selection);
+    // "Vary KEY…" from a setting's context menu: a sweep over its values.
+    void varyRequested(const QString &path);
 
 protected:
     void changeEvent(QEvent *event) override;
