@@ -218,7 +218,10 @@ private Q_SLOTS:
                  Qt::MatchExactly | Qt::MatchRecursive))
             entry = item;
         QVERIFY(entry);
-        Q_EMIT palette.tree()->itemActivated(entry, 0);
+        palette.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&palette));
+        palette.tree()->setCurrentItem(entry);
+        QTest::keyClick(palette.tree(), Qt::Key_Return);
         QCOMPARE(model.groups().last().behaviour, QStringLiteral("sign-flip"));
         QCOMPARE(groupNodes(scene).size(), model.groups().size());
     }
@@ -490,6 +493,13 @@ private Q_SLOTS:
         model.setValue(QStringLiteral("clients.groups[1].name"), QStringLiteral("tablets"));
         QCOMPARE(scene.nodeItem(QStringLiteral("group:tablets")), node);
         QCOMPARE(scene.selectedNodeIds(), QStringList{QStringLiteral("group:tablets")});
+        // A renamed group that was moved stays where it was put, through every step of the typing.
+        model.setNodePosition(QStringLiteral("group:tablets"), QPointF(-400, -300));
+        model.setValue(QStringLiteral("clients.groups[1].name"), QStringLiteral("t"));
+        model.setValue(QStringLiteral("clients.groups[1].name"), QStringLiteral("ta"));
+        QCOMPARE(scene.nodeItem(QStringLiteral("group:ta"))->pos(), QPointF(-400, -300));
+        model.undoStack()->undo(); // the typing, one step
+        QCOMPARE(scene.nodeItem(QStringLiteral("group:tablets"))->pos(), QPointF(-400, -300));
         // Group overrides appear on the node.
         model.setValue(QStringLiteral("clients.groups[1].epochs"), 3);
         QVERIFY(scene.nodeText(QStringLiteral("group:tablets")).contains(QStringLiteral("3 local epochs")));
@@ -610,16 +620,20 @@ private Q_SLOTS:
         QCOMPARE(canvas.zoom(), FederationCanvas::kMinZoom);
         canvas.fitToView();
         QVERIFY(everythingVisible());
-        // A bigger federation still fits.
+        // After a fit the view keeps fitting as the federation grows ...
         for (int i = 0; i < 6; ++i)
             model.addGroup(QJsonObject{{QStringLiteral("name"), QStringLiteral("extra")}});
-        canvas.fitToView();
         QVERIFY(everythingVisible());
         for (const QString &id : canvas.federationScene()->nodeIds())
             QVERIFY2(canvas.mapToScene(canvas.viewport()->rect())
                          .boundingRect()
                          .contains(sceneRectOf(*canvas.federationScene(), id)),
                      qPrintable(id));
+        // ... until the user clicks: then it stays put.
+        const QTransform fittedView = canvas.transform();
+        QTest::mouseClick(canvas.viewport(), Qt::LeftButton, {}, QPoint(5, 5));
+        model.addGroup(QJsonObject{{QStringLiteral("name"), QStringLiteral("more")}});
+        QCOMPARE(canvas.transform(), fittedView);
         // Opening another document fits again.
         canvas.setZoom(2.5);
         model.reset(workspace(QStringLiteral("quickstart.fedwb")));

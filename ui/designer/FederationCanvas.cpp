@@ -81,11 +81,11 @@ FederationCanvas::FederationCanvas(FederationModel *model, QWidget *parent)
         Q_EMIT selectionChangedTo(ids);
     });
     connect(m_scene, &FederationScene::nodeActivated, this, &FederationCanvas::nodeActivated);
-    connect(m_scene, &FederationScene::modelReset, this, [this] {
-        m_autoFit = true;
-        fitToView();
+    connect(m_scene, &FederationScene::modelReset, this, &FederationCanvas::fitToView);
+    connect(m_scene, &FederationScene::rebuilt, this, [this] {
+        updateActions();
+        if (m_autoFit) fit();
     });
-    connect(m_scene, &FederationScene::rebuilt, this, &FederationCanvas::updateActions);
     if (QClipboard *clipboard = QGuiApplication::clipboard())
         connect(clipboard, &QClipboard::dataChanged, this, &FederationCanvas::updateActions);
     updateActions();
@@ -159,6 +159,12 @@ void FederationCanvas::zoomAt(qreal factor, QPoint viewPos) {
 }
 
 void FederationCanvas::fitToView() {
+    // Asked for: the view keeps fitting (new nodes, resizes) until the user zooms, pans or clicks.
+    m_autoFit = true;
+    fit();
+}
+
+void FederationCanvas::fit() {
     const QRectF all = m_scene->itemsBoundingRect().adjusted(-36, -36, 36, 36);
     if (all.isEmpty() || viewport()->width() < 10 || viewport()->height() < 10) return;
     const qreal sx = viewport()->width() / all.width();
@@ -170,12 +176,12 @@ void FederationCanvas::fitToView() {
 
 void FederationCanvas::resizeEvent(QResizeEvent *event) {
     QGraphicsView::resizeEvent(event);
-    if (m_autoFit) fitToView();
+    if (m_autoFit) fit();
 }
 
 void FederationCanvas::showEvent(QShowEvent *event) {
     QGraphicsView::showEvent(event);
-    if (m_autoFit) fitToView();
+    if (m_autoFit) fit();
 }
 
 void FederationCanvas::wheelEvent(QWheelEvent *event) {
@@ -237,7 +243,7 @@ void FederationCanvas::mousePressEvent(QMouseEvent *event) {
         event->accept();
         return;
     }
-    if (m_spacePan) m_autoFit = false;
+    m_autoFit = false; // the user arranges things: the view stays put
     QGraphicsView::mousePressEvent(event);
 }
 

@@ -1,7 +1,8 @@
 // The designer's canvas: a view of a FederationScene. Zoom (Ctrl+wheel, Ctrl+= / Ctrl+-, Ctrl+0 for 100%),
-// pan (middle drag, Space+drag, scroll bars), fit to view (F; also after every new or opened document until
-// the user zooms), rubber-band multi-selection, Delete (removes the selected groups, switches selected stages
-// off), Ctrl+C / Ctrl+V (client groups, as JSON on the clipboard), Ctrl+A; drops from the palette.
+// pan (middle drag, Space+drag, scroll bars), fit to view (F, and every new or opened document; the view then
+// keeps fitting as nodes come and go until the user zooms, pans or clicks), rubber-band multi-selection,
+// Delete (removes the selected groups, switches selected stages off), Ctrl+C / Ctrl+V (client groups, as JSON
+// on the clipboard), Ctrl+A; drops from the palette.
 #pragma once
 
 #include <QGraphicsView>
@@ -76,6 +77,7 @@ protected:
     void focusOutEvent(QFocusEvent *event) override;
 
 private:
+    void fit();
     void zoomAt(qreal factor, QPoint viewPos);
     void applyZoom(qreal zoom);
     void endSpacePan();
@@ -86,7 +88,7 @@ private:
     FederationModel *m_model;
     FederationScene *m_scene;
     qreal m_zoom = 1.0;
-    bool m_autoFit = true; // fit after resizes until the user zooms or pans
+    bool m_autoFit = true; // fit after resizes and changes until the user zooms, pans or clicks
     bool m_panning = false;
     bool m_spacePan = false;
     QPoint m_panFrom;

@@ -848,9 +848,12 @@ void FederationScene::syncGroups() {
     for (qsizetype i = 0; i < groups.size(); ++i) {
         if (next[i] || i >= old.size() || !old[i]) continue;
         const QString newId = groupNodeId(groups[i].name);
-        if (!m.nodePosition(newId) && !m_carriedPositions.contains(newId)) {
-            if (const auto stored = m.nodePosition(old[i]->id())) m_carriedPositions.insert(newId, *stored);
-        }
+        // Renamed: the layout still names the old group (or an earlier name while the user types).
+        const QString oldId = old[i]->id();
+        std::optional<QPointF> from = m.nodePosition(oldId);
+        if (!from && m_carriedPositions.contains(oldId)) from = m_carriedPositions.value(oldId);
+        m_carriedPositions.remove(oldId);
+        if (from && !m.nodePosition(newId)) m_carriedPositions.insert(newId, *from);
         next[i] = old[i];
         next[i]->setId(newId);
         old[i] = nullptr;
