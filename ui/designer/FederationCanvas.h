@@ -22,7 +22,7 @@ public:
     static constexpr qreal kMinZoom = 0.2;
     static constexpr qreal kMaxZoom = 3.0;
 
-    // Draws `model` in a scene of its own (owned by the canvas).
+    // Draws `model` (which must outlive the canvas) in a scene of its own, owned by the canvas.
     explicit FederationCanvas(FederationModel *model, QWidget *parent = nullptr);
     ~FederationCanvas() override;
 

@@ -40,6 +40,7 @@ public:
     // them (the clipboard's text holds the same JSON).
     static const QString kGroupsMimeType;
 
+    // `model` must outlive the scene.
     explicit FederationScene(FederationModel *model, QObject *parent = nullptr);
     ~FederationScene() override;
 
