@@ -192,6 +192,34 @@ private Q_SLOTS:
         QVERIFY2(at.first().startsWith(QStringLiteral("name")), qPrintable(at.first()));
     }
 
+    void groupsGivenAsFractionsKeepTheirSizes() {
+        // byzantine: 50 clients, groups of fraction 0.8 and 0.2. A new group changes clients.count, so the
+        // fractions become the counts they stood for; removing a group does the same.
+        QFile f(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/examples/byzantine.fedwb"));
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        FederationModel model;
+        model.reset(QJsonDocument::fromJson(f.readAll()).object());
+        QVERIFY(model.isValid());
+        model.addGroup({{QStringLiteral("name"), QStringLiteral("late")}, {QStringLiteral("fraction"), 0.1}});
+        QVERIFY2(model.isValid(), qPrintable(model.validationText()));
+        QList<FederationModel::Group> groups = model.groups();
+        QCOMPARE(groups.size(), 3);
+        QCOMPARE(groups[0].count, 40);
+        QCOMPARE(groups[1].count, 10);
+        QCOMPARE(groups[2].count, 5);
+        QCOMPARE(model.effectiveValue(QStringLiteral("clients.count")).toInt(), 55);
+        model.undoStack()->undo();
+        model.removeGroups({1});
+        QVERIFY2(model.isValid(), qPrintable(model.validationText()));
+        QCOMPARE(model.groups().size(), 1);
+        QCOMPARE(model.groups().first().count, 40);
+        QCOMPARE(model.effectiveValue(QStringLiteral("clients.count")).toInt(), 40);
+        // Removing every group leaves the population as it is, as one implicit group.
+        model.removeGroups({0});
+        QVERIFY(model.groups().first().implicit);
+        QCOMPARE(model.groups().first().count, 40);
+    }
+
     void layoutIsKeptAndIgnoredByTheEngine() {
         FederationModel model;
         model.reset(quickstart());

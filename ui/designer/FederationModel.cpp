@@ -118,6 +118,24 @@ const QList<ParamSchema> &groupFieldSchemas() {
     return fields;
 }
 
+// The group list with every fraction replaced by the count it resolves to (`resolved`: the groups as the
+// engine sees them). Fractions are shares of clients.count: a list whose groups are added or removed keeps
+// its groups' sizes only as counts. Unchanged when the sizes are not known (an invalid workspace).
+QJsonArray withCountsForFractions(QJsonArray list, const QList<FederationModel::Group> &resolved,
+                                  bool known) {
+    if (!known || resolved.size() != list.size()) return list;
+    for (qsizetype i = 0; i < list.size(); ++i) {
+        QJsonObject g = list.at(i).toObject();
+        if (!g.contains(QStringLiteral("fraction")) || g.contains(QStringLiteral("count")) ||
+            resolved[i].count < 1)
+            continue;
+        g.remove(QStringLiteral("fraction"));
+        g.insert(QStringLiteral("count"), resolved[i].count);
+        list.replace(i, g);
+    }
+    return list;
+}
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------------------
@@ -352,8 +370,16 @@ int FederationModel::addGroup(QJsonObject group) {
         group.remove(QStringLiteral("fraction"));
         list.append(QJsonObject{{QStringLiteral("name"), QStringLiteral("clients")},
                                 {QStringLiteral("count"), std::max(1, total)}});
-    } else if (!group.contains(QStringLiteral("count")) && !group.contains(QStringLiteral("fraction"))) {
-        group.insert(QStringLiteral("count"), std::max(1, total / 5));
+    } else {
+        // The new group changes clients.count: every group keeps its size as a count, the new one too.
+        list = withCountsForFractions(list, groups(), m_parsed.spec.has_value());
+        if (!group.contains(QStringLiteral("count")))
+            group.insert(QStringLiteral("count"),
+                         group.contains(QStringLiteral("fraction"))
+                             ? std::max(1, int(std::lround(
+                                               group.value(QStringLiteral("fraction")).toDouble() * total)))
+                             : std::max(1, total / 5));
+        group.remove(QStringLiteral("fraction"));
     }
     group.insert(QStringLiteral("name"),
                  uniqueGroupName(group.value(QStringLiteral("name")).toString().isEmpty()
@@ -373,7 +399,9 @@ int FederationModel::addGroup(QJsonObject group) {
 }
 
 void FederationModel::removeGroups(QList<int> indices) {
-    QJsonArray list = value(QStringLiteral("clients.groups")).toArray();
+    // The groups that stay keep their sizes (as counts); clients.count shrinks by the removed ones.
+    QJsonArray list = withCountsForFractions(value(QStringLiteral("clients.groups")).toArray(), groups(),
+                                             m_parsed.spec.has_value());
     std::sort(indices.begin(), indices.end(), std::greater<>());
     indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
     QJsonObject clients = value(QStringLiteral("clients")).toObject();
@@ -389,11 +417,13 @@ void FederationModel::removeGroups(QList<int> indices) {
         list.removeAt(i);
     }
     if (names.isEmpty()) return;
-    clients.insert(QStringLiteral("count"), std::max<qint64>(1, total));
-    if (list.isEmpty())
+    // Without groups the population stays as it was: one implicit group of clients.count clients.
+    if (list.isEmpty()) {
         clients.remove(QStringLiteral("groups"));
-    else
+    } else {
+        clients.insert(QStringLiteral("count"), std::max<qint64>(1, total));
         clients.insert(QStringLiteral("groups"), list);
+    }
     QJsonObject after = m_raw;
     after.insert(QStringLiteral("clients"), clients);
     if (!layoutNodes.isEmpty() || after.contains(QStringLiteral("layout")))
