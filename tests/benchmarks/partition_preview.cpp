@@ -3,14 +3,14 @@
 // first call (the dataset is decoded), then calls with the dataset cached and only the partition recomputed
 // (alpha changed each time), then the same for 200 and 1000 clients, iid, and the generated datasets
 // (synthetic, quadratic). Prints the median and the worst of each. Target: the cached path well under 150 ms.
+#include "../ui/ui_test_util.h"
+
 #include "run/Experiment.h"
 #include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>
-#include <QFile>
-#include <QJsonDocument>
 #include <QJsonObject>
 
 #include <algorithm>
@@ -20,14 +20,9 @@
 #include <vector>
 
 using namespace fedwb;
+using fedwb::test::quickstart;
 
 namespace {
-
-QJsonObject quickstart() {
-    QFile f(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb"));
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
 
 FederationSpec specWith(QJsonObject raw, const QStringList &overrides) {
     for (const QString &o : overrides) {

@@ -2,6 +2,8 @@
 // nodes and the server's pipeline come from the registry, edits go through the model (palette, delete,
 // copy/paste, drags that store layout positions, drops), zoom and fit. Set FEDWB_CANVAS_SCREENSHOTS to a
 // directory to keep the rendered canvases as PNG files.
+#include "ui_test_util.h"
+
 #include "designer/ComponentKinds.h"
 #include "designer/FederationCanvas.h"
 #include "designer/FederationModel.h"
@@ -14,7 +16,6 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDir>
-#include <QFile>
 #include <QGraphicsItem>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -27,14 +28,23 @@
 #include <QUndoStack>
 
 using namespace fedwb;
+using fedwb::test::readWorkspace;
 
 namespace {
 
-QJsonObject workspace(const QString &relative) {
-    QFile f(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/") + relative);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
+// A model of the workspace at `relative` (to workspaces/) and a canvas over it, shown at `size`.
+struct Fixture {
+    FederationModel model;
+    FederationCanvas canvas{&model};
+    explicit Fixture(const QString &relative, QSize size = QSize(1000, 640)) {
+        model.reset(readWorkspace(relative));
+        canvas.resize(size);
+        canvas.show();
+    }
+};
+
+// Shows the fixture's canvas and waits until it is on screen.
+#define SHOW(f) QVERIFY(QTest::qWaitForWindowExposed(&(f).canvas))
 
 QStringList groupNodes(const FederationScene &scene) {
     QStringList out;
@@ -85,13 +95,13 @@ class TestCanvas : public QObject {
 private Q_SLOTS:
     void initTestCase() {
         registerBuiltins();
-        QVERIFY(!workspace(QStringLiteral("quickstart.fedwb")).isEmpty());
+        QVERIFY(!readWorkspace(QStringLiteral("quickstart.fedwb")).isEmpty());
         QGuiApplication::clipboard()->clear();
     }
 
     void quickstartHasTheFederationsNodes() {
         FederationModel model;
-        model.reset(workspace(QStringLiteral("quickstart.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("quickstart.fedwb")));
         QVERIFY(model.isValid());
         FederationScene scene(&model);
         const QStringList ids = scene.nodeIds();
@@ -137,7 +147,7 @@ private Q_SLOTS:
 
     void stagesFollowTheirSwitches() {
         FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/secure-aggregation-dropouts.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("examples/secure-aggregation-dropouts.fedwb")));
         FederationScene scene(&model);
         QCOMPARE(groupNodes(scene),
                  (QStringList{QStringLiteral("group:steady"), QStringLiteral("group:flaky")}));
@@ -178,7 +188,7 @@ private Q_SLOTS:
 
     void paletteAddsAGroupAndUndoRemovesIt() {
         FederationModel model;
-        model.reset(workspace(QStringLiteral("quickstart.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("quickstart.fedwb")));
         FederationScene scene(&model);
         Palette palette(&model);
         QSignalSpy applied(&palette, &Palette::entryApplied);
@@ -200,7 +210,7 @@ private Q_SLOTS:
         QVERIFY(scene.nodeIds().contains(node));
 
         // In a workspace whose groups are fractions of clients.count, the groups keep their sizes.
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("examples/byzantine.fedwb")));
         palette.activate(QStringLiteral("group:label-flip"));
         QVERIFY2(model.isValid(), qPrintable(model.validationText()));
         QCOMPARE(model.groups().size(), 3);
@@ -288,74 +298,71 @@ private Q_SLOTS:
     }
 
     void deletingASelectedGroupRemovesIt() {
-        FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
-        FederationCanvas canvas(&model);
-        canvas.resize(1000, 640);
-        canvas.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&canvas));
-        QSignalSpy selection(&canvas, &FederationCanvas::selectionChangedTo);
+        Fixture f(QStringLiteral("examples/byzantine.fedwb"));
+        SHOW(f);
+        QSignalSpy selection(&f.canvas, &FederationCanvas::selectionChangedTo);
         // A click selects the node and tells the window.
-        QTest::mouseClick(canvas.viewport(), Qt::LeftButton, {},
-                          viewPointOf(canvas, QStringLiteral("group:sign-flippers")));
-        QCOMPARE(canvas.selectedNodeIds(), QStringList{QStringLiteral("group:sign-flippers")});
+        QTest::mouseClick(f.canvas.viewport(), Qt::LeftButton, {},
+                          viewPointOf(f.canvas, QStringLiteral("group:sign-flippers")));
+        QCOMPARE(f.canvas.selectedNodeIds(), QStringList{QStringLiteral("group:sign-flippers")});
         QVERIFY(!selection.isEmpty());
         QCOMPARE(selection.last().first().toStringList(), QStringList{QStringLiteral("group:sign-flippers")});
-        QVERIFY(canvas.deleteAction()->isEnabled());
+        QVERIFY(f.canvas.deleteAction()->isEnabled());
         // A double-click asks for the node's inspector.
-        QSignalSpy activated(&canvas, &FederationCanvas::nodeActivated);
-        QTest::mouseDClick(canvas.viewport(), Qt::LeftButton, {}, viewPointOf(canvas, QStringLiteral("run")));
+        QSignalSpy activated(&f.canvas, &FederationCanvas::nodeActivated);
+        QTest::mouseDClick(f.canvas.viewport(), Qt::LeftButton, {},
+                           viewPointOf(f.canvas, QStringLiteral("run")));
         // (QTest's double-click ends with the button down.)
-        QTest::mouseRelease(canvas.viewport(), Qt::LeftButton, {},
-                            viewPointOf(canvas, QStringLiteral("run")));
+        QTest::mouseRelease(f.canvas.viewport(), Qt::LeftButton, {},
+                            viewPointOf(f.canvas, QStringLiteral("run")));
         QCOMPARE(activated.count(), 1);
         QCOMPARE(activated.first().first().toString(), QStringLiteral("run"));
-        QCOMPARE(canvas.federationScene()->pathForNode(QStringLiteral("run")), QStringLiteral("run"));
-        QTest::mouseClick(canvas.viewport(), Qt::LeftButton, {},
-                          viewPointOf(canvas, QStringLiteral("group:sign-flippers")));
+        QCOMPARE(f.canvas.federationScene()->pathForNode(QStringLiteral("run")), QStringLiteral("run"));
+        QTest::mouseClick(f.canvas.viewport(), Qt::LeftButton, {},
+                          viewPointOf(f.canvas, QStringLiteral("group:sign-flippers")));
         // The Delete key, through the canvas's shortcut.
-        canvas.activateWindow();
-        QVERIFY(QTest::qWaitForWindowActive(&canvas));
-        canvas.setFocus();
-        QTest::keyClick(&canvas, Qt::Key_Delete);
-        QCOMPARE(model.groups().size(), 1);
-        QCOMPARE(model.groups().first().name, QStringLiteral("honest"));
+        f.canvas.activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(&f.canvas));
+        f.canvas.setFocus();
+        QTest::keyClick(&f.canvas, Qt::Key_Delete);
+        QCOMPARE(f.model.groups().size(), 1);
+        QCOMPARE(f.model.groups().first().name, QStringLiteral("honest"));
         // The group that stays keeps its 40 clients (its fraction became a count).
-        QVERIFY2(model.isValid(), qPrintable(model.validationText()));
-        QCOMPARE(model.groups().first().count, 40);
-        QCOMPARE(groupNodes(*canvas.federationScene()), QStringList{QStringLiteral("group:honest")});
-        QCOMPARE(model.undoStack()->count(), 1);
-        model.undoStack()->undo();
-        QCOMPARE(groupNodes(*canvas.federationScene()).size(), 2);
+        QVERIFY2(f.model.isValid(), qPrintable(f.model.validationText()));
+        QCOMPARE(f.model.groups().first().count, 40);
+        QCOMPARE(groupNodes(*f.canvas.federationScene()), QStringList{QStringLiteral("group:honest")});
+        QCOMPARE(f.model.undoStack()->count(), 1);
+        f.model.undoStack()->undo();
+        QCOMPARE(groupNodes(*f.canvas.federationScene()).size(), 2);
 
         // The other keys: Ctrl+C / Ctrl+V, Ctrl+A, Ctrl+= / Ctrl+-, F.
-        canvas.selectNode(QStringLiteral("group:honest"));
-        QTest::keyClick(&canvas, Qt::Key_C, Qt::ControlModifier);
-        QTest::keyClick(&canvas, Qt::Key_V, Qt::ControlModifier);
-        QCOMPARE(model.groups().size(), 3);
-        QCOMPARE(model.groups().last().name, QStringLiteral("honest-2"));
-        QVERIFY2(model.isValid(), qPrintable(model.validationText()));
-        QCOMPARE(model.groups().last().count, 40);
-        QTest::keyClick(&canvas, Qt::Key_A, Qt::ControlModifier);
-        QCOMPARE(canvas.selectedNodeIds(), canvas.federationScene()->nodeIds());
-        const qreal zoom = canvas.zoom();
-        QTest::keyClick(&canvas, Qt::Key_Equal, Qt::ControlModifier);
-        QVERIFY(canvas.zoom() > zoom);
-        QTest::keyClick(&canvas, Qt::Key_Minus, Qt::ControlModifier);
-        QTest::keyClick(&canvas, Qt::Key_Minus, Qt::ControlModifier);
-        QVERIFY(canvas.zoom() < zoom);
-        QTest::keyClick(&canvas, Qt::Key_F);
-        QCOMPARE(canvas.zoom(), zoom);
+        f.canvas.selectNode(QStringLiteral("group:honest"));
+        QTest::keyClick(&f.canvas, Qt::Key_C, Qt::ControlModifier);
+        QTest::keyClick(&f.canvas, Qt::Key_V, Qt::ControlModifier);
+        QCOMPARE(f.model.groups().size(), 3);
+        QCOMPARE(f.model.groups().last().name, QStringLiteral("honest-2"));
+        QVERIFY2(f.model.isValid(), qPrintable(f.model.validationText()));
+        QCOMPARE(f.model.groups().last().count, 40);
+        QTest::keyClick(&f.canvas, Qt::Key_A, Qt::ControlModifier);
+        QCOMPARE(f.canvas.selectedNodeIds(), f.canvas.federationScene()->nodeIds());
+        const qreal zoom = f.canvas.zoom();
+        QTest::keyClick(&f.canvas, Qt::Key_Equal, Qt::ControlModifier);
+        QVERIFY(f.canvas.zoom() > zoom);
+        QTest::keyClick(&f.canvas, Qt::Key_Minus, Qt::ControlModifier);
+        QTest::keyClick(&f.canvas, Qt::Key_Minus, Qt::ControlModifier);
+        QVERIFY(f.canvas.zoom() < zoom);
+        QTest::keyClick(&f.canvas, Qt::Key_F);
+        QCOMPARE(f.canvas.zoom(), zoom);
         // Delete with every node selected removes the groups only (the population stays: one group).
-        QTest::keyClick(&canvas, Qt::Key_Delete);
-        QCOMPARE(model.groups().size(), 1);
-        QVERIFY(model.groups().first().implicit);
-        QVERIFY(canvas.federationScene()->nodeIds().contains(QStringLiteral("dataset")));
+        QTest::keyClick(&f.canvas, Qt::Key_Delete);
+        QCOMPARE(f.model.groups().size(), 1);
+        QVERIFY(f.model.groups().first().implicit);
+        QVERIFY(f.canvas.federationScene()->nodeIds().contains(QStringLiteral("dataset")));
     }
 
     void copyPasteGivesAUniquelyNamedGroup() {
         FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("examples/byzantine.fedwb")));
         FederationCanvas canvas(&model);
         canvas.selectNode(QStringLiteral("group:sign-flippers"));
         QVERIFY(canvas.copyAction()->isEnabled());
@@ -389,42 +396,38 @@ private Q_SLOTS:
     }
 
     void draggingANodeStoresItsPosition() {
-        FederationModel model;
-        model.reset(workspace(QStringLiteral("quickstart.fedwb")));
-        FederationCanvas canvas(&model);
-        canvas.resize(1000, 640);
-        canvas.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&canvas));
-        FederationScene *scene = canvas.federationScene();
+        Fixture f(QStringLiteral("quickstart.fedwb"));
+        SHOW(f);
+        FederationScene *scene = f.canvas.federationScene();
         QGraphicsItem *dataset = scene->nodeItem(QStringLiteral("dataset"));
         const QPointF before = dataset->pos();
-        const QPoint from = viewPointOf(canvas, QStringLiteral("dataset"));
-        drag(canvas, from, from + QPoint(0, -80));
+        const QPoint from = viewPointOf(f.canvas, QStringLiteral("dataset"));
+        drag(f.canvas, from, from + QPoint(0, -80));
         QVERIFY(dataset->pos().y() < before.y() - 20);
         // One undo step for the drag, with the position in layout.nodes.
-        QCOMPARE(model.undoStack()->count(), 1);
-        const std::optional<QPointF> stored = model.nodePosition(QStringLiteral("dataset"));
+        QCOMPARE(f.model.undoStack()->count(), 1);
+        const std::optional<QPointF> stored = f.model.nodePosition(QStringLiteral("dataset"));
         QVERIFY(stored);
         QCOMPARE(*stored, dataset->pos());
-        QVERIFY(model.isValid()); // the engine ignores the layout section
+        QVERIFY(f.model.isValid()); // the engine ignores the layout section
         // A second drag is a second step.
-        drag(canvas, viewPointOf(canvas, QStringLiteral("dataset")),
-             viewPointOf(canvas, QStringLiteral("dataset")) + QPoint(-30, 0));
-        QCOMPARE(model.undoStack()->count(), 2);
-        model.undoStack()->undo();
+        drag(f.canvas, viewPointOf(f.canvas, QStringLiteral("dataset")),
+             viewPointOf(f.canvas, QStringLiteral("dataset")) + QPoint(-30, 0));
+        QCOMPARE(f.model.undoStack()->count(), 2);
+        f.model.undoStack()->undo();
         QCOMPARE(dataset->pos(), *stored);
 
         // Dragging the server by one of its rows moves the whole server.
         const QPointF serverBefore = scene->nodeItem(QStringLiteral("server"))->scenePos();
-        const QPoint row = viewPointOf(canvas, QStringLiteral("strategy"));
-        drag(canvas, row, row + QPoint(60, 40));
+        const QPoint row = viewPointOf(f.canvas, QStringLiteral("strategy"));
+        drag(f.canvas, row, row + QPoint(60, 40));
         QVERIFY((scene->nodeItem(QStringLiteral("server"))->scenePos() - serverBefore).manhattanLength() >
                 30);
-        QVERIFY(model.nodePosition(QStringLiteral("server")));
-        QCOMPARE(canvas.selectedNodeIds(), QStringList{QStringLiteral("strategy")});
+        QVERIFY(f.model.nodePosition(QStringLiteral("server")));
+        QCOMPARE(f.canvas.selectedNodeIds(), QStringList{QStringLiteral("strategy")});
 
         // Saved and opened again: the nodes are where they were left.
-        const QByteArray bytes = FederationModel::toFileBytes(model.raw());
+        const QByteArray bytes = FederationModel::toFileBytes(f.model.raw());
         FederationModel reopened;
         reopened.reset(QJsonDocument::fromJson(bytes).object());
         FederationScene again(&reopened);
@@ -434,35 +437,31 @@ private Q_SLOTS:
     }
 
     void rubberBandSelectsSeveralAndOneDragMovesThem() {
-        FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
-        FederationCanvas canvas(&model);
-        canvas.resize(1000, 640);
-        canvas.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&canvas));
-        FederationScene *scene = canvas.federationScene();
+        Fixture f(QStringLiteral("examples/byzantine.fedwb"));
+        SHOW(f);
+        FederationScene *scene = f.canvas.federationScene();
         // A band around both groups, started on empty canvas left of them.
         const QRectF a = sceneRectOf(*scene, QStringLiteral("group:honest"));
         const QRectF b = sceneRectOf(*scene, QStringLiteral("group:sign-flippers"));
         const QRectF both = a.united(b);
-        drag(canvas, canvas.mapFromScene(both.topLeft() + QPointF(-30, -8)),
-             canvas.mapFromScene(both.bottomLeft() + QPointF(40, 8)));
-        QCOMPARE(canvas.selectedNodeIds(),
+        drag(f.canvas, f.canvas.mapFromScene(both.topLeft() + QPointF(-30, -8)),
+             f.canvas.mapFromScene(both.bottomLeft() + QPointF(40, 8)));
+        QCOMPARE(f.canvas.selectedNodeIds(),
                  (QStringList{QStringLiteral("group:honest"), QStringLiteral("group:sign-flippers")}));
-        const int steps = model.undoStack()->count();
-        drag(canvas, viewPointOf(canvas, QStringLiteral("group:honest")),
-             viewPointOf(canvas, QStringLiteral("group:honest")) + QPoint(0, 50));
-        QCOMPARE(model.undoStack()->count(), steps + 1);
-        QVERIFY(model.nodePosition(QStringLiteral("group:honest")));
-        QVERIFY(model.nodePosition(QStringLiteral("group:sign-flippers")));
+        const int steps = f.model.undoStack()->count();
+        drag(f.canvas, viewPointOf(f.canvas, QStringLiteral("group:honest")),
+             viewPointOf(f.canvas, QStringLiteral("group:honest")) + QPoint(0, 50));
+        QCOMPARE(f.model.undoStack()->count(), steps + 1);
+        QVERIFY(f.model.nodePosition(QStringLiteral("group:honest")));
+        QVERIFY(f.model.nodePosition(QStringLiteral("group:sign-flippers")));
         // Ctrl+A selects everything.
-        canvas.selectAllNodes();
-        QCOMPARE(canvas.selectedNodeIds(), scene->nodeIds());
+        f.canvas.selectAllNodes();
+        QCOMPARE(f.canvas.selectedNodeIds(), scene->nodeIds());
     }
 
     void modelEditsRedrawTheNodes() {
         FederationModel model;
-        model.reset(workspace(QStringLiteral("quickstart.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("quickstart.fedwb")));
         FederationScene scene(&model);
         const Registry &reg = Registry::global();
         QSignalSpy rebuilt(&scene, &FederationScene::rebuilt);
@@ -506,14 +505,14 @@ private Q_SLOTS:
 
         // A reset (a new document) rebuilds everything and says so.
         QSignalSpy reset(&scene, &FederationScene::modelReset);
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("examples/byzantine.fedwb")));
         QCOMPARE(reset.count(), 1);
         QCOMPARE(groupNodes(scene).size(), 2);
     }
 
     void labelHistogramsReplaceThePlaceholder() {
         FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
+        model.reset(readWorkspace(QStringLiteral("examples/byzantine.fedwb")));
         FederationScene scene(&model);
         QVERIFY(!scene.hasLabelHistograms(QStringLiteral("honest")));
         PartitionSummary summary;
@@ -537,13 +536,9 @@ private Q_SLOTS:
     }
 
     void dropFromThePaletteAddsWhereDropped() {
-        FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
-        FederationCanvas canvas(&model);
-        canvas.resize(1000, 640);
-        canvas.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&canvas));
-        Palette palette(&model);
+        Fixture f(QStringLiteral("examples/byzantine.fedwb"));
+        SHOW(f);
+        Palette palette(&f.model);
         Palette::Entry entry;
         for (const Palette::Entry &e : palette.entries(Palette::Category::Groups))
             if (e.id == QLatin1String("group:backdoor")) entry = e;
@@ -553,90 +548,86 @@ private Q_SLOTS:
         // Text is no palette entry: not accepted.
         QMimeData text;
         text.setText(QStringLiteral("krum"));
-        QVERIFY(!dropOn(canvas, &text, at));
-        QVERIFY(dropOn(canvas, data.get(), at));
-        QCOMPARE(model.groups().size(), 3);
-        QCOMPARE(model.groups().last().behaviour, QStringLiteral("backdoor"));
-        const QString id = FederationScene::groupNodeId(model.groups().last().name);
-        QCOMPARE(canvas.selectedNodeIds(), QStringList{id});
+        QVERIFY(!dropOn(f.canvas, &text, at));
+        QVERIFY(dropOn(f.canvas, data.get(), at));
+        QCOMPARE(f.model.groups().size(), 3);
+        QCOMPARE(f.model.groups().last().behaviour, QStringLiteral("backdoor"));
+        const QString id = FederationScene::groupNodeId(f.model.groups().last().name);
+        QCOMPARE(f.canvas.selectedNodeIds(), QStringList{id});
         // Centred where it was dropped; the group and its place are one undo step.
-        QVERIFY(sceneRectOf(*canvas.federationScene(), id).contains(canvas.mapToScene(at)));
-        QCOMPARE(model.undoStack()->count(), 1);
-        model.undoStack()->undo();
-        QCOMPARE(model.groups().size(), 2);
-        QVERIFY(!model.nodePosition(id));
+        QVERIFY(sceneRectOf(*f.canvas.federationScene(), id).contains(f.canvas.mapToScene(at)));
+        QCOMPARE(f.model.undoStack()->count(), 1);
+        f.model.undoStack()->undo();
+        QCOMPARE(f.model.groups().size(), 2);
+        QVERIFY(!f.model.nodePosition(id));
 
         // A strategy dropped anywhere replaces the strategy.
         for (const Palette::Entry &e : palette.entries(Palette::Category::Strategies))
             if (e.id == QLatin1String("strategy:krum")) entry = e;
         data.reset(Palette::mimeData(entry));
-        QVERIFY(dropOn(canvas, data.get(), at));
-        QCOMPARE(model.effectiveValue(QStringLiteral("strategy.name")).toString(), QStringLiteral("krum"));
-        QCOMPARE(canvas.selectedNodeIds(), QStringList{QStringLiteral("strategy")});
+        QVERIFY(dropOn(f.canvas, data.get(), at));
+        QCOMPARE(f.model.effectiveValue(QStringLiteral("strategy.name")).toString(), QStringLiteral("krum"));
+        QCOMPARE(f.canvas.selectedNodeIds(), QStringList{QStringLiteral("strategy")});
     }
 
     void zoomAndFitToView() {
-        FederationModel model;
-        model.reset(workspace(QStringLiteral("examples/byzantine.fedwb")));
-        FederationCanvas canvas(&model);
-        canvas.resize(900, 560);
-        canvas.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&canvas));
+        Fixture f(QStringLiteral("examples/byzantine.fedwb"), QSize(900, 560));
+        SHOW(f);
         const auto everythingVisible = [&] {
-            const QRectF visible = canvas.mapToScene(canvas.viewport()->rect()).boundingRect();
-            return visible.contains(canvas.federationScene()->itemsBoundingRect());
+            const QRectF visible = f.canvas.mapToScene(f.canvas.viewport()->rect()).boundingRect();
+            return visible.contains(f.canvas.federationScene()->itemsBoundingRect());
         };
         // Fitted when shown.
         QVERIFY(everythingVisible());
-        const qreal fitted = canvas.transform().m11();
-        canvas.zoomIn();
-        QVERIFY(canvas.transform().m11() > fitted);
-        QCOMPARE(canvas.transform().m11(), canvas.zoom());
-        canvas.zoomIn();
-        canvas.zoomIn();
+        const qreal fitted = f.canvas.transform().m11();
+        f.canvas.zoomIn();
+        QVERIFY(f.canvas.transform().m11() > fitted);
+        QCOMPARE(f.canvas.transform().m11(), f.canvas.zoom());
+        f.canvas.zoomIn();
+        f.canvas.zoomIn();
         QVERIFY(!everythingVisible());
-        canvas.zoomOut();
-        QVERIFY(canvas.transform().m11() < fitted * 1.2 * 1.2 * 1.01);
+        f.canvas.zoomOut();
+        QVERIFY(f.canvas.transform().m11() < fitted * 1.2 * 1.2 * 1.01);
         // Ctrl+wheel zooms too.
-        const qreal beforeWheel = canvas.zoom();
-        QWheelEvent wheel(QPointF(300, 300), canvas.viewport()->mapToGlobal(QPointF(300, 300)), {},
+        const qreal beforeWheel = f.canvas.zoom();
+        QWheelEvent wheel(QPointF(300, 300), f.canvas.viewport()->mapToGlobal(QPointF(300, 300)), {},
                           QPoint(0, 240), Qt::NoButton, Qt::ControlModifier, Qt::NoScrollPhase, false);
-        QApplication::sendEvent(canvas.viewport(), &wheel);
-        QVERIFY(canvas.zoom() > beforeWheel);
+        QApplication::sendEvent(f.canvas.viewport(), &wheel);
+        QVERIFY(f.canvas.zoom() > beforeWheel);
         // A middle-button drag pans.
-        canvas.setZoom(1.5);
-        const QPoint scroll(canvas.horizontalScrollBar()->value(), canvas.verticalScrollBar()->value());
-        QTest::mousePress(canvas.viewport(), Qt::MiddleButton, {}, QPoint(400, 300));
+        f.canvas.setZoom(1.5);
+        const QPoint scroll(f.canvas.horizontalScrollBar()->value(), f.canvas.verticalScrollBar()->value());
+        QTest::mousePress(f.canvas.viewport(), Qt::MiddleButton, {}, QPoint(400, 300));
         QMouseEvent pan(QEvent::MouseMove, QPointF(340, 260),
-                        canvas.viewport()->mapToGlobal(QPointF(340, 260)), Qt::NoButton, Qt::MiddleButton,
+                        f.canvas.viewport()->mapToGlobal(QPointF(340, 260)), Qt::NoButton, Qt::MiddleButton,
                         {});
-        QApplication::sendEvent(canvas.viewport(), &pan);
-        QTest::mouseRelease(canvas.viewport(), Qt::MiddleButton, {}, QPoint(340, 260));
-        QCOMPARE(canvas.horizontalScrollBar()->value(), scroll.x() + 60);
-        QCOMPARE(canvas.verticalScrollBar()->value(), scroll.y() + 40);
+        QApplication::sendEvent(f.canvas.viewport(), &pan);
+        QTest::mouseRelease(f.canvas.viewport(), Qt::MiddleButton, {}, QPoint(340, 260));
+        QCOMPARE(f.canvas.horizontalScrollBar()->value(), scroll.x() + 60);
+        QCOMPARE(f.canvas.verticalScrollBar()->value(), scroll.y() + 40);
         // The limits hold.
         for (int i = 0; i < 40; ++i)
-            canvas.zoomOut();
-        QCOMPARE(canvas.zoom(), FederationCanvas::kMinZoom);
-        canvas.fitToView();
+            f.canvas.zoomOut();
+        QCOMPARE(f.canvas.zoom(), FederationCanvas::kMinZoom);
+        f.canvas.fitToView();
         QVERIFY(everythingVisible());
         // After a fit the view keeps fitting as the federation grows ...
         for (int i = 0; i < 6; ++i)
-            model.addGroup(QJsonObject{{QStringLiteral("name"), QStringLiteral("extra")}});
+            f.model.addGroup(QJsonObject{{QStringLiteral("name"), QStringLiteral("extra")}});
         QVERIFY(everythingVisible());
-        for (const QString &id : canvas.federationScene()->nodeIds())
-            QVERIFY2(canvas.mapToScene(canvas.viewport()->rect())
+        for (const QString &id : f.canvas.federationScene()->nodeIds())
+            QVERIFY2(f.canvas.mapToScene(f.canvas.viewport()->rect())
                          .boundingRect()
-                         .contains(sceneRectOf(*canvas.federationScene(), id)),
+                         .contains(sceneRectOf(*f.canvas.federationScene(), id)),
                      qPrintable(id));
         // ... until the user clicks: then it stays put.
-        const QTransform fittedView = canvas.transform();
-        QTest::mouseClick(canvas.viewport(), Qt::LeftButton, {}, QPoint(5, 5));
-        model.addGroup(QJsonObject{{QStringLiteral("name"), QStringLiteral("more")}});
-        QCOMPARE(canvas.transform(), fittedView);
+        const QTransform fittedView = f.canvas.transform();
+        QTest::mouseClick(f.canvas.viewport(), Qt::LeftButton, {}, QPoint(5, 5));
+        f.model.addGroup(QJsonObject{{QStringLiteral("name"), QStringLiteral("more")}});
+        QCOMPARE(f.canvas.transform(), fittedView);
         // Opening another document fits again.
-        canvas.setZoom(2.5);
-        model.reset(workspace(QStringLiteral("quickstart.fedwb")));
+        f.canvas.setZoom(2.5);
+        f.model.reset(readWorkspace(QStringLiteral("quickstart.fedwb")));
         QVERIFY(everythingVisible());
     }
 
@@ -648,13 +639,13 @@ private Q_SLOTS:
             bool dark;
             bool histograms;
         };
-        QJsonObject both = workspace(QStringLiteral("examples/secure-aggregation-dropouts.fedwb"));
+        QJsonObject both = readWorkspace(QStringLiteral("examples/secure-aggregation-dropouts.fedwb"));
         QJsonObject privacy{{QStringLiteral("mode"), QStringLiteral("central")},
                             {QStringLiteral("clip_norm"), 1.0},
                             {QStringLiteral("noise_multiplier"), 0.8}};
         both.insert(QStringLiteral("privacy"), privacy);
         // Every behaviour as a group, overrides, and an error.
-        QJsonObject many = workspace(QStringLiteral("quickstart.fedwb"));
+        QJsonObject many = readWorkspace(QStringLiteral("quickstart.fedwb"));
         {
             FederationModel model;
             model.reset(many);
@@ -670,15 +661,15 @@ private Q_SLOTS:
         }
         const QList<Shot> shots{
             {QStringLiteral("canvas-many-groups.png"), many, false, false},
-            {QStringLiteral("canvas-quickstart.png"), workspace(QStringLiteral("quickstart.fedwb")), false,
-             false},
-            {QStringLiteral("canvas-byzantine.png"), workspace(QStringLiteral("examples/byzantine.fedwb")),
-             false, true},
+            {QStringLiteral("canvas-quickstart.png"), readWorkspace(QStringLiteral("quickstart.fedwb")),
+             false, false},
+            {QStringLiteral("canvas-byzantine.png"),
+             readWorkspace(QStringLiteral("examples/byzantine.fedwb")), false, true},
             {QStringLiteral("canvas-secagg.png"),
-             workspace(QStringLiteral("examples/secure-aggregation-dropouts.fedwb")), false, true},
+             readWorkspace(QStringLiteral("examples/secure-aggregation-dropouts.fedwb")), false, true},
             {QStringLiteral("canvas-secagg-privacy-dark.png"), both, true, true},
-            {QStringLiteral("canvas-backdoor-dark.png"), workspace(QStringLiteral("examples/backdoor.fedwb")),
-             true, false},
+            {QStringLiteral("canvas-backdoor-dark.png"),
+             readWorkspace(QStringLiteral("examples/backdoor.fedwb")), true, false},
         };
         for (const Shot &shot : shots) {
             FederationModel model;
@@ -689,20 +680,7 @@ private Q_SLOTS:
             palette->setGeometry(0, 0, 220, 640);
             auto *canvas = new FederationCanvas(&model, &window);
             canvas->setGeometry(220, 0, 960, 640);
-            if (shot.dark) {
-                QPalette dark;
-                dark.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x31));
-                dark.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-                dark.setColor(QPalette::Base, QColor(0x1f, 0x21, 0x24));
-                dark.setColor(QPalette::AlternateBase, QColor(0x2a, 0x2c, 0x30));
-                dark.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-                dark.setColor(QPalette::Button, QColor(0x33, 0x35, 0x3a));
-                dark.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-                dark.setColor(QPalette::Mid, QColor(0x55, 0x58, 0x5e));
-                dark.setColor(QPalette::Highlight, QColor(0x3d, 0x8e, 0xe0));
-                dark.setColor(QPalette::HighlightedText, QColor(0xff, 0xff, 0xff));
-                window.setPalette(dark);
-            }
+            if (shot.dark) window.setPalette(test::darkPalette());
             if (shot.histograms) {
                 // A plausible label skew per client, as the partition preview would supply.
                 QStringList groupOf;

@@ -1,5 +1,7 @@
 // The designer's model and document (headless): edits, undo/redo and merging, groups, validation per path,
 // the saved file, templates, autosave and recovery.
+#include "ui_test_util.h"
+
 #include "designer/FederationModel.h"
 #include "designer/WorkspaceDocument.h"
 #include "spec/FederationSpec.h"
@@ -17,16 +19,7 @@
 #include <QUndoStack>
 
 using namespace fedwb;
-
-namespace {
-
-QJsonObject quickstart() {
-    QFile f(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb"));
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
-
-} // namespace
+using fedwb::test::quickstart;
 
 class TestFederationModel : public QObject {
     Q_OBJECT
@@ -195,10 +188,10 @@ private Q_SLOTS:
     void groupsGivenAsFractionsKeepTheirSizes() {
         // byzantine: 50 clients, groups of fraction 0.8 and 0.2. A new group changes clients.count, so the
         // fractions become the counts they stood for; removing a group does the same.
-        QFile f(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/examples/byzantine.fedwb"));
-        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject byzantine = test::readWorkspace(QStringLiteral("examples/byzantine.fedwb"));
+        QVERIFY(!byzantine.isEmpty());
         FederationModel model;
-        model.reset(QJsonDocument::fromJson(f.readAll()).object());
+        model.reset(byzantine);
         QVERIFY(model.isValid());
         model.addGroup({{QStringLiteral("name"), QStringLiteral("late")}, {QStringLiteral("fraction"), 0.1}});
         QVERIFY2(model.isValid(), qPrintable(model.validationText()));

@@ -4,6 +4,8 @@
 // rejects are written and shown in red with FederationSpec's message, and the validation panel leads to the
 // field. Screenshots of a few pages, in a light and a dark palette, go to $FEDWB_SCREENSHOT_DIR (default
 // /tmp/fedwb-inspector).
+#include "ui_test_util.h"
+
 #include "designer/FederationModel.h"
 #include "designer/Inspector.h"
 #include "spec/FederationSpec.h"
@@ -14,9 +16,7 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
-#include <QFile>
 #include <QJsonArray>
-#include <QJsonDocument>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
@@ -31,14 +31,10 @@
 #include <cmath>
 
 using namespace fedwb;
+using fedwb::test::darkPalette;
+using fedwb::test::quickstart;
 
 namespace {
-
-QJsonObject quickstart() {
-    QFile f(QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb"));
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
 
 // Warnings Qt prints while the inspector builds and refreshes its pages (layout and connection problems).
 QStringList g_warnings;
@@ -86,29 +82,6 @@ QString screenshotDir() {
                             : QDir::tempPath() + QStringLiteral("/fedwb-inspector");
     QDir().mkpath(dir);
     return dir;
-}
-
-QPalette darkPalette() {
-    QPalette p;
-    p.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x30));
-    p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
-    p.setColor(QPalette::AlternateBase, QColor(0x32, 0x34, 0x38));
-    p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Button, QColor(0x3a, 0x3c, 0x40));
-    p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Highlight, QColor(0x3d, 0x7e, 0xdb));
-    p.setColor(QPalette::HighlightedText, Qt::white);
-    p.setColor(QPalette::PlaceholderText, QColor(0x8a, 0x8c, 0x90));
-    p.setColor(QPalette::ToolTipBase, QColor(0x3a, 0x3c, 0x40));
-    p.setColor(QPalette::ToolTipText, QColor(0xe6, 0xe6, 0xe6));
-    p.setColor(QPalette::Link, QColor(0x6c, 0xa8, 0xff));
-    p.setColor(QPalette::Light, QColor(0x50, 0x52, 0x56));
-    p.setColor(QPalette::Midlight, QColor(0x45, 0x47, 0x4b));
-    p.setColor(QPalette::Mid, QColor(0x30, 0x32, 0x35));
-    p.setColor(QPalette::Dark, QColor(0x18, 0x19, 0x1b));
-    p.setColor(QPalette::Shadow, Qt::black);
-    return p;
 }
 
 } // namespace

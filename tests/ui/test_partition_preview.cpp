@@ -2,6 +2,8 @@
 // client sizes against what the real `fedwb-cli partition --json` prints, recomputation only for edits that
 // change the partition, stale results discarded, the pre-flight's failures with their key paths, export,
 // the hover tooltip, the per-group label shares, and grabs of the states for a look.
+#include "ui_test_util.h"
+
 #include "designer/FederationModel.h"
 #include "designer/PartitionPreview.h"
 #include "run/Experiment.h"
@@ -26,18 +28,13 @@
 #include <numeric>
 
 using namespace fedwb;
+using fedwb::test::quickstart;
 
 namespace {
 
 constexpr int kTimeout = 120000; // the first load decodes 70,000 images; the machine may be shared
 const QString kDataset = QStringLiteral("/usr/share/datasets/fashion-mnist");
-const QString kQuickstart = QStringLiteral(FEDWB_SOURCE_DIR "/workspaces/quickstart.fedwb");
-
-QJsonObject quickstart() {
-    QFile f(kQuickstart);
-    if (!f.open(QIODevice::ReadOnly)) return {};
-    return QJsonDocument::fromJson(f.readAll()).object();
-}
+const QString kQuickstart = test::workspacePath(QStringLiteral("quickstart.fedwb"));
 
 // `fedwb-cli partition WORKSPACE --json [--set ...]`, parsed; empty on failure.
 QJsonObject cliPartition(const QStringList &sets = {}) {
@@ -471,14 +468,7 @@ private Q_SLOTS:
         Fixture f(raw, size);
         if (dark) {
             f.preview.setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-            QPalette p;
-            p.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-            p.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-            p.setColor(QPalette::Text, QColor(0xe8, 0xe8, 0xe8));
-            p.setColor(QPalette::WindowText, QColor(0xe8, 0xe8, 0xe8));
-            p.setColor(QPalette::ButtonText, QColor(0xe8, 0xe8, 0xe8));
-            p.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
-            f.preview.setPalette(p);
+            f.preview.setPalette(test::darkPalette());
         }
         SETTLE(f);
         QVERIFY(f.preview.summary() || !f.preview.preflightOk());

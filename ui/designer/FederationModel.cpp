@@ -70,51 +70,35 @@ QJsonValue setIn(const QJsonValue &root, const QList<Segment> &segs, int at, con
     return obj;
 }
 
-// "clients.groups[3].behaviour.scale" -> 3 and the rest after the group ("behaviour.scale"); -1 otherwise.
-int groupIndexOf(const QString &path, QString *rest = nullptr) {
-    static const QRegularExpression re(QStringLiteral("^clients\\.groups\\[(\\d+)\\](?:\\.(.*))?$"));
-    const QRegularExpressionMatch m = re.match(path);
-    if (!m.hasMatch()) return -1;
-    if (rest) *rest = m.captured(2);
-    return m.captured(1).toInt();
-}
-
 // The fields of one client group (the GroupList parameter describes the list only).
 const QList<ParamSchema> &groupFieldSchemas() {
-    static const QList<ParamSchema> fields = [] {
-        QList<ParamSchema> f;
-        ParamSchema name =
+    static const QList<ParamSchema> fields{
+        explained(
             stringParam(QStringLiteral("name"), QStringLiteral("clients"),
-                        QStringLiteral("The group's name: 1 to 40 letters, digits, '_' or '-'."));
-        name.explanation =
+                        QStringLiteral("The group's name: 1 to 40 letters, digits, '_' or '-'.")),
             QStringLiteral("Groups are how clients differ: give each kind of client (honest phones, flaky "
                            "devices, attackers) "
-                           "its own group. The name appears in the dashboard's client table and colours.");
-        f.append(name);
-        ParamSchema count = intParam(QStringLiteral("count"), 1, 1, 1000000,
-                                     QStringLiteral("Clients in this group (or set a fraction instead)."),
-                                     QStringLiteral("clients"));
-        count.explanation = QStringLiteral(
-            "How many clients are of this kind. The groups together must hold exactly clients.count clients; "
-            "a group's clients get consecutive ids, in the order of the groups.");
-        f.append(count);
-        ParamSchema fraction =
+                           "its own group. The name appears in the dashboard's client table and colours.")),
+        explained(
+            intParam(QStringLiteral("count"), 1, 1, 1000000,
+                     QStringLiteral("Clients in this group (or set a fraction instead)."),
+                     QStringLiteral("clients")),
+            QStringLiteral("How many clients are of this kind. The groups together must hold exactly "
+                           "clients.count clients; a group's clients get consecutive ids, in the order of "
+                           "the groups.")),
+        explained(
             realParam(QStringLiteral("fraction"), 0.5, 0, 1,
-                      QStringLiteral("Share of clients.count in this group (instead of a count)."), {}, true);
-        fraction.explanation = QStringLiteral(
-            "A share instead of a count: 0.2 makes a fifth of the clients this kind, whatever clients.count "
-            "is, so the group grows with the population. Fraction groups share what the count groups leave.");
-        f.append(fraction);
-        ParamSchema epochs =
+                      QStringLiteral("Share of clients.count in this group (instead of a count)."), {}, true),
+            QStringLiteral("A share instead of a count: 0.2 makes a fifth of the clients this kind, "
+                           "whatever clients.count is, so the group grows with the population. Fraction "
+                           "groups share what the count groups leave.")),
+        explained(
             intParam(QStringLiteral("epochs"), 1, 1, 1000,
                      QStringLiteral("Local epochs of this group's clients (when not set: training.epochs)."),
-                     QStringLiteral("epochs"));
-        epochs.explanation = QStringLiteral(
-            "Devices differ in how much work they can do: a group of weak devices may train fewer local "
-            "epochs than the rest. Strategies such as FedNova correct for the difference.");
-        f.append(epochs);
-        return f;
-    }();
+                     QStringLiteral("epochs")),
+            QStringLiteral("Devices differ in how much work they can do: a group of weak devices may train "
+                           "fewer local epochs than the rest. Strategies such as FedNova correct for the "
+                           "difference."))};
     return fields;
 }
 
@@ -137,6 +121,14 @@ QJsonArray withCountsForFractions(QJsonArray list, const QList<FederationModel::
 }
 
 } // namespace
+
+int FederationModel::groupIndexOf(const QString &path, QString *rest) {
+    static const QRegularExpression re(QStringLiteral("^clients\\.groups\\[(\\d+)\\](?:\\.(.*))?$"));
+    const QRegularExpressionMatch m = re.match(path);
+    if (!m.hasMatch()) return -1;
+    if (rest) *rest = m.captured(2);
+    return m.captured(1).toInt();
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The undo command: the whole workspace before and after (workspaces are small), merged by path.

@@ -110,6 +110,9 @@ public:
     // Path helpers, shared with the editors. Segments are separated by '.'; "groups[2]" indexes an array.
     static QJsonValue valueAt(const QJsonValue &root, const QString &path);
     static QJsonValue withValueAt(const QJsonValue &root, const QString &path, const QJsonValue &value);
+    // "clients.groups[3].behaviour.scale" -> 3, and in `rest` what follows the group ("behaviour.scale");
+    // -1 for a path outside the group list.
+    static int groupIndexOf(const QString &path, QString *rest = nullptr);
 
 Q_SIGNALS:
     // After every edit, undo and redo (`path` is what changed; empty after reset() or a multi-path

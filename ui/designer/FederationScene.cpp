@@ -147,13 +147,60 @@ struct Content {
     QString help;
 };
 
-class Card : public QGraphicsObject {
+// A rounded box of a fixed width whose height follows its content: a card, or the server's frame. Its
+// bounds leave room for the shadow and the selection outline.
+class Box : public QGraphicsObject {
+public:
+    Box(qreal width, qreal height, qreal radius, QGraphicsItem *parent = nullptr)
+        : QGraphicsObject(parent)
+        , m_width(width)
+        , m_height(height)
+        , m_radius(radius) {}
+
+    qreal width() const { return m_width; }
+    qreal height() const { return m_height; }
+    QRectF boxRect() const { return QRectF(0, 0, m_width, m_height); }
+
+    QRectF boundingRect() const override { return boxRect().adjusted(-5, -5, 5, 6); }
+    QPainterPath shape() const override {
+        QPainterPath p;
+        p.addRoundedRect(boxRect(), m_radius, m_radius);
+        return p;
+    }
+
+protected:
+    // The height a layout came to; repaints.
+    void setHeight(qreal height) {
+        if (!qFuzzyCompare(height, m_height)) {
+            prepareGeometryChange();
+            m_height = height;
+        }
+        update();
+    }
+
+private:
+    qreal m_width;
+    qreal m_height;
+    qreal m_radius;
+};
+
+// A left press on `item` selects it as a click would: Ctrl toggles it, otherwise it becomes the selection
+// (a press on a selected item keeps the selection, which a drag then moves).
+void selectOnPress(QGraphicsItem *item, const QGraphicsSceneMouseEvent *event) {
+    if (event->modifiers() & Qt::ControlModifier) {
+        item->setSelected(!item->isSelected());
+    } else if (!item->isSelected()) {
+        if (item->scene()) item->scene()->clearSelection();
+        item->setSelected(true);
+    }
+}
+
+class Card : public Box {
 public:
     Card(Role role, QString id, qreal width, QGraphicsItem *parent = nullptr)
-        : QGraphicsObject(parent)
+        : Box(width, 40, kRadius, parent)
         , m_role(role)
-        , m_id(std::move(id))
-        , m_width(width) {
+        , m_id(std::move(id)) {
         setFlag(ItemIsSelectable);
         if (role == Role::Node) {
             setFlag(ItemIsMovable);
@@ -165,9 +212,6 @@ public:
     void setId(const QString &id) { m_id = id; }
     Role role() const { return m_role; }
     const Content &content() const { return m_content; }
-    qreal width() const { return m_width; }
-    qreal height() const { return m_height; }
-    QRectF cardRect() const { return QRectF(0, 0, m_width, m_height); }
 
     void setContent(const Content &content) {
         m_content = content;
@@ -192,7 +236,7 @@ public:
         const QFontMetricsF cap(f.caption), title(f.title), detail(f.detail);
         const qreal pad = m_role == Role::Node ? kPad : kRowPad;
         const qreal x0 = pad + (m_content.accent.isValid() ? kAccent + 2 : 0);
-        const qreal textWidth = m_width - x0 - pad;
+        const qreal textWidth = width() - x0 - pad;
         m_visualLines.clear();
         qreal y = pad - 1;
         if (!m_content.caption.isEmpty()) y += cap.height() + 3;
@@ -209,18 +253,7 @@ public:
         }
         y += pad;
         if (m_content.caption.isEmpty() && m_content.title.isEmpty() && m_visualLines.isEmpty()) y = 2 * pad;
-        if (!qFuzzyCompare(y, m_height)) {
-            prepareGeometryChange();
-            m_height = y;
-        }
-        update();
-    }
-
-    QRectF boundingRect() const override { return cardRect().adjusted(-5, -5, 5, 6); }
-    QPainterPath shape() const override {
-        QPainterPath p;
-        p.addRoundedRect(cardRect(), kRadius, kRadius);
-        return p;
+        setHeight(y);
     }
 
     void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override;
@@ -250,14 +283,7 @@ protected:
             return;
         }
         // A server row: selected here; the press then goes on to the server frame, which moves.
-        if (event->button() == Qt::LeftButton) {
-            if (event->modifiers() & Qt::ControlModifier) {
-                setSelected(!isSelected());
-            } else if (!isSelected()) {
-                if (scene()) scene()->clearSelection();
-                setSelected(true);
-            }
-        }
+        if (event->button() == Qt::LeftButton) selectOnPress(this, event);
         event->ignore();
     }
 
@@ -268,8 +294,6 @@ private:
     };
     Role m_role;
     QString m_id;
-    qreal m_width;
-    qreal m_height = 40;
     Content m_content;
     QList<VisualLine> m_visualLines;
     QList<QVector<double>> m_glyph;
@@ -287,7 +311,7 @@ void Card::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *)
     const bool inactive = m_content.inactive;
     const QColor detailColour = mix(text, base, inactive ? 0.55 : 0.28);
     const QColor captionColour = mix(text, base, inactive ? 0.55 : 0.45);
-    const QRectF r = cardRect();
+    const QRectF r = boxRect();
 
     if (m_role != Role::Header) {
         if (m_role == Role::Node) {
@@ -325,7 +349,7 @@ void Card::paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *)
     const QFontMetricsF cap(fonts.caption), title(fonts.title), detail(fonts.detail);
     const qreal pad = m_role == Role::Node ? kPad : kRowPad;
     const qreal x0 = pad + (m_content.accent.isValid() ? kAccent + 2 : 0);
-    const qreal right = m_width - pad;
+    const qreal right = width() - pad;
     qreal y = pad - 1;
 
     // The tag: a stage's state as a pill on the caption line, or a group's count right of its title.
@@ -444,17 +468,16 @@ void Card::paintGlyph(QPainter *painter, const QRectF &rect, const QPalette &pal
 }
 
 // The server: a frame that moves, holding its header and its pipeline rows (selected one by one).
-class ServerFrame : public QGraphicsObject {
+class ServerFrame : public Box {
 public:
-    ServerFrame() {
+    ServerFrame()
+        : Box(kServerWidth, 80, kRadius + 2) {
         setFlag(ItemIsMovable);
         setFlag(ItemSendsGeometryChanges);
         m_header = new Card(Role::Header, QStringLiteral("server"), kServerWidth - 2 * kRowPad, this);
     }
     Card *header() const { return m_header; }
     QList<Card *> rows; // in pipeline order, below the header
-    qreal height() const { return m_height; }
-    QRectF frameRect() const { return QRectF(0, 0, kServerWidth, m_height); }
 
     void relayout() {
         m_header->relayout();
@@ -471,23 +494,13 @@ public:
             y += rows[i]->height();
         }
         y += kRowPad + 2;
-        if (!qFuzzyCompare(y, m_height)) {
-            prepareGeometryChange();
-            m_height = y;
-        }
-        update();
+        setHeight(y);
     }
 
-    QRectF boundingRect() const override { return frameRect().adjusted(-5, -5, 5, 6); }
-    QPainterPath shape() const override {
-        QPainterPath p;
-        p.addRoundedRect(frameRect(), kRadius + 2, kRadius + 2);
-        return p;
-    }
     void paint(QPainter *painter, const QStyleOptionGraphicsItem *, QWidget *) override {
         const QPalette palette = scene() ? scene()->palette() : QPalette();
         painter->setRenderHint(QPainter::Antialiasing);
-        const QRectF r = frameRect();
+        const QRectF r = boxRect();
         QColor shadow = palette.color(QPalette::Shadow);
         shadow.setAlphaF(isDark(palette) ? 0.45f : 0.16f);
         painter->setPen(Qt::NoPen);
@@ -519,14 +532,7 @@ protected:
     }
     void mousePressEvent(QGraphicsSceneMouseEvent *event) override {
         // A press on the frame's margin selects the header.
-        if (event->button() == Qt::LeftButton && !rowAt(event->pos())) {
-            if (event->modifiers() & Qt::ControlModifier) {
-                m_header->setSelected(!m_header->isSelected());
-            } else if (!m_header->isSelected()) {
-                if (scene()) scene()->clearSelection();
-                m_header->setSelected(true);
-            }
-        }
+        if (event->button() == Qt::LeftButton && !rowAt(event->pos())) selectOnPress(m_header, event);
         QGraphicsObject::mousePressEvent(event);
     }
     void mouseReleaseEvent(QGraphicsSceneMouseEvent *event) override {
@@ -549,7 +555,6 @@ private:
         return nullptr;
     }
     Card *m_header;
-    qreal m_height = 80;
     QList<qreal> m_gaps;
 };
 
@@ -651,11 +656,28 @@ private:
 
 } // namespace canvas
 
+using canvas::Box;
 using canvas::Card;
 using canvas::Content;
 using canvas::Edge;
 using canvas::Role;
 using canvas::ServerFrame;
+
+namespace {
+
+// What the card of a section that selects a component starts with: its caption, the component's title (the
+// name as written, when it is no registered component) and help, and the section's errors.
+Content componentContent(const FederationModel &m, const QString &section, const QString &caption) {
+    Content c;
+    c.caption = caption;
+    const ComponentSchema *comp = m.selectedComponent(section);
+    c.title = comp ? comp->title : m.effectiveValue(section + QStringLiteral(".name")).toString();
+    c.help = comp ? comp->help : QString();
+    c.errors = m.errorsAt(section);
+    return c;
+}
+
+} // namespace
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -714,11 +736,8 @@ void FederationScene::sync() {
 
     // Dataset
     {
-        Content c;
-        c.caption = tr("DATASET");
+        Content c = componentContent(m, QStringLiteral("dataset"), tr("DATASET"));
         const QString name = m.effectiveValue(QStringLiteral("dataset.name")).toString();
-        const ComponentSchema *comp = m.selectedComponent(QStringLiteral("dataset"));
-        c.title = comp ? comp->title : name;
         const DatasetFacts facts = datasetFacts(name);
         QStringList about;
         if (facts.regression)
@@ -743,17 +762,12 @@ void FederationScene::sync() {
                    !set.isEmpty()) {
             c.lines.append(joinPhrases(set));
         }
-        c.help = comp ? comp->help : QString();
-        c.errors = m.errorsAt(QStringLiteral("dataset"));
         m_dataset->setContent(c);
     }
     // Partition
     {
-        Content c;
-        c.caption = tr("PARTITION");
-        const ComponentSchema *comp = m.selectedComponent(QStringLiteral("partition"));
-        c.title = comp ? comp->title : m.effectiveValue(QStringLiteral("partition.name")).toString();
-        if (comp) {
+        Content c = componentContent(m, QStringLiteral("partition"), tr("PARTITION"));
+        if (const ComponentSchema *comp = m.selectedComponent(QStringLiteral("partition"))) {
             QStringList own;
             for (const ParamSchema &p : comp->params)
                 own.append(QStringLiteral("partition.") + p.key);
@@ -766,17 +780,12 @@ void FederationScene::sync() {
                 if (p.key != QLatin1String("name")) sectionKeys.append(QStringLiteral("partition.") + p.key);
         if (const QStringList set = setPhrases(m, sectionKeys); !set.isEmpty())
             c.lines.append(joinPhrases(set));
-        c.help = comp ? comp->help : QString();
-        c.errors = m.errorsAt(QStringLiteral("partition"));
         m_partition->setContent(c);
     }
     // Model
     {
-        Content c;
-        c.caption = tr("MODEL");
+        Content c = componentContent(m, QStringLiteral("model"), tr("MODEL"));
         const QString name = m.effectiveValue(QStringLiteral("model.name")).toString();
-        const ComponentSchema *comp = m.selectedComponent(QStringLiteral("model"));
-        c.title = comp ? comp->title : name;
         const std::int64_t params = modelParameterCount(
             name, datasetFacts(m.effectiveValue(QStringLiteral("dataset.name")).toString()),
             m.value(QStringLiteral("model")).toObject());
@@ -784,8 +793,6 @@ void FederationScene::sync() {
         if (params > 0) about.append(tr("%1 parameters").arg(QLocale().toString(qint64(params))));
         about.append(setPhrases(m, m.parameterPaths(QStringLiteral("model")), {QStringLiteral("name")}));
         if (!about.isEmpty()) c.lines.append(joinPhrases(about));
-        c.help = comp ? comp->help : QString();
-        c.errors = m.errorsAt(QStringLiteral("model"));
         m_modelNode->setContent(c);
     }
     // Local training
@@ -944,14 +951,10 @@ void FederationScene::syncServer() {
         Content c;
         const QString &id = row->id();
         if (id == QLatin1String("strategy")) {
-            c.caption = tr("STRATEGY");
-            const ComponentSchema *comp = m.selectedComponent(QStringLiteral("strategy"));
-            c.title = comp ? comp->title : m.effectiveValue(QStringLiteral("strategy.name")).toString();
+            c = componentContent(m, QStringLiteral("strategy"), tr("STRATEGY"));
             const QStringList set =
                 setPhrases(m, m.parameterPaths(QStringLiteral("strategy")), {QStringLiteral("name")});
             if (!set.isEmpty()) c.lines.append(joinPhrases(set));
-            c.help = comp ? comp->help : QString();
-            c.errors = m.errorsAt(QStringLiteral("strategy"));
         } else if (id == QLatin1String("run")) {
             c.caption = tr("RUN");
             const int rounds = int(m.effectiveValue(QStringLiteral("run.rounds")).toInteger());
@@ -1109,9 +1112,8 @@ void FederationScene::nodeMoved() {
 }
 
 void FederationScene::updateEdges() {
-    const auto rectOf = [this](QGraphicsItem *item) {
-        if (item == m_server) return m_server->mapRectToScene(m_server->frameRect());
-        return item->mapRectToScene(static_cast<Card *>(item)->cardRect());
+    const auto rectOf = [](QGraphicsItem *item) {
+        return item->mapRectToScene(static_cast<Box *>(item)->boxRect());
     };
     for (Edge *e : std::as_const(m_edges)) {
         const QRectF a = rectOf(e->from()), b = rectOf(e->to());
@@ -1191,9 +1193,7 @@ QString FederationScene::pathForNode(const QString &nodeId) const {
 QRectF FederationScene::nodesBoundingRect() const {
     QRectF r;
     for (QGraphicsItem *item : topLevelNodes()) {
-        const QRectF b = item == m_server ? m_server->mapRectToScene(m_server->frameRect())
-                                          : item->mapRectToScene(static_cast<Card *>(item)->cardRect());
-        r = r.united(b);
+        r = r.united(item->mapRectToScene(static_cast<Box *>(item)->boxRect()));
     }
     return r;
 }

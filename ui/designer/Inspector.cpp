@@ -4,6 +4,7 @@
 #include "spec/FederationSpec.h"
 #include "spec/Registry.h"
 #include "spec/Schema.h"
+#include "widgets/DrawnIcon.h"
 
 #include <QApplication>
 #include <QCheckBox>
@@ -23,6 +24,7 @@
 #include <QPlainTextEdit>
 #include <QPointer>
 #include <QRegularExpression>
+#include <QScopedValueRollback>
 #include <QScrollBar>
 #include <QSpinBox>
 #include <QTimer>
@@ -77,15 +79,6 @@ namespace {
 
 const QString kGroupsPath = QStringLiteral("clients.groups");
 
-// "clients.groups[3]..." -> 3 and what follows; -1 otherwise.
-int groupIndex(const QString &path, QString *rest = nullptr) {
-    static const QRegularExpression re(QStringLiteral("^clients\\.groups\\[(\\d+)\\](?:\\.(.*))?$"));
-    const QRegularExpressionMatch m = re.match(path);
-    if (!m.hasMatch()) return -1;
-    if (rest) *rest = m.captured(2);
-    return m.captured(1).toInt();
-}
-
 QString groupPath(int i) {
     return QStringLiteral("clients.groups[%1]").arg(i);
 }
@@ -127,6 +120,16 @@ int clampToInt(double v) {
     return int(v);
 }
 
+// The unit of a size given as a count of clients or as a fraction of clients.count (item data: the key).
+QComboBox *newSizeModeCombo(QWidget *parent) {
+    auto *mode = new QComboBox(parent);
+    mode->addItem(Inspector::tr("clients"), QStringLiteral("count"));
+    mode->addItem(Inspector::tr("fraction"), QStringLiteral("fraction"));
+    mode->setItemData(0, Inspector::tr("A number of clients"), Qt::ToolTipRole);
+    mode->setItemData(1, Inspector::tr("A share of clients.count, between 0 and 1"), Qt::ToolTipRole);
+    return mode;
+}
+
 // A value for tooltips and placeholders: numbers formatted, booleans as words.
 QString shownText(const QJsonValue &v, const ParamSchema *p) {
     switch (v.type()) {
@@ -165,53 +168,41 @@ QColor secondaryText(const QPalette &pal) {
     return mixed(pal.color(QPalette::WindowText), pal.color(QPalette::Window), 0.35);
 }
 
-// The small row buttons draw their own icons in the palette's colours (no font or theme needed).
+// The small row buttons draw their own icons in the palette's colours.
 QIcon infoIcon(const QPalette &pal, qreal dpr) {
-    QPixmap pm(QSize(16, 16) * dpr);
-    pm.setDevicePixelRatio(dpr);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    const QColor c = mixed(pal.color(QPalette::ButtonText), pal.color(QPalette::Highlight), 0.5);
-    p.setPen(QPen(c, 1.3));
-    p.drawEllipse(QRectF(1.5, 1.5, 13, 13));
-    p.setPen(Qt::NoPen);
-    p.setBrush(c);
-    p.drawEllipse(QRectF(7.0, 3.9, 2.0, 2.0));
-    p.drawRoundedRect(QRectF(7.1, 6.8, 1.8, 5.6), 0.6, 0.6);
-    return QIcon(pm);
+    return drawnIcon(16, dpr, [&](QPainter &p) {
+        const QColor c = mixed(pal.color(QPalette::ButtonText), pal.color(QPalette::Highlight), 0.5);
+        p.setPen(QPen(c, 1.3));
+        p.drawEllipse(QRectF(1.5, 1.5, 13, 13));
+        p.setPen(Qt::NoPen);
+        p.setBrush(c);
+        p.drawEllipse(QRectF(7.0, 3.9, 2.0, 2.0));
+        p.drawRoundedRect(QRectF(7.1, 6.8, 1.8, 5.6), 0.6, 0.6);
+    });
 }
 
 QIcon resetIcon(const QPalette &pal, qreal dpr) {
-    QPixmap pm(QSize(16, 16) * dpr);
-    pm.setDevicePixelRatio(dpr);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    const QColor c = pal.color(QPalette::ButtonText);
-    p.setPen(QPen(c, 1.5, Qt::SolidLine, Qt::RoundCap));
-    p.drawArc(QRectF(2.5, 2.5, 11, 11), 100 * 16, 270 * 16); // counter-clockwise from the top
-    QPainterPath head;
-    head.moveTo(5.6, 0.8);
-    head.lineTo(9.4, 3.0);
-    head.lineTo(5.8, 5.6);
-    head.closeSubpath();
-    p.setPen(Qt::NoPen);
-    p.setBrush(c);
-    p.drawPath(head);
-    return QIcon(pm);
+    return drawnIcon(16, dpr, [&](QPainter &p) {
+        const QColor c = pal.color(QPalette::ButtonText);
+        p.setPen(QPen(c, 1.5, Qt::SolidLine, Qt::RoundCap));
+        p.drawArc(QRectF(2.5, 2.5, 11, 11), 100 * 16, 270 * 16); // counter-clockwise from the top
+        QPainterPath head;
+        head.moveTo(5.6, 0.8);
+        head.lineTo(9.4, 3.0);
+        head.lineTo(5.8, 5.6);
+        head.closeSubpath();
+        p.setPen(Qt::NoPen);
+        p.setBrush(c);
+        p.drawPath(head);
+    });
 }
 
 QIcon dotIcon(const QColor &c, qreal dpr) {
-    QPixmap pm(QSize(12, 12) * dpr);
-    pm.setDevicePixelRatio(dpr);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    p.setPen(Qt::NoPen);
-    p.setBrush(c);
-    p.drawEllipse(QRectF(2, 2, 8, 8));
-    return QIcon(pm);
+    return drawnIcon(12, dpr, [&](QPainter &p) {
+        p.setPen(Qt::NoPen);
+        p.setBrush(c);
+        p.drawEllipse(QRectF(2, 2, 8, 8));
+    });
 }
 
 QString tooltipFor(const QString &path, const ParamSchema &p, const QJsonValue &def, const QString &defFrom) {
@@ -250,7 +241,7 @@ QString selectionOf(const FederationModel &model, const QString &in, QString *fi
         return list.isEmpty() && name == QLatin1String("clients") ? QStringLiteral("clients") : QString();
     }
     QString rest;
-    if (const int g = groupIndex(id, &rest); g >= 0) {
+    if (const int g = FederationModel::groupIndexOf(id, &rest); g >= 0) {
         if (g >= explicitGroupCount(model)) return QStringLiteral("clients");
         if (field && !rest.isEmpty()) *field = id;
         return groupPath(g);
@@ -317,7 +308,7 @@ void Inspector::focusPath(const QString &path) {
     if (!row && !field.isEmpty()) {
         // A group's count or fraction is edited by its size row; a component's keys by the combo.
         QString rest;
-        const int g = groupIndex(field, &rest);
+        const int g = FederationModel::groupIndexOf(field, &rest);
         if (g >= 0 && (rest == QLatin1String("count") || rest == QLatin1String("fraction")))
             row = rowAt(groupPath(g) + QStringLiteral(".size"));
     }
@@ -391,7 +382,7 @@ Inspector::Row *Inspector::rowAt(const QString &path) {
 QString Inspector::signature() const {
     QStringList parts{m_selection};
     if (m_selection.isEmpty()) return parts.join(QLatin1Char('\n'));
-    if (groupIndex(m_selection) >= 0) {
+    if (FederationModel::groupIndexOf(m_selection) >= 0) {
         parts += m_model->parameterPaths(m_selection);
         const QString behaviour = m_selection + QStringLiteral(".behaviour");
         parts += m_model->parameterPaths(behaviour);
@@ -435,7 +426,7 @@ void Inspector::rebuild() {
     layout->setSpacing(8);
     if (m_selection.isEmpty())
         buildWorkspacePage(layout);
-    else if (const int g = groupIndex(m_selection); g >= 0)
+    else if (const int g = FederationModel::groupIndexOf(m_selection); g >= 0)
         buildGroupPage(layout, g);
     else
         buildSectionPage(layout, m_selection);
@@ -454,10 +445,8 @@ void Inspector::rebuild() {
     for (qsizetype i = 1; i < m_tabOrder.size(); ++i)
         setTabOrder(m_tabOrder[i - 1], m_tabOrder[i]);
 
-    m_updating = true;
     for (Row *r : std::as_const(m_rows))
         showValue(*r);
-    m_updating = false;
     for (Row *r : std::as_const(m_rows))
         showMessage(*r);
     updateGroupList();
@@ -781,14 +770,8 @@ void Inspector::finishRow(Row &row, QWidget *field) {
     const int gen = m_generation;
     Row *rp = &row;
     connect(row.reset, &QToolButton::clicked, this, [this, gen, rp] {
-        if (gen != m_generation) return;
-        m_model->closeMergeWindow();
-        commit(*rp, QJsonValue(QJsonValue::Undefined));
-        if (gen != m_generation) return;
-        m_model->closeMergeWindow();
-        m_updating = true;
+        if (gen != m_generation || !commitAsStep(*rp, QJsonValue(QJsonValue::Undefined))) return;
         showValue(*rp); // also when the field has the focus: its text goes
-        m_updating = false;
         showMessage(*rp);
         rp->editor->setFocus(Qt::OtherFocusReason);
     });
@@ -852,10 +835,7 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
         auto *check = new QCheckBox(m_page);
         row->editor = check;
         connect(check, &QCheckBox::clicked, this, [this, gen, row](bool on) {
-            if (gen != m_generation) return;
-            m_model->closeMergeWindow();
-            commit(*row, on);
-            if (gen == m_generation) m_model->closeMergeWindow();
+            if (gen == m_generation) commitAsStep(*row, on);
         });
         break;
     }
@@ -868,10 +848,7 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
         connect(combo, &QComboBox::activated, this, [this, gen, row, combo](int index) {
             if (gen != m_generation) return;
             const QString v = combo->itemData(index).toString();
-            if (v.isEmpty()) return; // the "unknown" entry of a value the file has
-            m_model->closeMergeWindow();
-            commit(*row, v);
-            if (gen == m_generation) m_model->closeMergeWindow();
+            if (!v.isEmpty()) commitAsStep(*row, v); // empty: the "unknown" entry of a value the file has
         });
         break;
     }
@@ -883,11 +860,7 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
     case ParamType::CountOrFraction: {
         row->kind = Kind::CountOrFraction;
         auto *edit = newTextField(row, gen);
-        auto *mode = new QComboBox(m_page);
-        mode->addItem(tr("clients"), QStringLiteral("count"));
-        mode->addItem(tr("fraction"), QStringLiteral("fraction"));
-        mode->setItemData(0, tr("A number of clients"), Qt::ToolTipRole);
-        mode->setItemData(1, tr("A share of clients.count, between 0 and 1"), Qt::ToolTipRole);
+        auto *mode = newSizeModeCombo(m_page);
         row->editor = edit;
         row->mode = mode;
         connect(mode, &QComboBox::activated, this, [this, gen, row, mode](int index) {
@@ -904,13 +877,7 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
             } else if (!fraction && v < 1) {
                 next = std::max(1.0, std::round(v * total));
             }
-            m_model->closeMergeWindow();
-            commit(*row, next);
-            if (gen != m_generation) return;
-            m_model->closeMergeWindow();
-            m_updating = true;
-            showValue(*row);
-            m_updating = false;
+            if (commitAsStep(*row, next)) showValue(*row);
         });
         break;
     }
@@ -1004,11 +971,7 @@ void Inspector::addGroupSizeRow(int group) {
     row->schema = size;
     row->hasSchema = true;
     auto *edit = newTextField(row, m_generation);
-    auto *mode = new QComboBox(m_page);
-    mode->addItem(tr("clients"), QStringLiteral("count"));
-    mode->addItem(tr("fraction"), QStringLiteral("fraction"));
-    mode->setItemData(0, tr("A number of clients"), Qt::ToolTipRole);
-    mode->setItemData(1, tr("A share of clients.count, between 0 and 1"), Qt::ToolTipRole);
+    auto *mode = newSizeModeCombo(m_page);
     row->editor = edit;
     row->mode = mode;
     const int gen = m_generation;
@@ -1029,13 +992,7 @@ void Inspector::addGroupSizeRow(int group) {
                         std::max(1.0, std::round(was.value(QStringLiteral("fraction")).toDouble() * total)));
         else
             return;
-        m_model->closeMergeWindow();
-        commit(*row, next);
-        if (gen != m_generation) return;
-        m_model->closeMergeWindow();
-        m_updating = true;
-        showValue(*row);
-        m_updating = false;
+        if (commitAsStep(*row, next)) showValue(*row);
     });
     auto *box = new QWidget(m_page);
     auto *h = new QHBoxLayout(box);
@@ -1103,6 +1060,7 @@ QJsonValue Inspector::shownValue(const Row &row) const {
 }
 
 void Inspector::showValue(Row &row) {
+    const QScopedValueRollback<bool> updating(m_updating, true); // the editors' signals are no edits
     const QJsonValue v = shownValue(row);
     row.shown = v;
     row.parseError.clear();
@@ -1286,79 +1244,65 @@ void Inspector::showMessage(Row &row) {
 void Inspector::textEdited(Row &row, const QString &typed) {
     const QString text = typed.trimmed();
     const ParamSchema &p = row.schema;
-    switch (row.kind) {
-    case Kind::Text:
-        if (text.isEmpty() && row.removable)
-            commit(row, QJsonValue(QJsonValue::Undefined));
-        else
-            commit(row, typed);
-        return;
-    case Kind::Number: {
-        if (text.isEmpty()) {
-            commit(row, QJsonValue(QJsonValue::Undefined));
+    const std::optional<double> v = parseNumber(text);
+    const bool fraction = row.mode && row.mode->currentData().toString() == QLatin1String("fraction");
+    // The value the text is (Undefined: the key goes); none when it is no value (row.parseError says why).
+    std::optional<QJsonValue> value;
+    const bool emptyRemoves = row.kind == Kind::Number || row.kind == Kind::CountOrFraction ||
+                              (row.kind == Kind::Text && row.removable);
+    if (text.isEmpty() && emptyRemoves) {
+        value = QJsonValue(QJsonValue::Undefined);
+    } else {
+        switch (row.kind) {
+        case Kind::Text:
+            value = typed;
+            break;
+        case Kind::Number:
+            if (!v)
+                row.parseError = p.check(text);
+            else if (p.type == ParamType::Integer && !isWhole(*v))
+                row.parseError = p.check(*v);
+            else
+                value = *v;
+            break;
+        case Kind::CountOrFraction:
+            if (!v)
+                row.parseError = p.check(text);
+            else if (fraction && !(*v > 0 && *v < 1))
+                row.parseError =
+                    tr("%1 is not a fraction; allowed: a number in (0, 1), or choose \u201cclients\u201d "
+                       "for a count")
+                        .arg(text);
+            else if (!fraction && !isWhole(*v))
+                row.parseError =
+                    tr("%1 is not a whole number of clients; allowed: an integer in [1, %2], or choose "
+                       "\u201cfraction\u201d for a share")
+                        .arg(text, formatNumber(p.max, true));
+            else
+                value = *v;
+            break;
+        case Kind::GroupSize:
+            if (!v)
+                row.parseError =
+                    fraction ? tr("\u201c%1\u201d is not a number; allowed: a fraction in (0, 1]").arg(text)
+                             : tr("\u201c%1\u201d is not a number; allowed: an integer >= 1").arg(text);
+            else if (!fraction && !isWhole(*v))
+                row.parseError =
+                    tr("%1 is not a whole number of clients; choose \u201cfraction\u201d for a share")
+                        .arg(text);
+            else
+                value = QJsonObject{{fraction ? QStringLiteral("fraction") : QStringLiteral("count"), *v}};
+            break;
+        default:
             return;
         }
-        const std::optional<double> v = parseNumber(text);
-        if (!v) {
-            row.parseError = p.check(text);
-        } else if (p.type == ParamType::Integer && !isWhole(*v)) {
-            row.parseError = p.check(*v);
-        } else {
-            commit(row, *v);
-            return;
-        }
-        showMessage(row);
-        relayout();
+    }
+    if (value) {
+        commit(row, *value);
         return;
     }
-    case Kind::CountOrFraction: {
-        if (text.isEmpty()) {
-            commit(row, QJsonValue(QJsonValue::Undefined));
-            return;
-        }
-        const bool fraction = row.mode->currentData().toString() == QLatin1String("fraction");
-        const std::optional<double> v = parseNumber(text);
-        if (!v)
-            row.parseError = p.check(text);
-        else if (fraction && !(*v > 0 && *v < 1))
-            row.parseError =
-                tr("%1 is not a fraction; allowed: a number in (0, 1), or choose \u201cclients\u201d "
-                   "for a count")
-                    .arg(text);
-        else if (!fraction && !isWhole(*v))
-            row.parseError =
-                tr("%1 is not a whole number of clients; allowed: an integer in [1, %2], or choose "
-                   "\u201cfraction\u201d for a share")
-                    .arg(text, formatNumber(p.max, true));
-        else {
-            commit(row, *v);
-            return;
-        }
-        showMessage(row);
-        relayout();
-        return;
-    }
-    case Kind::GroupSize: {
-        const bool fraction = row.mode->currentData().toString() == QLatin1String("fraction");
-        const std::optional<double> v = parseNumber(text);
-        if (!v)
-            row.parseError =
-                fraction ? tr("\u201c%1\u201d is not a number; allowed: a fraction in (0, 1]").arg(text)
-                         : tr("\u201c%1\u201d is not a number; allowed: an integer >= 1").arg(text);
-        else if (!fraction && !isWhole(*v))
-            row.parseError =
-                tr("%1 is not a whole number of clients; choose \u201cfraction\u201d for a share").arg(text);
-        else {
-            commit(row, QJsonObject{{fraction ? QStringLiteral("fraction") : QStringLiteral("count"), *v}});
-            return;
-        }
-        showMessage(row);
-        relayout();
-        return;
-    }
-    default:
-        return;
-    }
+    showMessage(row);
+    relayout();
 }
 
 void Inspector::commit(Row &row, const QJsonValue &value) {
@@ -1397,22 +1341,25 @@ void Inspector::commit(Row &row, const QJsonValue &value) {
     }
     if (gen != m_generation) return;
     // When the model did not change (the value it already had) no refresh comes: show the state here.
-    if (shownValue(row) != row.shown) { // the model holds something else (normalized): show that
-        m_updating = true;
-        showValue(row);
-        m_updating = false;
-    }
+    if (shownValue(row) != row.shown) showValue(row); // the model holds something else (normalized)
     showMessage(row);
     relayout();
+}
+
+bool Inspector::commitAsStep(Row &row, const QJsonValue &value) {
+    const int gen = m_generation;
+    m_model->closeMergeWindow();
+    commit(row, value);
+    if (gen != m_generation) return false;
+    m_model->closeMergeWindow();
+    return true;
 }
 
 void Inspector::editingFinished(Row &row) {
     m_model->closeMergeWindow();
     if (row.parseError.isEmpty()) return;
     // Text that is no value of the field's type is not kept: the field shows the model's value again.
-    m_updating = true;
     showValue(row);
-    m_updating = false;
     showMessage(row);
 }
 
@@ -1444,7 +1391,8 @@ void Inspector::setPreflightProblem(bool ok, const QString &path, const QString 
 
 void Inspector::refresh() {
     // A group that went away (undo of "add group"): show the population instead.
-    if (const int g = groupIndex(m_selection); g >= 0 && g >= explicitGroupCount(*m_model)) {
+    if (const int g = FederationModel::groupIndexOf(m_selection);
+        g >= 0 && g >= explicitGroupCount(*m_model)) {
         m_selection = QStringLiteral("clients");
         rebuild();
         Q_EMIT selectionChanged(m_selection);
@@ -1455,15 +1403,13 @@ void Inspector::refresh() {
         return;
     }
     // The field being typed in keeps its text (and cursor) while the model holds what it shows.
-    m_updating = true;
     for (Row *r : std::as_const(m_rows)) {
         const bool typing = r->editor->hasFocus() || (r->mode && r->mode->hasFocus());
         if (!typing || shownValue(*r) != r->shown) showValue(*r);
     }
-    m_updating = false;
     for (Row *r : std::as_const(m_rows))
         showMessage(*r);
-    if (const int g = groupIndex(m_selection); g >= 0) {
+    if (const int g = FederationModel::groupIndexOf(m_selection); g >= 0) {
         if (auto *heading = m_page->findChild<QLabel *>(QStringLiteral("heading")))
             heading->setText(tr("Group \u201c%1\u201d")
                                  .arg(m_model->value(m_selection + QStringLiteral(".name")).toString()));
@@ -1514,7 +1460,7 @@ void Inspector::relayout() {
 
 void Inspector::updateGroupList() {
     const QList<FederationModel::Group> groups = m_model->groups();
-    if (const int g = groupIndex(m_selection); g >= 0 && m_page) {
+    if (const int g = FederationModel::groupIndexOf(m_selection); g >= 0 && m_page) {
         if (auto *span = m_page->findChild<QLabel *>(QStringLiteral("groupSpan"))) {
             int first = 0;
             for (int i = 0; i < g && i < groups.size(); ++i)
@@ -1560,7 +1506,7 @@ void Inspector::updateSectionProblems() {
             shownPaths.append(groupPath(r->group) + QStringLiteral(".fraction"));
         }
     }
-    const int g = groupIndex(m_selection);
+    const int g = FederationModel::groupIndexOf(m_selection);
     const QString groupPrefix = QStringLiteral("group %1: ").arg(g + 1);
     const auto mine = [&](const SpecIssue &e) {
         if (shownPaths.contains(e.path)) return false;

@@ -118,11 +118,13 @@ private:
 
     // Values and edits.
     QJsonValue shownValue(const Row &row) const; // what the model holds for the row (Undefined: not set)
-    void showValue(Row &row);
+    void showValue(Row &row);                    // the editor shows it (its signals are ignored meanwhile)
     void showMessage(Row &row);
     QLineEdit *newTextField(Row *row, int generation);
     void textEdited(Row &row, const QString &text);
     void commit(Row &row, const QJsonValue &value);
+    // A click or a choice: `value` committed as an undo step of its own. False when that rebuilt the page.
+    bool commitAsStep(Row &row, const QJsonValue &value);
     void editingFinished(Row &row);
     Row *rowOf(QObject *object);
     Row *rowAt(const QString &path);

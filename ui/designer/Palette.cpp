@@ -5,6 +5,7 @@
 #include "designer/FederationScene.h"
 #include "spec/Registry.h"
 #include "spec/Schema.h"
+#include "widgets/DrawnIcon.h"
 
 #include <QApplication>
 #include <QEvent>
@@ -49,43 +50,39 @@ private:
 QIcon categoryIcon(Palette::Category category, const QPalette &palette, int badge = -1) {
     const qreal dpr = qApp ? qApp->devicePixelRatio() : 1.0;
     const int size = 16;
-    QPixmap pm(QSize(size, size) * dpr);
-    pm.setDevicePixelRatio(dpr);
-    pm.fill(Qt::transparent);
-    QPainter p(&pm);
-    p.setRenderHint(QPainter::Antialiasing);
-    const QRectF r(1, 1, size - 2, size - 2);
-    const QColor ink = palette.color(QPalette::Text);
-    switch (category) {
-    case Palette::Category::Groups:
-        paintBehaviourBadge(&p, r.adjusted(1, 1, -1, -1), BehaviourKind(badge < 0 ? 0 : badge), palette);
-        break;
-    case Palette::Category::Strategies: {
-        // Three updates joining into one.
-        QPen pen(ink, 1.4, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
-        p.setPen(pen);
-        QPainterPath path;
-        for (qreal y : {3.0, 8.0, 13.0}) {
-            path.moveTo(2, y);
-            path.cubicTo(6, y, 7, 8, 10, 8);
+    return drawnIcon(size, dpr, [&](QPainter &p) {
+        const QRectF r(1, 1, size - 2, size - 2);
+        const QColor ink = palette.color(QPalette::Text);
+        switch (category) {
+        case Palette::Category::Groups:
+            paintBehaviourBadge(&p, r.adjusted(1, 1, -1, -1), BehaviourKind(badge < 0 ? 0 : badge), palette);
+            break;
+        case Palette::Category::Strategies: {
+            // Three updates joining into one.
+            QPen pen(ink, 1.4, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin);
+            p.setPen(pen);
+            QPainterPath path;
+            for (qreal y : {3.0, 8.0, 13.0}) {
+                path.moveTo(2, y);
+                path.cubicTo(6, y, 7, 8, 10, 8);
+            }
+            path.moveTo(10, 8);
+            path.lineTo(14, 8);
+            p.drawPath(path);
+            break;
         }
-        path.moveTo(10, 8);
-        path.lineTo(14, 8);
-        p.drawPath(path);
-        break;
-    }
-    case Palette::Category::Stages: {
-        // Stacked layers: a stage of the server's pipeline.
-        p.setPen(QPen(ink, 1.2));
-        QColor fill = palette.color(QPalette::Highlight);
-        fill.setAlphaF(0.35f);
-        p.setBrush(fill);
-        p.drawRoundedRect(QRectF(2, 2.5, 12, 4.5), 1.5, 1.5);
-        p.drawRoundedRect(QRectF(2, 9, 12, 4.5), 1.5, 1.5);
-        break;
-    }
-    }
-    return QIcon(pm);
+        case Palette::Category::Stages: {
+            // Stacked layers: a stage of the server's pipeline.
+            p.setPen(QPen(ink, 1.2));
+            QColor fill = palette.color(QPalette::Highlight);
+            fill.setAlphaF(0.35f);
+            p.setBrush(fill);
+            p.drawRoundedRect(QRectF(2, 2.5, 12, 4.5), 1.5, 1.5);
+            p.drawRoundedRect(QRectF(2, 9, 12, 4.5), 1.5, 1.5);
+            break;
+        }
+        }
+    });
 }
 
 QString categoryTitle(Palette::Category category) {
@@ -141,32 +138,33 @@ QList<Palette::Entry> Palette::registryEntries() {
     registerBuiltins();
     const Registry &reg = Registry::global();
     QList<Entry> out;
-    const QString honest = defaultBehaviour();
-    for (const QString &name : reg.componentNames(QStringLiteral("behaviour"))) {
-        const ComponentSchema *c = reg.component(QStringLiteral("behaviour"), name);
+    // The entry of a registry component: its title (its name when it has none) and its help.
+    const auto componentEntry = [&](Category category, const QString &kind, const QString &name,
+                                    const QString &id, const QJsonObject &payload) {
+        const ComponentSchema *c = reg.component(kind, name);
         Entry e;
-        e.id = QStringLiteral("group:") + name;
-        e.category = Category::Groups;
+        e.id = id;
+        e.category = category;
         e.title = c && !c->title.isEmpty() ? c->title : name;
         e.help = c ? c->help : QString();
+        e.payload = payload;
+        return e;
+    };
+    const QString honest = defaultBehaviour();
+    for (const QString &name : reg.componentNames(QStringLiteral("behaviour"))) {
         QJsonObject group{{QStringLiteral("name"), groupNameFrom(name)}};
         if (name != honest)
             group.insert(QStringLiteral("behaviour"), QJsonObject{{QStringLiteral("name"), name}});
-        e.payload =
-            QJsonObject{{QStringLiteral("kind"), QStringLiteral("group")}, {QStringLiteral("group"), group}};
-        out.append(e);
+        out.append(componentEntry(Category::Groups, QStringLiteral("behaviour"), name,
+                                  QStringLiteral("group:") + name,
+                                  QJsonObject{{QStringLiteral("kind"), QStringLiteral("group")},
+                                              {QStringLiteral("group"), group}}));
     }
-    for (const QString &name : reg.componentNames(QStringLiteral("strategy"))) {
-        const ComponentSchema *c = reg.component(QStringLiteral("strategy"), name);
-        Entry e;
-        e.id = QStringLiteral("strategy:") + name;
-        e.category = Category::Strategies;
-        e.title = c && !c->title.isEmpty() ? c->title : name;
-        e.help = c ? c->help : QString();
-        e.payload =
-            QJsonObject{{QStringLiteral("kind"), QStringLiteral("strategy")}, {QStringLiteral("name"), name}};
-        out.append(e);
-    }
+    for (const QString &name : reg.componentNames(QStringLiteral("strategy")))
+        out.append(componentEntry(Category::Strategies, QStringLiteral("strategy"), name,
+                                  QStringLiteral("strategy:") + name,
+                                  QJsonObject{{QStringLiteral("kind"), QStringLiteral("strategy")},
+                                              {QStringLiteral("name"), name}}));
     for (const QString &key : stageSections()) {
         const SectionSchema *s = reg.section(key);
         const StageSwitch sw = stageSwitch(key);

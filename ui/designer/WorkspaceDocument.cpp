@@ -58,28 +58,28 @@ QList<WorkspaceTemplate> WorkspaceDocument::templates() {
     QList<WorkspaceTemplate> out;
     const QJsonObject quickstart = readResource(QStringLiteral(":/workspaces/quickstart.fedwb"));
     if (!quickstart.isEmpty()) {
-        QJsonObject iid = quickstart;
-        iid.insert(QStringLiteral("name"), QCoreApplication::translate("fedwb", "IID baseline"));
-        iid.insert(QStringLiteral("description"),
-                   QCoreApplication::translate("fedwb", "20 clients with equal, uniformly random shares of "
-                                                        "Fashion-MNIST train LeNet-5 with FedAvg: the easy "
-                                                        "case every other federation is compared with."));
-        iid.insert(QStringLiteral("partition"), QJsonObject{{QStringLiteral("name"), QStringLiteral("iid")},
-                                                            {QStringLiteral("test_fraction"), 0.1}});
-        out.append({QStringLiteral("iid"), QCoreApplication::translate("fedwb", "IID baseline"),
-                    iid.value(QStringLiteral("description")).toString(), iid});
-
-        QJsonObject skew = quickstart;
-        skew.insert(QStringLiteral("name"), QCoreApplication::translate("fedwb", "Non-IID (label skew)"));
-        skew.insert(QStringLiteral("description"),
-                    QCoreApplication::translate("fedwb", "The same federation with strong label skew: "
-                                                         "Dirichlet(0.1), so most clients hold one or two "
-                                                         "classes. Try FedProx or SCAFFOLD against FedAvg."));
-        QJsonObject partition = skew.value(QStringLiteral("partition")).toObject();
-        partition.insert(QStringLiteral("alpha"), 0.1);
-        skew.insert(QStringLiteral("partition"), partition);
-        out.append({QStringLiteral("non-iid"), QCoreApplication::translate("fedwb", "Non-IID (label skew)"),
-                    skew.value(QStringLiteral("description")).toString(), skew});
+        // The quickstart federation under another name, with another partition.
+        const auto variant = [&](const QString &id, const QString &title, const QString &description,
+                                 const QJsonObject &partition) {
+            QJsonObject raw = quickstart;
+            raw.insert(QStringLiteral("name"), title);
+            raw.insert(QStringLiteral("description"), description);
+            raw.insert(QStringLiteral("partition"), partition);
+            out.append({id, title, description, raw});
+        };
+        variant(QStringLiteral("iid"), QCoreApplication::translate("fedwb", "IID baseline"),
+                QCoreApplication::translate("fedwb", "20 clients with equal, uniformly random shares of "
+                                                     "Fashion-MNIST train LeNet-5 with FedAvg: the easy "
+                                                     "case every other federation is compared with."),
+                QJsonObject{{QStringLiteral("name"), QStringLiteral("iid")},
+                            {QStringLiteral("test_fraction"), 0.1}});
+        QJsonObject skewed = quickstart.value(QStringLiteral("partition")).toObject();
+        skewed.insert(QStringLiteral("alpha"), 0.1);
+        variant(QStringLiteral("non-iid"), QCoreApplication::translate("fedwb", "Non-IID (label skew)"),
+                QCoreApplication::translate("fedwb", "The same federation with strong label skew: "
+                                                     "Dirichlet(0.1), so most clients hold one or two "
+                                                     "classes. Try FedProx or SCAFFOLD against FedAvg."),
+                skewed);
 
         out.append({QStringLiteral("quickstart"), quickstart.value(QStringLiteral("name")).toString(),
                     quickstart.value(QStringLiteral("description")).toString(), quickstart});

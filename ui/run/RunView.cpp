@@ -15,6 +15,7 @@
 #include <QVBoxLayout>
 
 #include <cmath>
+#include <utility>
 
 namespace fedwb {
 
@@ -124,43 +125,28 @@ public:
     QVariant headerData(int section, Qt::Orientation orientation, int role) const override {
         if (orientation != Qt::Horizontal) return {};
         if (role == Qt::TextAlignmentRole) return int(Qt::AlignRight | Qt::AlignVCenter);
-        if (role == Qt::ToolTipRole) {
-            switch (section) {
-            case FairMean:
-                return RunView::tr("Mean of the per-client local test accuracy");
-            case FairWorst10:
-                return RunView::tr("Mean accuracy of the worst 10 % of clients");
-            case FairJain:
-                return RunView::tr("Jain's fairness index of per-client accuracy (1 = all equal)");
-            case Clients:
-                return RunView::tr("Clients selected this round");
-            default:
-                return {};
-            }
-        }
-        if (role != Qt::DisplayRole) return {};
-        switch (section) {
-        case Round:
-            return RunView::tr("Round");
-        case TestAccuracy:
-            return RunView::tr("Test acc.");
-        case TestLoss:
-            return RunView::tr("Test loss");
-        case TrainLoss:
-            return RunView::tr("Train loss");
-        case FairMean:
-            return RunView::tr("Client mean");
-        case FairWorst10:
-            return RunView::tr("Worst 10 %");
-        case FairJain:
-            return RunView::tr("Jain");
-        case Clients:
-            return RunView::tr("Clients");
-        case RoundSeconds:
-            return RunView::tr("Time (s)");
-        default:
-            return {};
-        }
+        // Each column's title and, where the title needs it, a tooltip.
+        static const std::pair<const char *, const char *> headers[ColumnCount] = {
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Round"), nullptr},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Test acc."), nullptr},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Test loss"), nullptr},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Train loss"), nullptr},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Client mean"),
+             QT_TRANSLATE_NOOP("fedwb::RunView", "Mean of the per-client local test accuracy")},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Worst 10 %"),
+             QT_TRANSLATE_NOOP("fedwb::RunView", "Mean accuracy of the worst 10 % of clients")},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Jain"),
+             QT_TRANSLATE_NOOP("fedwb::RunView",
+                               "Jain's fairness index of per-client accuracy (1 = all equal)")},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Clients"),
+             QT_TRANSLATE_NOOP("fedwb::RunView", "Clients selected this round")},
+            {QT_TRANSLATE_NOOP("fedwb::RunView", "Time (s)"), nullptr},
+        };
+        if (section < 0 || section >= ColumnCount) return {};
+        const auto &[title, tip] = headers[section];
+        if (role == Qt::DisplayRole) return RunView::tr(title);
+        if (role == Qt::ToolTipRole && tip) return RunView::tr(tip);
+        return {};
     }
 
     void append(const RoundMetrics &m) {
