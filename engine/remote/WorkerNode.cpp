@@ -448,6 +448,10 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
             break;
         }
         trainers.cancelAll(); // the coordinator deals them out again
+        // Closed before the backoff, its queue dropped: a coordinator that starts meanwhile must not get
+        // this connection's queued hello (a session that nobody answers, lost after its heartbeat timeout).
+        socket.set(zmq::sockopt::linger, 0);
+        socket.close();
         for (int waited = 0; waited < backoffMs && !stop.load(); waited += 50)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         backoffMs = std::min(options.maxBackoffMs, backoffMs * 2);
