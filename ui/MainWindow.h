@@ -32,6 +32,7 @@ class LiveChart;
 class RoundTableModel;
 class RunController;
 class RunStore;
+class WorkersPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -79,6 +80,8 @@ public:
     bool compareRuns(const QList<qint64> &runIds);
     CompareView *compareView() const { return m_compare; }
     Dashboard *dashboard() const { return m_dashboard; }
+    WorkersPanel *workersPanel() const { return m_workersPanel; }
+    QDockWidget *workersDock() const { return m_workersDock; }
 
 Q_SIGNALS:
     void workspaceLoaded(bool valid);
@@ -96,6 +99,7 @@ private:
     QWidget *createDesignTab();
     QWidget *createRunTab();
     void createRunsDock();
+    void createWorkersDock(); // remote execution: the Workers dock and the toolbar's execution selector
 
     void openWorkspaceDialog();
     void openStoreDialog();
@@ -186,6 +190,9 @@ private:
     QDockWidget *m_runsDock = nullptr;
     RunsBrowser *m_runsBrowser = nullptr;
     QTimer m_runsRefresh;
+
+    QDockWidget *m_workersDock = nullptr;
+    WorkersPanel *m_workersPanel = nullptr;
 };
 
 } // namespace fedwb
