@@ -394,11 +394,11 @@ void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &byte
         if (binding) sendPrepare(added);
         return;
     }
-    if (it == sessions.end()) { // a worker we do not know (or dropped): it must say hello first
+    if (it == sessions.end()) { // a worker we do not know (or dropped; or this pool is new): hello first
         if (m.type != MessageType::Bye)
-            send(identity,
-                 encode(MessageType::Reject,
-                        {{QStringLiteral("reason"), QStringLiteral("unknown worker: say hello first")}}));
+            send(identity, encode(MessageType::Reject, {{QStringLiteral("reason"),
+                                                         QStringLiteral("unknown worker: say hello first")},
+                                                        {QStringLiteral("hello"), true}}));
         return;
     }
     handleMessage(it->second, m);

@@ -178,6 +178,27 @@ private Q_SLOTS:
         QCOMPARE(model->rowCount(), 0);
     }
 
+    // Stop listening and listen again on the same address: the worker, still connected at the socket level,
+    // is unknown to the new pool; it says hello again (it used to take the refusal as final and exit).
+    void workersRejoinARestartedCoordinator() {
+        RunController controller;
+        WorkersPanel panel(&controller);
+        QVERIFY(listenOnLoopback(&panel));
+        const QString endpoint = panel.endpoint();
+        Worker w1(endpoint, QStringLiteral("w1"), 1, kInsecure);
+        QTRY_COMPARE_WITH_TIMEOUT(panel.model()->connectedCount(), 1, kJoinTimeoutMs);
+        QVERIFY(panel.stopListening());
+        panel.bindEdit()->setText(endpoint); // the port it had
+        QString error;
+        QVERIFY2(panel.startListening(&error), qPrintable(error));
+        QCOMPARE(panel.endpoint(), endpoint);
+        QTRY_COMPARE_WITH_TIMEOUT(panel.model()->connectedCount(), 1, kJoinTimeoutMs);
+        QCOMPARE(cell(panel.model(), 0, WorkersModel::Name), QStringLiteral("w1"));
+        QCOMPARE(w1.p->state(), QProcess::Running);
+        const QString out = w1.output();
+        QVERIFY2(!out.contains(QLatin1String("exiting")), qPrintable(out));
+    }
+
     // The rules of fedwb-cli --bind, from the same engine check: plaintext only with the box ticked and only
     // on loopback; keys and an allow-list give CurveZMQ, the public key and the worker command with the
     // coordinator's .pub; a worker on the allow-list joins, one that is not is refused (logged).
