@@ -22,11 +22,11 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
-#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QSysInfo>
 #include <QTableView>
+#include <QTextCursor>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -266,6 +266,7 @@ WorkersPanel::WorkersPanel(RunController *controller, QWidget *parent)
     right->addWidget(logBox);
     right->setStretchFactor(0, 3);
     right->setStretchFactor(1, 2);
+    right->setSizes({170, 100});
     auto *split = new QSplitter(Qt::Horizontal);
     split->addWidget(listenColumn);
     split->addWidget(connectColumn);
@@ -422,9 +423,11 @@ QString WorkersPanel::logText() const {
 
 void WorkersPanel::appendLog(const QString &line) {
     m_log->appendPlainText(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss ")) + line);
-    // The newest line in view, also once a wrapped line is laid out.
-    QTimer::singleShot(
-        0, m_log, [log = m_log] { log->verticalScrollBar()->setValue(log->verticalScrollBar()->maximum()); });
+    // The newest line in view (through the cursor: the scroll range of wrapped lines is an estimate).
+    QTimer::singleShot(0, m_log, [log = m_log] {
+        log->moveCursor(QTextCursor::End);
+        log->ensureCursorVisible();
+    });
 }
 
 void WorkersPanel::showProblem(const QString &text) {
@@ -449,6 +452,7 @@ void WorkersPanel::updateState() {
     m_keyView->setText(
         listening ? (m_publicKey.isEmpty() ? tr("none (plaintext)") : QString::fromLatin1(m_publicKey))
                   : QString());
+    m_keyView->setCursorPosition(0);
     m_copyKey->setEnabled(listening && !m_publicKey.isEmpty());
     m_copyCommand->setEnabled(listening);
     m_command->setText(listening ? workerCommand() : QString());
