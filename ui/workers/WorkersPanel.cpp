@@ -22,6 +22,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
 #include <QSysInfo>
@@ -56,7 +57,7 @@ struct WorkersPanel::LogRelay {
         std::lock_guard lock(mutex);
         if (panel)
             QMetaObject::invokeMethod(
-                panel, [p = panel, line] { p->appendLog(line); }, Qt::QueuedConnection);
+                panel, [p = panel, line] { p->poolEvent(line); }, Qt::QueuedConnection);
     }
     void detach() {
         std::lock_guard lock(mutex);
@@ -237,6 +238,7 @@ WorkersPanel::WorkersPanel(RunController *controller, QWidget *parent)
     m_table->setSelectionMode(QAbstractItemView::SingleSelection);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
+    m_table->verticalHeader()->setDefaultSectionSize(m_table->fontMetrics().height() + 8); // compact rows
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->horizontalHeader()->setStretchLastSection(true);
     connect(m_model, &WorkersModel::refreshed, this, &WorkersPanel::updateSummary);
@@ -254,6 +256,13 @@ WorkersPanel::WorkersPanel(RunController *controller, QWidget *parent)
     m_log->setLineWrapMode(QPlainTextEdit::WidgetWidth);
     m_log->setPlaceholderText(tr("Workers joining, leaving and refused, and the run's waiting messages "
                                  "appear here"));
+    // The log follows its newest line, also when the dock is resized, unless the user scrolled up.
+    QScrollBar *logBar = m_log->verticalScrollBar();
+    connect(logBar, &QAbstractSlider::valueChanged, this,
+            [this, logBar](int value) { m_logFollows = value >= logBar->maximum(); });
+    connect(logBar, &QAbstractSlider::rangeChanged, this, [this] {
+        if (m_logFollows) showNewestLogLine();
+    });
     auto *logBox = new QWidget;
     auto *logLayout = new QVBoxLayout(logBox);
     logLayout->setContentsMargins(0, 0, 0, 0);
@@ -286,7 +295,12 @@ WorkersPanel::WorkersPanel(RunController *controller, QWidget *parent)
                 appendLog(runId >= 0 ? tr("run #%1 trains on the workers").arg(runId)
                                      : tr("a run trains on the workers"));
         });
-        connect(m_controller, &RunController::finished, this, [this] { updateState(); });
+        // Besides the timer, the table follows the run's rounds (tasks done) at once.
+        connect(m_controller, &RunController::roundFinished, m_model, &WorkersModel::refresh);
+        connect(m_controller, &RunController::finished, this, [this] {
+            m_model->refresh();
+            updateState();
+        });
     }
     updateState();
     updateSummary();
@@ -422,11 +436,22 @@ QString WorkersPanel::logText() const {
 }
 
 void WorkersPanel::appendLog(const QString &line) {
+    const bool follows = m_logFollows;
     m_log->appendPlainText(QDateTime::currentDateTime().toString(QStringLiteral("HH:mm:ss ")) + line);
-    // The newest line in view (through the cursor: the scroll range of wrapped lines is an estimate).
-    QTimer::singleShot(0, m_log, [log = m_log] {
-        log->moveCursor(QTextCursor::End);
-        log->ensureCursorVisible();
+    if (follows) showNewestLogLine();
+}
+
+void WorkersPanel::poolEvent(const QString &line) {
+    appendLog(line);
+    m_model->refresh(); // a worker joined, left, became ready or was refused: the table shows it now
+}
+
+void WorkersPanel::showNewestLogLine() {
+    // Through the cursor, once laid out: the scroll range of wrapped lines is an estimate.
+    QTimer::singleShot(0, m_log, [this] {
+        m_log->moveCursor(QTextCursor::End);
+        m_log->ensureCursorVisible();
+        m_logFollows = true;
     });
 }
 

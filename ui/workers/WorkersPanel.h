@@ -83,6 +83,8 @@ private:
     void updateState();
     void updateSummary();
     void showProblem(const QString &text);
+    void showNewestLogLine();
+    void poolEvent(const QString &line); // from the pool's logger (queued to this thread)
     QString browse(const QString &title, const QString &filter, const QString &current);
 
     RunController *m_controller;
@@ -108,6 +110,7 @@ private:
     WorkersModel *m_model;
     QTableView *m_table;
     QPlainTextEdit *m_log;
+    bool m_logFollows = true; // at its newest line (the user did not scroll up)
 };
 
 } // namespace fedwb
