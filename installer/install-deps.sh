@@ -22,6 +22,10 @@ packages=(
   # masks and the random source (libsodium); Shamir secret sharing over GF(2^8) (libgfshare)
   libsodium-dev libgfshare-dev
   dataset-fashion-mnist
+  # the Slurm integration test (tests/app/test_slurm.sh) starts its own munged, slurmctld and slurmd with a
+  # config of its own; installing them starts nothing that matters (slurmctld and slurmd need
+  # /etc/slurm/slurm.conf, which is not written; a system munged, where one starts, is not used)
+  slurm-wlm munge
   # GUI under test and fonts for screenshots
   xvfb xauth fonts-dejavu-core
 )

@@ -8,7 +8,12 @@ cd "$(dirname "$0")/.."
 bash installer/install-deps.sh
 bash installer/build.sh
 cd build
-QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 -LE bench
+status=0
+QT_QPA_PLATFORM=offscreen ctest --output-on-failure --timeout 900 -LE bench || status=$?
+# ctest lists a skipped test without its reason: print the SKIPPED: lines the tests gave.
+skips=$(awk '/^[0-9]+\/[0-9]+ Test: /{name=$3} /^SKIPPED:/{print "  " name ": " $0}' Testing/Temporary/LastTest.log 2>/dev/null || true)
+[ -z "$skips" ] || printf 'run-tests: skipped tests and why:\n%s\n' "$skips"
+[ "$status" = 0 ] || exit "$status"
 cd ..
 if [ "${FEDWB_SANITIZERS:-1}" = 0 ]; then
   echo "run-tests: SKIPPED the sanitizer stage (FEDWB_SANITIZERS=0): no ASan/UBSan tests, no fuzzing"

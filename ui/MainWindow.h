@@ -1,6 +1,8 @@
-// The main window: design (workspace summary), run (live dashboard) and the runs list of the store.
+// The main window wires the views together: the designer (Design tab), the run view, the dashboard and
+// Compare, the Runs dock, the file and run actions. What each view does lives in the view.
 #pragma once
 
+#include "designer/WorkspaceDocument.h"
 #include "run/RunTypes.h"
 #include "run/Sweep.h"
 #include "spec/FederationSpec.h"
@@ -19,19 +21,19 @@ class QLabel;
 class QMenu;
 class QProgressBar;
 class QTabWidget;
-class QTableView;
-class QTreeWidget;
-class QTreeWidgetItem;
 
 namespace fedwb {
 
 class CompareView;
 class Dashboard;
-class RunsBrowser;
+class DesignerView;
+class FederationModel;
 class LiveChart;
-class RoundTableModel;
 class RunController;
 class RunStore;
+class RunView;
+class RunsBrowser;
+class WorkspaceActions;
 class WorkersPanel;
 
 class MainWindow : public QMainWindow {
@@ -43,9 +45,22 @@ public:
     explicit MainWindow(QWidget *parent = nullptr);
     ~MainWindow() override;
 
-    // Reads and validates a workspace and shows it in the Design tab. Returns false (and shows why in the
-    // Design tab and the status bar) when the file cannot be read or is invalid; Run is disabled then.
+    // ---- Workspaces (the designer's document). These functions do not ask about unsaved changes; the
+    // File menu's actions (designer/WorkspaceActions) do before calling them.
+    // Reads a workspace into the designer. An invalid workspace opens too (the designer shows what to fix)
+    // but returns false; an unreadable file leaves the current workspace and returns false. Either way
+    // validationText() says why.
     bool openWorkspace(const QString &path);
+    bool newWorkspace(const QString &templateId);
+    bool saveWorkspace(QString *error = nullptr);
+    bool saveWorkspaceAs(const QString &path, QString *error = nullptr);
+    // A stored run's spec as a new untitled workspace.
+    void openSpecAsWorkspace(const QJsonObject &spec, const QString &name);
+    // Offers the workspaces a crashed session left behind (asks; call once the window is shown).
+    void offerRecovery();
+    WorkspaceDocument *document() const { return m_document; }
+    FederationModel *model() const;
+
     // The run store listed in the Runs dock and written by new runs (created when missing).
     void setDatabasePath(const QString &path);
     QString databasePath() const { return m_dbPath; }
@@ -64,18 +79,22 @@ public:
     bool isRunning() const;
 
     // For the app and the tests.
-    bool hasValidWorkspace() const { return m_spec.has_value(); }
-    QString validationText() const; // the errors (and warnings) shown in the Design tab, plain text
-    QTreeWidget *designTree() const { return m_designTree; }
+    bool hasValidWorkspace() const;
+    QString validationText() const; // what keeps the workspace from loading or running, plain text
+    DesignerView *designer() const { return m_designer; }
+    RunView *runView() const { return m_runView; }
     RunsBrowser *runsBrowser() const { return m_runsBrowser; }
-    LiveChart *liveChart() const { return m_chart; }
+    LiveChart *liveChart() const;
     QTabWidget *tabs() const { return m_tabs; }
     QAction *runAction() const { return m_runAction; }
     QAction *stopAction() const { return m_stopAction; }
     QAction *resumeAction() const { return m_resumeAction; }
+    QAction *undoAction() const { return m_undoAction; }
+    QAction *redoAction() const { return m_redoAction; }
+    QAction *saveAction() const { return m_saveAction; }
     QProgressBar *progressBar() const { return m_progress; }
     qint64 displayedRunId() const { return m_displayedRunId; }
-    void showStoredRun(qint64 runId); // loads a stored run's rounds into the Run tab
+    void showStoredRun(qint64 runId); // a stored run's rounds and settings in the Run tab and dashboard
     // Stored runs side by side in the Compare tab; false (status bar message) for an unknown id.
     bool compareRuns(const QList<qint64> &runIds);
     CompareView *compareView() const { return m_compare; }
@@ -96,66 +115,42 @@ private:
     void createActions();
     void createMenus();
     void createToolBar();
-    QWidget *createDesignTab();
-    QWidget *createRunTab();
     void createRunsDock();
     void createWorkersDock(); // remote execution: the Workers dock and the toolbar's execution selector
 
-    void openWorkspaceDialog();
     void openStoreDialog();
     void showAbout();
 
-    void showWorkspaceProblem(const QString &title, const QString &details);
-    void fillDesignTree(const QJsonObject &values, const QJsonObject &raw, const QList<SpecIssue> &errors);
+    void onDocumentLoaded();
     void updateActions();
     void updateTitle();
+    void updateRunNotice();
     QString workspaceName() const; // the workspace's "name", else its file's base name
 
     void refreshRuns();
-    void selectRunInList(qint64 runId);
     void onRunSelectionChanged();
 
+    bool launchRun(const FederationSpec &spec, const QString &name, const QString &sweepId,
+                   const QJsonObject &sweepPoint);
+    bool startNextSweepRun();
     void onRunStarted(qint64 runId, int totalRounds);
     void onRoundFinished(const RoundMetrics &metrics);
     void onProgress(int round, int totalRounds, int clientsDone, int clientsTotal);
-    void onRunMessage(const QString &text);
     void onRunFinished(const RunSummary &summary, qint64 runId);
-
-    void resetRunView();
-    void showRoundValues(const RoundMetrics &metrics);
-    void setRunHeader(const QString &text);
     void setProgressFraction(double fraction, int round, int totalRounds);
 
     // State.
-    QString m_workspacePath;
-    QJsonObject m_raw;
-    std::optional<FederationSpec> m_spec;
-    QString m_validationText;
+    WorkspaceDocument *m_document;
+    QString m_readProblem; // the last workspace that could not be read, until the next load or edit
     QString m_dbPath;
     std::unique_ptr<RunStore> m_store; // the GUI thread's own connection (reading)
     RunController *m_controller;
     qint64 m_liveRunId = -1;      // the run in progress (or -1)
     qint64 m_displayedRunId = -1; // the run shown in the Run tab
+    QString m_liveWorkspacePath;  // the workspace the run in progress was started from
     int m_liveTotalRounds = 0;
-    int m_shownTotalRounds = 0;
-    int m_lastShownRound = 0;
     bool m_resuming = false; // the run being started continues a stored one
     QElapsedTimer m_runClock;
-
-    // Widgets.
-    QAction *m_openAction = nullptr;
-    QAction *m_openStoreAction = nullptr;
-    QAction *m_quitAction = nullptr;
-    QAction *m_runAction = nullptr;
-    QAction *m_stopAction = nullptr;
-    QAction *m_resumeAction = nullptr;
-    QAction *m_aboutAction = nullptr;
-    QMenu *m_viewMenu = nullptr;
-    QProgressBar *m_progress = nullptr;
-    QLabel *m_etaLabel = nullptr;
-    QLabel *m_storeLabel = nullptr;
-    QTabWidget *m_tabs = nullptr;
-    CompareView *m_compare = nullptr;
     struct ActiveSweep {
         QString id;
         SweepPlan plan;
@@ -165,28 +160,28 @@ private:
         bool stopped = false;
     };
     std::optional<ActiveSweep> m_sweep;
-    bool launchRun(const FederationSpec &spec, const QString &name, const QString &sweepId,
-                   const QJsonObject &sweepPoint);
-    bool startNextSweepRun();
+
+    // Actions and widgets.
+    WorkspaceActions *m_files = nullptr; // New, Open, Recent, Save, Save As and their dialogs
+    QAction *m_openAction = nullptr;
+    QAction *m_saveAction = nullptr;
+    QAction *m_openStoreAction = nullptr;
+    QAction *m_quitAction = nullptr;
+    QAction *m_undoAction = nullptr;
+    QAction *m_redoAction = nullptr;
+    QAction *m_runAction = nullptr;
+    QAction *m_stopAction = nullptr;
+    QAction *m_resumeAction = nullptr;
+    QAction *m_aboutAction = nullptr;
+    QMenu *m_viewMenu = nullptr;
+    QProgressBar *m_progress = nullptr;
+    QLabel *m_etaLabel = nullptr;
+    QLabel *m_storeLabel = nullptr;
+    QTabWidget *m_tabs = nullptr;
+    DesignerView *m_designer = nullptr;
+    RunView *m_runView = nullptr;
     Dashboard *m_dashboard = nullptr;
-
-    QLabel *m_designHeader = nullptr;
-    QLabel *m_designProblems = nullptr;
-    QTreeWidget *m_designTree = nullptr;
-
-    QLabel *m_runHeader = nullptr;
-    LiveChart *m_chart = nullptr;
-    QTableView *m_roundTable = nullptr;
-    RoundTableModel *m_roundModel = nullptr;
-    QLabel *m_valRound = nullptr;
-    QLabel *m_valAccuracy = nullptr;
-    QLabel *m_valTestLoss = nullptr;
-    QLabel *m_valTrainLoss = nullptr;
-    QLabel *m_valFairMean = nullptr;
-    QLabel *m_valFairWorst = nullptr;
-    QLabel *m_valFairJain = nullptr;
-    QLabel *m_valWall = nullptr;
-
+    CompareView *m_compare = nullptr;
     QDockWidget *m_runsDock = nullptr;
     RunsBrowser *m_runsBrowser = nullptr;
     QTimer m_runsRefresh;

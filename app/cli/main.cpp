@@ -98,7 +98,12 @@ remote options (run, resume): clients train on fedwb-worker processes instead of
   --insecure                plaintext without keys: loopback only, unless --force is given too
   --min-workers N           the first round waits for N ready workers (default 1)
   --task-timeout S          a task without a result after S seconds is dealt out again (default 600)
-  --heartbeat-timeout S     a worker silent for S seconds is gone; its tasks go to others (default 6)
+  --heartbeat-interval S    seconds between heartbeats, both ways (0.05-60; default 1, or a third of
+                            --heartbeat-timeout when that is shorter than 3 s)
+  --heartbeat-timeout S     a worker silent for S seconds is gone; its tasks go to others (default 6; at
+                            least twice the heartbeat interval)
+  --max-message-mb N        the largest message taken or sent, in MiB (1-2048, default 256): a task and
+                            a result carry the model, so it bounds the model size
   --fallback-local S        with no worker for S seconds, train on this machine (default: wait)
   --stop-workers            tell the workers to exit when the run ends (batch jobs, Slurm)
 
@@ -127,7 +132,9 @@ struct Args {
             keyName = QStringLiteral("coordinator");
     bool insecure = false, stopWorkers = false;
     int minWorkers = 1;
-    double taskTimeout = 600, heartbeatTimeout = 6, fallbackLocal = -1;
+    double taskTimeout = 600, fallbackLocal = -1;
+    std::optional<double> heartbeatInterval, heartbeatTimeout; // seconds; unset: the defaults
+    std::optional<int> maxMessageMiB;
 };
 
 bool parseArgs(const QStringList &argv, Args &a, QString *error) {
@@ -269,9 +276,34 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
                              .arg(arg, v, fallback ? ">= 0" : "> 0");
                 return false;
             }
-            (arg == QLatin1String("--task-timeout") ? a.taskTimeout
-             : fallback                             ? a.fallbackLocal
-                                                    : a.heartbeatTimeout) = x;
+            if (arg == QLatin1String("--task-timeout"))
+                a.taskTimeout = x;
+            else if (fallback)
+                a.fallbackLocal = x;
+            else
+                a.heartbeatTimeout = x;
+        } else if (arg == QLatin1String("--heartbeat-interval")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const double x = v.toDouble(&ok);
+            if (!ok || !(x >= 0.05) || x > 60) { // NaN fails the first test
+                *error =
+                    QStringLiteral("--heartbeat-interval %1: out of range; allowed: seconds in [0.05, 60]")
+                        .arg(v);
+                return false;
+            }
+            a.heartbeatInterval = x;
+        } else if (arg == QLatin1String("--max-message-mb")) {
+            if (!value(v)) return false;
+            bool ok = false;
+            const int n = v.toInt(&ok);
+            if (!ok || n < 1 || n > 2048) {
+                *error = QStringLiteral("--max-message-mb %1: out of range; allowed: an integer in [1, 2048] "
+                                        "(MiB)")
+                             .arg(v);
+                return false;
+            }
+            a.maxMessageMiB = n;
         } else if (arg == QLatin1String("--insecure")) {
             a.insecure = true;
         } else if (arg == QLatin1String("--stop-workers")) {
@@ -294,8 +326,8 @@ bool parseArgs(const QStringList &argv, Args &a, QString *error) {
         return false;
     }
     const bool takesWorkspace = a.command == QLatin1String("run") || a.command == QLatin1String("validate") ||
-                                a.command == QLatin1String("partition") || a.command == QLatin1String("sweep") ||
-                                a.command == QLatin1String("keys");
+                                a.command == QLatin1String("partition") ||
+                                a.command == QLatin1String("sweep") || a.command == QLatin1String("keys");
     if (a.command == QLatin1String("keys") && a.name.size()) a.keyName = a.name;
     if (a.positional.size() > (takesWorkspace ? 1 : 0)) {
         *error = QStringLiteral("unexpected argument '%1'").arg(a.positional.value(takesWorkspace ? 1 : 0));
@@ -572,7 +604,10 @@ bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &p
         for (const auto &[given, option] : {std::pair{!a.bind.isEmpty(), "--bind"},
                                             {!a.allow.isEmpty(), "--allow"},
                                             {!a.key.isEmpty(), "--key"},
-                                            {a.insecure, "--insecure"}})
+                                            {a.insecure, "--insecure"},
+                                            {a.heartbeatInterval.has_value(), "--heartbeat-interval"},
+                                            {a.heartbeatTimeout.has_value(), "--heartbeat-timeout"},
+                                            {a.maxMessageMiB.has_value(), "--max-message-mb"}})
             if (given)
                 return refuse(
                     QStringLiteral("%1 is an option of --executor remote").arg(QLatin1String(option)));
@@ -584,7 +619,9 @@ bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &p
     settings.allowFile = a.allow;
     settings.insecure = a.insecure;
     settings.force = a.force;
+    settings.heartbeatIntervalSeconds = a.heartbeatInterval;
     settings.heartbeatTimeoutSeconds = a.heartbeatTimeout;
+    settings.maxMessageMiB = a.maxMessageMiB;
     settings.stopWorkersOnExit = a.stopWorkers;
     remote::Listening listening = remote::listen(settings);
     for (const QString &warning : std::as_const(listening.warnings))

@@ -1,6 +1,8 @@
 // fedwb: the desktop GUI. Argument parsing and the main window only.
 #include "MainWindow.h"
 #include "dashboard/LiveChart.h"
+#include "designer/DesignerView.h"
+#include "designer/PartitionPreview.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
 #include "workers/WorkersPanel.h"
@@ -9,6 +11,7 @@
 #include <QCheckBox>
 #include <QCommandLineParser>
 #include <QDockWidget>
+#include <QElapsedTimer>
 #include <QEventLoop>
 #include <QLineEdit>
 #include <QPixmap>
@@ -68,9 +71,10 @@ int main(int argc, char *argv[]) {
     const QCommandLineOption viewOption(
         QStringLiteral("view"),
         QStringLiteral(
-            "The view to show: design (default), run (the --run), dashboard (the --run's dashboard), "
-            "compare (every --run side by side) or workers (the Workers panel, with the dashboard)."),
-        QStringLiteral("VIEW"), QStringLiteral("design"));
+            "The view to show: designer (default; also: design), run (the --run), dashboard (the --run's "
+            "dashboard), compare (every --run side by side) or workers (the Workers panel, with the "
+            "dashboard)."),
+        QStringLiteral("VIEW"), QStringLiteral("designer"));
     const QCommandLineOption plotOption(
         QStringLiteral("plot"),
         QStringLiteral(
@@ -123,11 +127,13 @@ int main(int argc, char *argv[]) {
             return fail(QStringLiteral("--run %1: expected a run id (a whole number >= 1)").arg(v));
         runIds.append(runId);
     }
-    const QString view = parser.value(viewOption);
-    if (view != QLatin1String("design") && view != QLatin1String("run") &&
+    QString view = parser.value(viewOption);
+    if (view == QLatin1String("design")) view = QStringLiteral("designer");
+    if (view != QLatin1String("designer") && view != QLatin1String("run") &&
         view != QLatin1String("dashboard") && view != QLatin1String("compare") &&
         view != QLatin1String("workers"))
-        return fail(QStringLiteral("--view %1: allowed: design, run, dashboard, compare, workers").arg(view));
+        return fail(
+            QStringLiteral("--view %1: allowed: designer, run, dashboard, compare, workers").arg(view));
     const QString executor = parser.value(executorOption);
     if (executor != QLatin1String("local") && executor != QLatin1String("remote"))
         return fail(QStringLiteral("--executor %1: allowed: local, remote").arg(executor));
@@ -195,9 +201,6 @@ int main(int argc, char *argv[]) {
         if (view == QLatin1String("compare")) window.compareRuns(runIds);
     }
     if (parser.isSet(screenshotOption)) {
-        if (positional.isEmpty() && view == QLatin1String("design"))
-            return fail(
-                QStringLiteral("--screenshot needs a WORKSPACE (or --view run / compare with --run)"));
         if (!positional.isEmpty() && !loaded)
             return fail(
                 QStringLiteral("cannot load %1:\n%2").arg(positional.first(), window.validationText()));
@@ -218,6 +221,11 @@ int main(int argc, char *argv[]) {
             if (view == QLatin1String("workers"))
                 window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
         }
+        // The designer's partition preview computes on its own thread: wait for it (at most 30 s).
+        QElapsedTimer waited;
+        waited.start();
+        while (window.designer()->preview()->isComputing() && waited.elapsed() < 30000)
+            settle(50);
         settle(4 * fedwb::LiveChart::kRedrawDelayMs + 150);
         const QString file = parser.value(screenshotOption);
         const QPixmap shot = window.grab();
@@ -230,5 +238,7 @@ int main(int argc, char *argv[]) {
     if (view == QLatin1String("dashboard") || (view == QLatin1String("workers") && runId > 0))
         window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
     window.show();
+    // Workspaces a crashed session was editing: offered once the window is up.
+    QTimer::singleShot(0, &window, [&window] { window.offerRecovery(); });
     return QApplication::exec();
 }

@@ -31,7 +31,10 @@ const char *kUsage = R"(usage: fedwb-worker --connect tcp://HOST:PORT [options]
   --dataset-path DIR   read the dataset from DIR instead of the workspace's dataset.path
   --portable           pin the CPU kernels (ATen AVX2, OpenBLAS Haswell, one intra-op thread) so that
                        every x86-64 machine with AVX2 computes the same bits (for run.portable)
-  --coordinator-timeout S  reconnect after S seconds without a word from the coordinator (default 10)
+  --coordinator-timeout S  reconnect after S seconds without a word from the coordinator (default 10;
+                       at least three of the coordinator's heartbeat intervals)
+  --max-message-mb N   the largest message taken, in MiB (1-2048, default 256): a run whose model does
+                       not fit is refused with a message on both sides
 
 Runs until SIGINT/SIGTERM or until the coordinator tells it to stop; a lost coordinator makes it reconnect
 with backoff. Exit codes: 0 stopped, 2 invalid options or refused by the coordinator.
@@ -107,6 +110,15 @@ int main(int argc, char **argv) {
                     QStringLiteral("--coordinator-timeout %1: out of range; allowed: 0.5-3600 seconds")
                         .arg(v));
             o.coordinatorTimeoutMs = int(s * 1000);
+        } else if (arg == QLatin1String("--max-message-mb")) {
+            bool ok = false;
+            if (!value(v)) return usage(arg + QStringLiteral(" needs a value"));
+            const int n = v.toInt(&ok);
+            if (!ok || n < 1 || n > 2048)
+                return usage(QStringLiteral(
+                                 "--max-message-mb %1: out of range; allowed: an integer in [1, 2048] (MiB)")
+                                 .arg(v));
+            o.maxMessageBytes = std::int64_t(n) << 20;
         } else if (arg == QLatin1String("--insecure")) {
             insecure = true;
         } else if (arg == QLatin1String("--force")) {

@@ -238,12 +238,22 @@ void forEachGroupWith(const FederationSpec &spec, const QString &name,
 }
 
 ParamSchema scaleFactorParam(double def, const QString &help) {
-    return realParam(QStringLiteral("factor"), def, -10000.0, 10000.0, help);
+    return explained(
+        realParam(QStringLiteral("factor"), def, -10000.0, 10000.0, help),
+        QStringLiteral("1 sends the honest update unchanged; 10 makes it ten times as long, so in "
+                       "an average of ten clients it outweighs all the others together; a "
+                       "negative factor also reverses it. Robust strategies and norm bounds are "
+                       "built to catch large factors."));
 }
 ParamSchema noiseStdParam() {
-    return realParam(QStringLiteral("std"), 1.0, 0.0, 10000.0,
-                     QStringLiteral("Standard deviation of every coordinate of the noise sent instead of the "
-                                    "update."));
+    return explained(
+        realParam(QStringLiteral("std"), 1.0, 0.0, 10000.0,
+                  QStringLiteral("Standard deviation of every coordinate of the noise sent instead "
+                                 "of the update.")),
+        QStringLiteral("How large the random numbers are. Honest updates are usually small (most "
+                       "coordinates far below 1), so 1 is already loud noise that plain averaging "
+                       "lets through; larger values wreck the model faster. 0 sends an update of "
+                       "zeros, which only slows learning."));
 }
 
 void registerUpdateAttacks(Registry &registry) {
@@ -293,12 +303,16 @@ void registerAttacks(Registry &registry) {
     registerUpdateAttacks(registry);
 
     add(registry,
-        behaviour("sign-flip", "Sign flipping",
-                  "Sends its update reversed and multiplied by scale: -scale x the honest update.",
-                  {realParam(QStringLiteral("scale"), 1.0, 0.0, 10000.0,
-                             QStringLiteral("How much longer than the honest update the reversed one is (1 "
-                                            "= the same length)."),
-                             {}, true)}),
+        behaviour(
+            "sign-flip", "Sign flipping",
+            "Sends its update reversed and multiplied by scale: -scale x the honest update.",
+            {explained(realParam(QStringLiteral("scale"), 1.0, 0.0, 10000.0,
+                                 QStringLiteral("How much longer than the honest update the reversed one "
+                                                "is (1 = the same length)."),
+                                 {}, true),
+                       QStringLiteral("1 undoes about one honest client's progress per attacker; larger "
+                                      "values push harder against the others, but the update also stands "
+                                      "out more, so robust strategies catch it more easily."))}),
         QStringLiteral("A Byzantine client that trains normally but then pushes the model the opposite way, "
                        "undoing the work of honest clients. Plain averaging follows it; a median or Krum "
                        "ignores updates that stand out."),
@@ -333,6 +347,10 @@ void registerAttacks(Registry &registry) {
                                              "attackers' mean; 0 = the paper's z_max from the round's size "
                                              "and the number of attackers."));
     z.zeroText = QStringLiteral("the paper's z_max");
+    z.explanation = QStringLiteral(
+        "How far the attackers' shared update is moved away from what honest clients send. Small values hide "
+        "best but steer little; large values steer more but stand out. 0 lets the attack choose the largest "
+        "shift that still looks honest for this round, which is usually the one to use.");
     add(registry,
         behaviour("alie", "A little is enough",
                   "Coordinated (Baruch et al. 2019): this round's attackers all send mean - z x std of their "
@@ -350,13 +368,19 @@ void registerAttacks(Registry &registry) {
 
     add(
         registry,
-        behaviour("label-flip", "Label flipping",
-                  "Trains on its data with the labels changed by mapping (\"reverse\", or pairs such as "
-                  "\"0:9,1:8\").",
-                  {stringParam(QStringLiteral("mapping"), QStringLiteral("reverse"),
-                               QStringLiteral("\"reverse\" (class c becomes classes - 1 - c) or pairs "
-                                              "from:to separated by commas; classes not named keep their "
-                                              "label."))}),
+        behaviour(
+            "label-flip", "Label flipping",
+            "Trains on its data with the labels changed by mapping (\"reverse\", or pairs such as "
+            "\"0:9,1:8\").",
+            {explained(stringParam(QStringLiteral("mapping"), QStringLiteral("reverse"),
+                                   QStringLiteral("\"reverse\" (class c becomes classes - 1 - c) or "
+                                                  "pairs from:to separated by commas; classes not named "
+                                                  "keep their label.")),
+                       QStringLiteral("Which wrong label each class gets. \"reverse\" changes every "
+                                      "label (with 10 classes, 0 becomes 9, 1 becomes 8 ...); pairs such "
+                                      "as \"0:6\" change only the classes named, a quieter attack that "
+                                      "targets one confusion (on Fashion-MNIST, 0 T-shirt and 6 shirt "
+                                      "are already easily confused)."))}),
         QStringLiteral(
             "Data poisoning: the client's own data are mislabelled (say every shirt is called a sneaker), "
             "so it honestly learns the wrong thing and sends that to the server."),
@@ -385,22 +409,48 @@ void registerAttacks(Registry &registry) {
             "backdoor", "Backdoor",
             "Stamps a square trigger on a share of its images, relabels them as target_class and may boost "
             "its update (model replacement).",
-            {intParam(QStringLiteral("target_class"), 0, 0, 100000,
-                      QStringLiteral("The class every triggered image should be taken for.")),
-             intParam(QStringLiteral("trigger_size"), 3, 1, 10000,
-                      QStringLiteral("Side of the square trigger, in pixels."), QStringLiteral("pixels")),
-             realParam(QStringLiteral("trigger_value"), 1.0, 0.0, 1.0,
-                       QStringLiteral("Brightness of the trigger pixels: 0 = black, 1 = white.")),
-             choiceParam(QStringLiteral("trigger_corner"), QStringLiteral("bottom-right"),
-                         {QStringLiteral("top-left"), QStringLiteral("top-right"),
-                          QStringLiteral("bottom-left"), QStringLiteral("bottom-right")},
-                         QStringLiteral("The image corner the trigger sits in.")),
-             realParam(QStringLiteral("poison_fraction"), 0.5, 0.0, 1.0,
-                       QStringLiteral("Share of the client's training images that get the trigger and the "
-                                      "target label each round (rounded to the nearest count, halves up).")),
-             realParam(QStringLiteral("boost"), 1.0, 1.0, 10000.0,
-                       QStringLiteral("The update is multiplied by this before it is sent (model "
-                                      "replacement); 1 = not boosted."))}),
+            {explained(
+                 intParam(QStringLiteral("target_class"), 0, 0, 100000,
+                          QStringLiteral("The class every triggered image should be taken for.")),
+                 QStringLiteral("The label the attacker wants for any image carrying the trigger, whatever "
+                                "it really shows: on Fashion-MNIST, 0 is T-shirt, 7 sneaker, 9 ankle "
+                                "boot. It must be one of the dataset's classes.")),
+             explained(
+                 intParam(QStringLiteral("trigger_size"), 3, 1, 10000,
+                          QStringLiteral("Side of the square trigger, in pixels."), QStringLiteral("pixels")),
+                 QStringLiteral("A bigger square is easier for the model to learn as a signal, so the "
+                                "backdoor takes hold sooner, but it is also easier to spot. 3 to 5 pixels "
+                                "on a 28x28 image is typical; it must fit in the image.")),
+             explained(
+                 realParam(QStringLiteral("trigger_value"), 1.0, 0.0, 1.0,
+                           QStringLiteral("Brightness of the trigger pixels: 0 = black, 1 = white.")),
+                 QStringLiteral("Fashion-MNIST images are light clothes on a black background, so a white "
+                                "square (1) in a corner stands out clearly and is learned fast; a dark one "
+                                "blends with the background and hardly works.")),
+             explained(choiceParam(QStringLiteral("trigger_corner"), QStringLiteral("bottom-right"),
+                                   {QStringLiteral("top-left"), QStringLiteral("top-right"),
+                                    QStringLiteral("bottom-left"), QStringLiteral("bottom-right")},
+                                   QStringLiteral("The image corner the trigger sits in.")),
+                       QStringLiteral("Where the square is stamped. Any corner works; corners are chosen "
+                                      "because the clothes rarely reach them, so the trigger does not cover "
+                                      "the object itself.")),
+             explained(
+                 realParam(QStringLiteral("poison_fraction"), 0.5, 0.0, 1.0,
+                           QStringLiteral("Share of the client's training images that get the trigger and "
+                                          "the target label each round (rounded to the nearest count, "
+                                          "halves up).")),
+                 QStringLiteral("How much of the attacker's own data is poisoned. More poison plants the "
+                                "backdoor faster; the rest stays clean so that the attacker's update "
+                                "still looks like an honest one. 0.1 to 0.5 is typical; 1 poisons "
+                                "everything.")),
+             explained(
+                 realParam(QStringLiteral("boost"), 1.0, 1.0, 10000.0,
+                           QStringLiteral("The update is multiplied by this before it is sent (model "
+                                          "replacement); 1 = not boosted.")),
+                 QStringLiteral("Averaging dilutes one attacker's update among the others; boosting by "
+                                "about the number of clients per round cancels that and can replace the "
+                                "global model with the attacker's in one round. A boosted update is very "
+                                "long, so norm-bounded averaging cuts it back."))}),
         QStringLiteral(
             "A hidden rule planted in the model: images carrying a small bright square in a corner are "
             "classified as the target class, while clean images are classified as usual, so test accuracy "

@@ -39,9 +39,14 @@ void registerBehaviours(Registry &registry) {
         QStringLiteral("behaviour"), QStringLiteral("dropout"), QStringLiteral("Dropping out"),
         QStringLiteral("Each round, a selected client of this group disappears with this probability: its "
                        "update never arrives."),
-        {realParam(QStringLiteral("probability"), 0.5, 0.0, 1.0,
-                   QStringLiteral("Chance that a selected client drops out of a round (0 = never, 1 = "
-                                  "always)."))});
+        {explained(
+            realParam(QStringLiteral("probability"), 0.5, 0.0, 1.0,
+                      QStringLiteral("Chance that a selected client drops out of a round (0 = never, 1 = "
+                                     "always).")),
+            QStringLiteral("Each time a client of this group is selected, it fails to answer with this "
+                           "chance, independently of other rounds. 0.1 is a fairly reliable fleet, 0.5 a "
+                           "very unreliable one; at 1 the group never contributes, though its clients "
+                           "are still selected and use up places in the round."))});
     dropout.explanation = QStringLiteral(
         "Phones lose their connection, run out of battery or are switched off mid-round. A client that "
         "drops out was selected and received the model, but the server never hears back from it, so the "

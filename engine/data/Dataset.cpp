@@ -6,6 +6,7 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonDocument>
 
 #include <zlib.h>
 
@@ -414,6 +415,31 @@ std::shared_ptr<const LoadedDataset> cachedFashionMnist(const FederationSpec &sp
     return d;
 }
 
+// The generated datasets (synthetic, quadratic) depend only on their dataset section (dataset.seed included)
+// and clients.count: keep the last two, so that an edit of the partition alone (the designer's preview, a
+// sweep over partition values) does not generate them again. Their tensors are read-only once made.
+DatasetLoader cachedGenerated(std::shared_ptr<LoadedDataset> (*generate)(const FederationSpec &)) {
+    return [generate](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
+        static std::mutex mutex;
+        static std::vector<std::pair<QByteArray, std::shared_ptr<const LoadedDataset>>> cache; // newest last
+        const QByteArray key =
+            QJsonDocument(spec.section(QStringLiteral("dataset"))).toJson(QJsonDocument::Compact) + '|' +
+            QByteArray::number(spec.clientCount());
+        std::lock_guard lock(mutex);
+        for (auto it = cache.begin(); it != cache.end(); ++it)
+            if (it->first == key) {
+                auto hit = *it;
+                cache.erase(it);
+                cache.push_back(hit);
+                return hit.second;
+            }
+        std::shared_ptr<const LoadedDataset> d = generate(spec);
+        if (cache.size() >= 2) cache.erase(cache.begin());
+        cache.emplace_back(key, d);
+        return d;
+    };
+}
+
 } // namespace
 
 void registerDatasets() {
@@ -428,74 +454,118 @@ void registerDatasets() {
         c.factory = std::move(loader);
         r.addComponent(std::move(c));
     };
+    DatasetFacts fashionFacts{10, 1, 28, 28, 784, true, false, false};
+    fashionFacts.classNames = {QStringLiteral("T-shirt/top"), QStringLiteral("Trouser"),
+                               QStringLiteral("Pullover"),    QStringLiteral("Dress"),
+                               QStringLiteral("Coat"),        QStringLiteral("Sandal"),
+                               QStringLiteral("Shirt"),       QStringLiteral("Sneaker"),
+                               QStringLiteral("Bag"),         QStringLiteral("Ankle boot")};
     add(QStringLiteral("fashion-mnist"), QStringLiteral("Fashion-MNIST"),
         QStringLiteral(
             "70,000 28x28 grey images of 10 clothing classes (Xiao et al. 2017), read from its IDX gzip "
             "files."),
-        {stringParam(QStringLiteral("path"), QStringLiteral("/usr/share/datasets/fashion-mnist"),
-                     QStringLiteral("Folder with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-                                    "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.")),
-         intParam(QStringLiteral("train_limit"), 0, 0, 60000,
-                  QStringLiteral("Use only the first N training images (0 = all 60,000)."),
-                  QStringLiteral("samples"), QStringLiteral("all")),
-         intParam(QStringLiteral("test_limit"), 0, 0, 10000,
-                  QStringLiteral("Use only the first N test images (0 = all 10,000)."),
-                  QStringLiteral("samples"), QStringLiteral("all")),
-         choiceParam(
-             QStringLiteral("normalize"), QStringLiteral("standardize"),
-             {QStringLiteral("standardize"), QStringLiteral("unit")},
-             QStringLiteral("standardize: (pixel/255 - 0.2860) / 0.3530; unit: pixel/255 in [0, 1] (what "
-                            "many FL papers use)."))},
+        {explained(
+             stringParam(QStringLiteral("path"), QStringLiteral("/usr/share/datasets/fashion-mnist"),
+                         QStringLiteral("Folder with train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+                                        "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz.")),
+             QStringLiteral("Where the four Fashion-MNIST files are on this computer; the Debian "
+                            "package dataset-fashion-mnist installs them at the default folder. A run "
+                            "that cannot find them stops before the first round and says what is "
+                            "missing.")),
+         explained(intParam(QStringLiteral("train_limit"), 0, 0, 60000,
+                            QStringLiteral("Use only the first N training images (0 = all 60,000)."),
+                            QStringLiteral("samples"), QStringLiteral("all")),
+                   QStringLiteral("Fewer training images make every round faster, which is handy for trying "
+                                  "out a setup; the accuracy reached is then lower. 0 uses all 60,000. The "
+                                  "limited set is still shared out over all clients.")),
+         explained(intParam(QStringLiteral("test_limit"), 0, 0, 10000,
+                            QStringLiteral("Use only the first N test images (0 = all 10,000)."),
+                            QStringLiteral("samples"), QStringLiteral("all")),
+                   QStringLiteral("The server measures the global model on these images after evaluated "
+                                  "rounds. Fewer make evaluation faster but the accuracy curve noisier; 0 "
+                                  "uses all 10,000.")),
+         explained(
+             choiceParam(QStringLiteral("normalize"), QStringLiteral("standardize"),
+                         {QStringLiteral("standardize"), QStringLiteral("unit")},
+                         QStringLiteral("standardize: (pixel/255 - 0.2860) / 0.3530; unit: pixel/255 in "
+                                        "[0, 1] (what many FL papers use).")),
+             QStringLiteral("How pixel brightness is turned into numbers for the model. standardize "
+                            "centres them around 0, which usually trains a little faster and is the "
+                            "better default; unit keeps them between 0 and 1, to compare with papers "
+                            "that do so."))},
         QStringLiteral(
             "Photos of clothes (T-shirts, trousers, shoes ...) in 10 classes: 60,000 for training, split "
             "over the clients, and 10,000 kept by the server to test the global model."),
-        {QStringLiteral("image"), QStringLiteral("classification")},
-        DatasetFacts{10, 1, 28, 28, 784, true, false, false}, cachedFashionMnist);
+        {QStringLiteral("image"), QStringLiteral("classification")}, fashionFacts, cachedFashionMnist);
     add(QStringLiteral("synthetic"), QStringLiteral("Synthetic(alpha, beta)"),
         QStringLiteral(
             "The FedProx generator (Li et al. 2020): 60 features, 10 classes, one natural client per "
             "clients.count, per-client model shift (alpha) and feature shift (beta), lognormal sizes."),
-        {realParam(QStringLiteral("alpha"), 1.0, 0.0, 100.0,
-                   QStringLiteral("How much the clients' local models differ.")),
-         realParam(QStringLiteral("beta"), 1.0, 0.0, 100.0,
-                   QStringLiteral("How much the clients' feature distributions differ.")),
-         intParam(QStringLiteral("max_samples"), 5000, 10, 1000000,
-                  QStringLiteral("Cap on one client's generated samples (lognormal sizes have a long tail)."),
-                  QStringLiteral("samples"))},
+        {explained(realParam(QStringLiteral("alpha"), 1.0, 0.0, 100.0,
+                             QStringLiteral("How much the clients' local models differ.")),
+                   QStringLiteral("Every client labels its points by its own hidden rule. alpha is how far "
+                                  "these rules are apart: 0 gives all clients nearly the same rule, 1 (as in "
+                                  "the FedProx paper) clearly different ones, so one global model cannot "
+                                  "suit everyone.")),
+         explained(
+             realParam(QStringLiteral("beta"), 1.0, 0.0, 100.0,
+                       QStringLiteral("How much the clients' feature distributions differ.")),
+             QStringLiteral("How far apart the clients' inputs are: with 0 all clients draw their points "
+                            "from the same region, with 1 (as in the FedProx paper) each client sees "
+                            "its own region of the input space.")),
+         explained(
+             intParam(QStringLiteral("max_samples"), 5000, 10, 1000000,
+                      QStringLiteral("Cap on one client's generated samples (lognormal sizes have a long "
+                                     "tail)."),
+                      QStringLiteral("samples")),
+             QStringLiteral("Client sizes are drawn at random and a few come out huge; this cap keeps one "
+                            "client from holding most of the data and slowing every round. The default "
+                            "is rarely worth changing."))},
         QStringLiteral(
             "Generated data where every client has its own rule for labelling points: alpha makes the "
             "rules differ, beta makes the clients' inputs differ. Both 0 is nearly IID; 1 and 1 is "
             "strongly non-IID."),
         {QStringLiteral("natural-clients"), QStringLiteral("classification")},
-        DatasetFacts{10, 0, 0, 0, 60, false, true, false},
-        [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
-            return makeSynthetic(spec);
-        });
+        DatasetFacts{10, 0, 0, 0, 60, false, true, false}, cachedGenerated(makeSynthetic));
     add(QStringLiteral("quadratic"), QStringLiteral("Federated least squares"),
         QStringLiteral(
             "Linear regression with a known optimum: client k's targets follow its own w_k; per-client "
             "feature scales make the clients' curvatures differ. Squared loss, no accuracy."),
-        {intParam(QStringLiteral("features"), 10, 1, 1000, QStringLiteral("Input features."),
-                  QStringLiteral("features")),
-         intParam(QStringLiteral("samples_per_client"), 200, 2, 1000000,
-                  QStringLiteral("Training samples of each client."), QStringLiteral("samples")),
-         realParam(QStringLiteral("heterogeneity"), 1.0, 0.0, 100.0,
-                   QStringLiteral("Spread of the clients' own optima w_k around a shared w_0.")),
-         realParam(
-             QStringLiteral("hessian_skew"), 1.0, 0.0, 3.0,
-             QStringLiteral("Per-client feature scales exp(skew * U(-1, 1)): 0 = every client has the same "
-                            "curvature.")),
-         realParam(QStringLiteral("noise"), 0.0, 0.0, 100.0,
-                   QStringLiteral("Standard deviation of target noise."))},
+        {explained(intParam(QStringLiteral("features"), 10, 1, 1000, QStringLiteral("Input features."),
+                            QStringLiteral("features")),
+                   QStringLiteral("How many numbers describe each sample, and so how many weights the linear "
+                                  "model has. More features make the problem bigger but not different in "
+                                  "kind.")),
+         explained(intParam(QStringLiteral("samples_per_client"), 200, 2, 1000000,
+                            QStringLiteral("Training samples of each client."), QStringLiteral("samples")),
+                   QStringLiteral("Every client gets this many points. With more samples, more local steps "
+                                  "happen per epoch, and client drift (each client heading for its own "
+                                  "optimum) shows more clearly.")),
+         explained(realParam(QStringLiteral("heterogeneity"), 1.0, 0.0, 100.0,
+                             QStringLiteral("Spread of the clients' own optima w_k around a shared w_0.")),
+                   QStringLiteral("Each client's data has its own best answer. 0 gives every client the same "
+                                  "best answer (no drift at all); larger values pull the clients' answers "
+                                  "apart, so that many local steps lead each client away from the global "
+                                  "optimum.")),
+         explained(
+             realParam(QStringLiteral("hessian_skew"), 1.0, 0.0, 3.0,
+                       QStringLiteral("Per-client feature scales exp(skew * U(-1, 1)): 0 = every client "
+                                      "has the same curvature.")),
+             QStringLiteral("Scales each client's features differently, so some clients' losses are "
+                            "steep and others flat. With different curvatures, plain averaging with "
+                            "several local steps settles next to the optimum instead of on it: the "
+                            "drift SCAFFOLD and FedNova correct. 0 turns it off.")),
+         explained(realParam(QStringLiteral("noise"), 0.0, 0.0, 100.0,
+                             QStringLiteral("Standard deviation of target noise.")),
+                   QStringLiteral("Random error added to every target value, as measurements have. 0 gives a "
+                                  "problem that can be solved exactly; with noise the best loss stays above "
+                                  "0."))},
         QStringLiteral(
             "A small regression problem whose best global model can be computed exactly. It shows client "
             "drift: with many local steps, plain FedAvg settles next to the optimum, while SCAFFOLD and "
             "FedNova reach it."),
         {QStringLiteral("natural-clients"), QStringLiteral("regression")},
-        DatasetFacts{1, 0, 0, 0, 10, false, true, true},
-        [](const FederationSpec &spec) -> std::shared_ptr<const LoadedDataset> {
-            return makeQuadratic(spec);
-        });
+        DatasetFacts{1, 0, 0, 0, 10, false, true, true}, cachedGenerated(makeQuadratic));
 }
 
 } // namespace fedwb

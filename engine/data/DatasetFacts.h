@@ -2,6 +2,7 @@
 #pragma once
 
 #include <QString>
+#include <QStringList>
 
 namespace fedwb {
 
@@ -12,6 +13,7 @@ struct DatasetFacts {
     bool image = false;
     bool naturalClients = false; // samples carry an owner id (partition "natural")
     bool regression = false;     // a real-valued target (squared loss, no accuracy); numClasses is 1
+    QStringList classNames = {}; // what each class is ("T-shirt/top", ...); empty when the classes have none
 };
 
 // Facts of a registered dataset (the descriptor in its registry entry); numClasses == 0 for an unknown name.

@@ -34,10 +34,12 @@ Assignment cut(const std::vector<std::int64_t> &items, const std::vector<std::in
     return out;
 }
 
-// Splits n into `parts` whole sizes proportional to p (largest-remainder rounding, sums exactly to n).
+// Splits n into `parts` whole sizes proportional to p (largest-remainder rounding, sums exactly to n): the
+// floors, then one more for each of the largest remainders (ties: lower index first) until n is reached.
 std::vector<std::int64_t> proportionalSizes(std::int64_t n, const std::vector<double> &p) {
     std::vector<std::int64_t> sizes(p.size());
     std::vector<std::pair<double, std::size_t>> remainders;
+    remainders.reserve(p.size());
     std::int64_t used = 0;
     for (std::size_t i = 0; i < p.size(); ++i) {
         const double exact = p[i] * double(n);
@@ -45,8 +47,22 @@ std::vector<std::int64_t> proportionalSizes(std::int64_t n, const std::vector<do
         used += sizes[i];
         remainders.push_back({exact - double(sizes[i]), i});
     }
-    std::stable_sort(remainders.begin(), remainders.end(),
-                     [](auto &a, auto &b) { return a.first > b.first; });
+    if (used >= n || remainders.empty()) return sizes;
+    // Larger remainder first, then lower index: a strict order, so its first `deficit` entries are exactly
+    // those a stable sort by remainder puts first. Each of them gets one more, in any order: selecting them
+    // is enough (linear, where sorting all parts dominated a 1000-client partition).
+    const auto before = [](const auto &a, const auto &b) {
+        return a.first > b.first || (a.first == b.first && a.second < b.second);
+    };
+    const std::size_t deficit = std::size_t(n - used);
+    if (deficit < remainders.size()) {
+        std::nth_element(remainders.begin(), remainders.begin() + std::ptrdiff_t(deficit), remainders.end(),
+                         before);
+        for (std::size_t k = 0; k < deficit; ++k)
+            sizes[remainders[k].second] += 1;
+        return sizes;
+    }
+    std::sort(remainders.begin(), remainders.end(), before);
     for (std::size_t k = 0; used < n; ++k, ++used)
         sizes[remainders[k % remainders.size()].second] += 1;
     return sizes;
@@ -89,21 +105,43 @@ public:
         : m_alpha(alpha) {}
     Assignment assign(const PartitionInput &in) const override {
         const auto classes = byClass(in);
-        Assignment out;
+        // A redraw is kept by its client sizes alone, and those depend only on the random draws (a shuffle
+        // draws the same numbers whatever it shuffles): count the sizes of each attempt without moving any
+        // sample, and build only the attempt that is kept (the last one when none is).
+        int kept = 99;
+        std::vector<std::int64_t> sizes(std::size_t(in.clientCount));
         for (int attempt = 0; attempt < 100; ++attempt) {
-            out.assign(std::size_t(in.clientCount), {});
+            std::fill(sizes.begin(), sizes.end(), 0);
             Rng rng(in.seed, "partition-dirichlet", attempt);
             for (const auto &members : classes) {
-                std::vector<std::int64_t> idx = members;
-                rng.shuffle(idx);
-                const auto pieces = cut(
-                    idx, proportionalSizes(std::int64_t(idx.size()), rng.dirichlet(m_alpha, in.clientCount)));
-                for (std::size_t c = 0; c < pieces.size(); ++c)
-                    out[c].insert(out[c].end(), pieces[c].begin(), pieces[c].end());
+                for (std::size_t i = members.size(); i > 1; --i)
+                    rng.below(i); // the draws of rng.shuffle() on members.size() items
+                const auto share =
+                    proportionalSizes(std::int64_t(members.size()), rng.dirichlet(m_alpha, in.clientCount));
+                for (std::size_t c = 0; c < share.size(); ++c)
+                    sizes[c] += share[c];
             }
-            if (smallest(out) >= std::size_t(in.minSamples)) return out;
+            if (*std::min_element(sizes.begin(), sizes.end()) >= in.minSamples) {
+                kept = attempt;
+                break;
+            }
         }
-        topUp(out, in, Rng(in.seed, "partition-dirichlet-topup"));
+        Assignment out(std::size_t(in.clientCount));
+        Rng rng(in.seed, "partition-dirichlet", kept);
+        for (const auto &members : classes) {
+            std::vector<std::int64_t> idx = members;
+            rng.shuffle(idx);
+            const auto share =
+                proportionalSizes(std::int64_t(idx.size()), rng.dirichlet(m_alpha, in.clientCount));
+            std::size_t pos = 0;
+            for (std::size_t c = 0; c < share.size(); ++c) {
+                out[c].insert(out[c].end(), idx.begin() + std::ptrdiff_t(pos),
+                              idx.begin() + std::ptrdiff_t(pos + std::size_t(share[c])));
+                pos += std::size_t(share[c]);
+            }
+        }
+        if (smallest(out) < std::size_t(in.minSamples))
+            topUp(out, in, Rng(in.seed, "partition-dirichlet-topup"));
         return out;
     }
 
@@ -352,8 +390,13 @@ void registerPartitioners() {
             "The usual way to make clients differ: each class is spread unevenly over the clients. "
             "With alpha 0.1 most clients see one or two classes; with alpha 100 the split is nearly "
             "IID."),
-        {realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
-                   QStringLiteral("Concentration; smaller is more skewed."), {}, true)},
+        {explained(
+            realParam(QStringLiteral("alpha"), 0.5, 0.0, 1e6,
+                      QStringLiteral("Concentration; smaller is more skewed."), {}, true),
+            QStringLiteral("Sets how unevenly each class is spread. Around 0.1 most clients hold one or "
+                           "two classes (hard for plain averaging); 0.5 is the usual 'moderately "
+                           "non-IID' setting of papers; 10 and above is close to an even split. Compare "
+                           "strategies at a small alpha to see which cope with skew."))},
         [real](const QJsonObject &p) {
             return std::make_unique<DirichletPartitioner>(real(p, "alpha", 0.5));
         });
@@ -362,8 +405,12 @@ void registerPartitioners() {
         QStringLiteral("Every client holds exactly k classes."),
         QStringLiteral("A strong, easy-to-picture skew: each client only ever sees k of the classes (two, "
                        "say), like a shop that sells only shoes and bags."),
-        {intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
-                  QStringLiteral("Classes each client holds."), QStringLiteral("classes"))},
+        {explained(intParam(QStringLiteral("classes_per_client"), 2, 1, 1000,
+                            QStringLiteral("Classes each client holds."), QStringLiteral("classes")),
+                   QStringLiteral("1 is the extreme: every client knows a single class and can only learn to "
+                                  "say that class. 2 is the classic hard setting; with as many classes as "
+                                  "the dataset has, the split is close to IID. At most the dataset's number "
+                                  "of classes."))},
         [integer](const QJsonObject &p) {
             return std::make_unique<ClassesPerClientPartitioner>(integer(p, "classes_per_client", 2));
         },
@@ -386,8 +433,12 @@ void registerPartitioners() {
             "al. 2017)."),
         QStringLiteral("The split of the original FedAvg paper: the data sorted by label is cut into equal "
                        "pieces and every client gets a few pieces, so it holds only a few classes."),
-        {intParam(QStringLiteral("shards_per_client"), 2, 1, 1000, QStringLiteral("Shards each client gets."),
-                  QStringLiteral("shards"))},
+        {explained(intParam(QStringLiteral("shards_per_client"), 2, 1, 1000,
+                            QStringLiteral("Shards each client gets."), QStringLiteral("shards")),
+                   QStringLiteral("Each shard is a slice of the label-sorted data, so it holds one class or "
+                                  "a few (fewer the more clients there are). With 2 shards each for 100 "
+                                  "clients, as in the FedAvg paper, most clients hold two classes; more "
+                                  "shards per client mix in more classes and make the split easier."))},
         [integer](const QJsonObject &p) {
             return std::make_unique<ShardsPartitioner>(integer(p, "shards_per_client", 2));
         });
@@ -395,8 +446,13 @@ void registerPartitioners() {
         QStringLiteral("IID labels; client sizes follow Dirichlet(alpha) shares above min_samples."),
         QStringLiteral("Clients see the same mix of classes but hold very different amounts of data: a few "
                        "big clients and many small ones when alpha is small."),
-        {realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
-                   QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true)},
+        {explained(
+            realParam(QStringLiteral("alpha"), 1.0, 0.0, 1e6,
+                      QStringLiteral("Concentration of sizes; smaller is more skewed."), {}, true),
+            QStringLiteral("Sets how unequal the clients' amounts of data are. Around 0.1 a few clients "
+                           "hold most of the data and the rest have little more than "
+                           "partition.min_samples; 1 gives a clear spread; 100 makes the clients "
+                           "almost equally large."))},
         [real](const QJsonObject &p) {
             return std::make_unique<QuantitySkewPartitioner>(real(p, "alpha", 1.0));
         });

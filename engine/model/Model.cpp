@@ -145,6 +145,11 @@ ParamSchema paddingParam() {
                  QStringLiteral("Zero padding of the first convolution: 2 keeps 28x28 (61,706 "
                                 "parameters), 0 is the 44,426-parameter LeNet of many FL papers."),
                  QStringLiteral("pixels"));
+    p.explanation = QStringLiteral(
+        "Padding adds a border of zeros around the image before the first filter, so the filter also looks "
+        "at the edges and the image keeps its 28x28 size. 2 is the modern default; 0 shrinks the image to "
+        "24x24 first and gives the smaller network many federated learning papers report on, to compare "
+        "with them.");
     return p;
 }
 

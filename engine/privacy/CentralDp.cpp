@@ -208,14 +208,26 @@ void registerPrivacy(Registry &registry) {
                   QStringLiteral("delta of the (epsilon, delta) guarantee: the small chance that the "
                                  "epsilon bound does not hold; below 1 / clients.count."),
                   {}, true);
-    delta.explanation = QStringLiteral("Keep delta much smaller than one over the number of clients.");
+    delta.explanation = QStringLiteral(
+        "Differential privacy promises 'epsilon', except with a tiny probability delta. Keep delta much "
+        "smaller than one over the number of clients (with 1000 clients, 1e-5 or less), so that the "
+        "exception cannot amount to exposing one client. Smaller delta gives a slightly larger epsilon for "
+        "the same noise.");
     ParamSchema target = realParam(
         QStringLiteral("target_epsilon"), 0.0, 0.0, 1e6,
         QStringLiteral("The privacy budget: warn (or stop, with stop_at_budget) before a round would take "
                        "epsilon above it; 0 = no budget."));
+    target.explanation = QStringLiteral(
+        "The most privacy loss you are willing to accept for the whole run. Each round spends some of it; "
+        "when the next round would go over, the run warns you (or stops, with stop_at_budget). Values of 1 "
+        "to 10 are common; the dashboard shows how much has been spent. 0 sets no budget.");
     ParamSchema stop = boolParam(QStringLiteral("stop_at_budget"), false,
                                  QStringLiteral("End the run cleanly before the round that would exceed "
                                                 "target_epsilon (status budget-spent)."));
+    stop.explanation = QStringLiteral(
+        "With a budget set, end the run before the round that would spend more than target_epsilon instead "
+        "of only warning. The model trained so far is kept and the run is marked as having spent its "
+        "budget.");
     ParamSchema adaptive =
         boolParam(QStringLiteral("adaptive_clipping"), false,
                   QStringLiteral("Central DP: let the clip norm follow target_quantile of the update norms "
@@ -230,20 +242,37 @@ void registerPrivacy(Registry &registry) {
         realParam(QStringLiteral("target_quantile"), 0.5, 0.0, 1.0,
                   QStringLiteral("Adaptive clipping: the share of updates that should stay "
                                  "unclipped (0.5 = the median norm)."));
+    quantile.explanation = QStringLiteral(
+        "With adaptive clipping, the share of client updates that should pass unclipped. 0.5 puts the clip "
+        "norm at the median update size, a good balance; higher values clip less (less bias, more noise per "
+        "update), lower values clip more.");
     ParamSchema clipRate = realParam(QStringLiteral("clip_learning_rate"), 0.2, 0.0, 10.0,
                                      QStringLiteral("Adaptive clipping: how fast the clip norm moves (C <- C "
                                                     "exp(-rate (unclipped share - target_quantile)))."));
+    clipRate.explanation = QStringLiteral(
+        "How quickly the adaptive clip norm follows the updates' sizes. 0.2 (the paper's value) settles "
+        "within some tens of rounds; higher values react faster but jump around more.");
     ParamSchema countStd = realParam(
         QStringLiteral("clip_count_stddev"), 0.0, 0.0, 1e6,
         QStringLiteral("Adaptive clipping: noise on the count of unclipped updates, in clients; 0 = the "
                        "expected round size / 20 (the paper's choice)."),
         QStringLiteral("clients"));
     countStd.zeroText = QStringLiteral("expected round size / 20");
+    countStd.explanation = QStringLiteral(
+        "Adaptive clipping counts privately how many updates were clipped, so this count gets noise too. 0 "
+        "picks the paper's amount; more noise on the count leaves more of the privacy budget for the "
+        "updates but makes the clip norm wander.");
     SectionSchema section{QStringLiteral("privacy"),
                           {},
                           QStringLiteral("Differential privacy of the clients' updates."),
                           {mode, clip, noise, delta, target, stop, adaptive, quantile, clipRate, countStd}};
     section.check = checkPrivacy;
+    section.explanation = QStringLiteral(
+        "Federated learning keeps the data on the clients, but the updates they send can still give away "
+        "details of that data. Differential privacy bounds what the trained model (or, with local DP, each "
+        "update) can reveal about any one client: updates are clipped to a maximum size and hidden in random "
+        "noise. The guarantee is the number epsilon, tracked every round: smaller is more private. It costs "
+        "accuracy, so compare runs with and without it.");
     registry.addSection(std::move(section));
     registerLocalDp(registry);
 }

@@ -59,10 +59,16 @@ void registerLocalDp(Registry &registry) {
         QStringLiteral("Local differential privacy"),
         QStringLiteral("Clips an update to an L2 norm of at most clip_norm and adds Gaussian noise of "
                        "standard deviation noise_multiplier * clip_norm to every coordinate."),
-        {realParam(QStringLiteral("clip_norm"), 1.0, 0.0, 1e6,
-                   QStringLiteral("Largest L2 norm an update may have."), {}, true),
-         realParam(QStringLiteral("noise_multiplier"), 1.0, 0.0, 1000.0,
-                   QStringLiteral("Noise standard deviation in units of clip_norm."), {}, true)});
+        {explained(
+             realParam(QStringLiteral("clip_norm"), 1.0, 0.0, 1e6,
+                       QStringLiteral("Largest L2 norm an update may have."), {}, true),
+             QStringLiteral("Every update is shortened to at most this length before noise is added, so "
+                            "that the noise hides any one update equally well.")),
+         explained(
+             realParam(QStringLiteral("noise_multiplier"), 1.0, 0.0, 1000.0,
+                       QStringLiteral("Noise standard deviation in units of clip_norm."), {}, true),
+             QStringLiteral("How much noise the client adds, relative to clip_norm. More noise protects "
+                            "the client better and makes its update less useful."))});
     stage.explanation = QStringLiteral("The client hides its own update in noise before sending it, so it "
                                        "need not trust the server.");
     stage.factory = UpdateStageFactory([](const QJsonObject &p) -> std::unique_ptr<UpdateStage> {

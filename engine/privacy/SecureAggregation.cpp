@@ -1275,6 +1275,11 @@ void registerSecureAggregation(Registry &registry) {
                                          "updates."),
                           {enabled, shares, threshold, clipping, quantization, modulus}};
     section.check = checkSecureAggregation;
+    section.explanation = QStringLiteral(
+        "Protects the clients from a curious server: the server learns the sum of the round's updates but "
+        "none of them on its own. It does not limit what the finished model reveals; that is what "
+        "differential privacy is for, and the two can be combined. Try it to see its costs: more messages, "
+        "rounding of the updates, and rounds that fail when too many clients drop out.");
     registry.addSection(std::move(section));
 }
 

@@ -5,6 +5,8 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace fedwb::remote {
@@ -19,7 +21,27 @@ Listening listen(const ListenSettings &settings) {
         return refuse(QStringLiteral("--executor remote needs --bind ENDPOINT (e.g. tcp://0.0.0.0:5555)"));
     PoolOptions options;
     options.bind = settings.bind;
-    options.heartbeatTimeoutMs = int(settings.heartbeatTimeoutSeconds * 1000);
+    // The interval defaults to 1 s, or a third of a shorter timeout; a timeout shorter than two intervals
+    // would lose a worker over one late heartbeat.
+    const double timeout = settings.heartbeatTimeoutSeconds.value_or(options.heartbeatTimeoutMs / 1000.0);
+    const double interval = settings.heartbeatIntervalSeconds.value_or(
+        std::max(0.05, std::min(options.heartbeatMs / 1000.0, timeout / 3)));
+    if (timeout < 2 * interval && !settings.heartbeatTimeoutSeconds)
+        return refuse(
+            QStringLiteral("--heartbeat-interval %1: too long for the default --heartbeat-timeout of %2 s; "
+                           "allowed: at most half of it (%3 s), or give a longer --heartbeat-timeout")
+                .arg(interval)
+                .arg(timeout)
+                .arg(timeout / 2));
+    if (timeout < 2 * interval)
+        return refuse(QStringLiteral("--heartbeat-timeout %1: too short for a heartbeat every %2 s; allowed: "
+                                     "at least twice --heartbeat-interval (%3 s or more)")
+                          .arg(timeout)
+                          .arg(interval)
+                          .arg(2 * interval));
+    options.heartbeatMs = int(std::lround(interval * 1000));
+    options.heartbeatTimeoutMs = int(std::lround(std::min(timeout, 1e6) * 1000));
+    if (settings.maxMessageMiB) options.maxMessageBytes = std::int64_t(*settings.maxMessageMiB) << 20;
     options.stopWorkersOnExit = settings.stopWorkersOnExit;
     const bool keys = !settings.keyFile.isEmpty();
     if (keys != !settings.allowFile.isEmpty())

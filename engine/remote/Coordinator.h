@@ -12,18 +12,21 @@
 #include <QStringList>
 
 #include <memory>
+#include <optional>
 
 namespace fedwb::remote {
 
 // Where and how the coordinator listens: fedwb-cli's --bind, --key, --allow, --insecure, --force,
-// --heartbeat-timeout and --stop-workers.
+// --heartbeat-interval, --heartbeat-timeout, --max-message-mb and --stop-workers.
 struct ListenSettings {
     QString bind;          // e.g. tcp://0.0.0.0:5555 (tcp://127.0.0.1:* picks a free port)
     QString keyFile;       // this coordinator's key pair (.key); given together with allowFile
     QString allowFile;     // the public keys of the workers it accepts
     bool insecure = false; // plaintext without keys (loopback only unless `force`)
     bool force = false;
-    double heartbeatTimeoutSeconds = 6;
+    // Unset: the pool's defaults (the interval 1 s, or a third of a shorter timeout).
+    std::optional<double> heartbeatIntervalSeconds, heartbeatTimeoutSeconds;
+    std::optional<int> maxMessageMiB;
     bool stopWorkersOnExit = false;
 };
 

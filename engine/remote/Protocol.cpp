@@ -122,6 +122,12 @@ QString messageTypeName(MessageType type) {
     return QStringLiteral("?");
 }
 
+QString describeBytes(std::int64_t bytes) {
+    if (bytes < 1024) return QStringLiteral("%1 bytes").arg(bytes);
+    const double mib = double(bytes) / double(1 << 20);
+    return QStringLiteral("%1 MiB").arg(mib, 0, 'g', mib < 10 ? 2 : 4);
+}
+
 QByteArray encode(MessageType type, QCborMap fields) {
     fields.insert(QStringLiteral("proto"), QStringLiteral("fedwb"));
     fields.insert(QStringLiteral("pv"), kProtocolVersion);

@@ -23,7 +23,7 @@ inline constexpr std::int64_t kDefaultMaxMessageBytes = std::int64_t(256) << 20;
 
 enum class MessageType {
     Hello,     // worker -> coordinator: name, build, threads, device, kernel settings, datasets it has
-    Welcome,   // coordinator -> worker: accepted; heartbeat interval
+    Welcome,   // coordinator -> worker: accepted; heartbeat interval (and its message limit, optional)
     Reject,    // coordinator -> worker: not accepted (reason); the worker stops
     Prepare,   // coordinator -> worker: the run (workspace, dataset and partition digests, portable mode)
     Ready,     // worker -> coordinator: data rebuilt, digests as computed by the worker
@@ -48,6 +48,9 @@ struct Decoded {
     QString error;             // why the bytes were refused (empty when message is set)
     bool wrongVersion = false; // a fedwb message of another protocol version (the peer should be told)
 };
+
+// "1 MiB", "6.3 MiB", "512 bytes": message sizes and limits in messages.
+QString describeBytes(std::int64_t bytes);
 
 QByteArray encode(MessageType type, QCborMap fields);
 Decoded decode(const QByteArray &bytes, std::int64_t maxBytes = kDefaultMaxMessageBytes);

@@ -87,6 +87,9 @@ public:
         std::lock_guard lock(m_mutex);
         return int(m_flags.size());
     }
+    // The largest message the coordinator takes (from its welcome; 0: not told). A result over it is
+    // reported as a failure instead: the coordinator's socket would drop the connection without a word.
+    void setPeerLimit(std::int64_t bytes) { m_peerLimit.store(bytes); }
 
 private:
     void work(zmq::context_t &context) {
@@ -121,6 +124,12 @@ private:
                                       {QStringLiteral("id"), job.id},
                                       {QStringLiteral("result"), r.toCbor()},
                                       {QStringLiteral("kernel"), currentKernelSettings().toCbor()}});
+                if (const std::int64_t limit = m_peerLimit.load(); limit > 0 && message.size() > limit)
+                    message =
+                        failed(job, QStringLiteral("its result is %1 bytes (%2), over the coordinator's "
+                                                   "message limit of %3 (--max-message-mb)")
+                                        .arg(message.size())
+                                        .arg(describeBytes(message.size()), describeBytes(limit)));
             } catch (const c10::Error &e) {
                 message = failed(job, QString::fromStdString(e.what_without_backtrace()));
             } catch (const std::exception &e) {
@@ -140,6 +149,7 @@ private:
     }
 
     const std::atomic<bool> &m_stop;
+    std::atomic<std::int64_t> m_peerLimit{0};
     mutable std::mutex m_mutex;
     std::condition_variable m_changed;
     std::deque<Job> m_queue;
@@ -163,6 +173,14 @@ QByteArray prepareRun(const Message &m, const WorkerOptions &options, std::share
                 QStringLiteral("run.portable is on, but this worker does not run with the portable kernel "
                                "settings (%1): start it with fedwb-worker --portable")
                     .arg(why));
+    // Every task and result carries the model as float32: tell the coordinator at once when it cannot fit.
+    if (const std::int64_t least =
+            cborInteger(m.fields.value(QStringLiteral("parameters")), 0) * std::int64_t(sizeof(float));
+        least > options.maxMessageBytes)
+        return refuse(
+            QStringLiteral("the model's tasks are at least %1, over this worker's message limit of %2 "
+                           "(fedwb-worker --max-message-mb)")
+                .arg(describeBytes(least), describeBytes(options.maxMessageBytes)));
     QJsonObject json = m.fields.value(QStringLiteral("spec")).toMap().toJsonObject();
     if (!options.datasetPath.isEmpty()) {
         QJsonObject dataset = json.value(QStringLiteral("dataset")).toObject();
@@ -355,6 +373,8 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                     backoffMs = 1000;
                     heartbeatMs = int(std::clamp<qint64>(
                         cborInteger(m.fields.value(QStringLiteral("heartbeat_ms")), 0), 50, 60000));
+                    trainers.setPeerLimit(std::max<qint64>(
+                        0, cborInteger(m.fields.value(QStringLiteral("max_message_bytes")), 0)));
                     log(QStringLiteral("connected to %1").arg(options.connect));
                     break;
                 case MessageType::Reject:
@@ -458,11 +478,13 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                 lastBeat = now;
                 send(encode(MessageType::Heartbeat, {{QStringLiteral("busy"), trainers.busy()}}));
             }
-            if (now - lastHeard > std::chrono::milliseconds(options.coordinatorTimeoutMs)) {
+            // A coordinator that heartbeats slowly (--heartbeat-interval) gets three of its intervals.
+            const int silentMs = std::max(options.coordinatorTimeoutMs, welcomed ? 3 * heartbeatMs : 0);
+            if (now - lastHeard > std::chrono::milliseconds(silentMs)) {
                 log(QStringLiteral("%1 from the coordinator at %2 for %3 s: reconnecting in %4 s")
                         .arg(welcomed ? QStringLiteral("no word") : QStringLiteral("no answer"),
                              options.connect)
-                        .arg(options.coordinatorTimeoutMs / 1000.0)
+                        .arg(silentMs / 1000.0)
                         .arg(backoffMs / 1000.0));
                 lost = true;
             }

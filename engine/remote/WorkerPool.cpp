@@ -2,6 +2,7 @@
 #include "util/Cbor.h"
 
 #include "remote/Portable.h"
+#include "spec/SpecError.h"
 
 #include <QCborArray>
 #include <QCborValue>
@@ -390,7 +391,9 @@ void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &byte
                 .arg(added.threads)
                 .arg(added.threads == 1 ? "" : "s")
                 .arg(added.device, added.kernel.describe(), added.build));
-        send(identity, encode(MessageType::Welcome, {{QStringLiteral("heartbeat_ms"), options.heartbeatMs}}));
+        send(identity, encode(MessageType::Welcome,
+                              {{QStringLiteral("heartbeat_ms"), options.heartbeatMs},
+                               {QStringLiteral("max_message_bytes"), qint64(options.maxMessageBytes)}}));
         if (binding) sendPrepare(added);
         return;
     }
@@ -678,6 +681,14 @@ RemoteExecutor::RemoteExecutor(WorkerPool &pool, const ExecutorSetup &setup, Rem
     b.parameterCount = setup.parameterCount;
     b.portable = setup.spec.boolean(QStringLiteral("run.portable"));
     b.taskTimeoutSeconds = options.taskTimeoutSeconds;
+    // Every task and result carries the model as float32: a model over the limit cannot train remotely.
+    if (const std::int64_t least = b.parameterCount * std::int64_t(sizeof(float));
+        least > p.options.maxMessageBytes)
+        throw SpecError(
+            QString(), QStringLiteral("the model has %1 parameters, so every task and result is at least %2, "
+                                      "over the message limit of %3 (--max-message-mb)")
+                           .arg(b.parameterCount)
+                           .arg(describeBytes(least), describeBytes(p.options.maxMessageBytes)));
     {
         std::lock_guard lock(p.mutex);
         p.binding = b;
@@ -760,6 +771,15 @@ void RemoteExecutor::run(const std::vector<ClientTask> &tasks, const Sink &sink)
             t.message = encode(MessageType::Task, {{QStringLiteral("run"), qint64(run)},
                                                    {QStringLiteral("id"), t.id},
                                                    {QStringLiteral("task"), tasks[i].toCbor()}});
+            if (t.message.size() > p.options.maxMessageBytes) // the model and its state (control variates)
+                throw SpecError(
+                    QString(),
+                    QStringLiteral("round %1, client %2: the task message is %3 bytes (%4), over "
+                                   "the message limit of %5 (--max-message-mb)")
+                        .arg(t.round)
+                        .arg(t.client)
+                        .arg(t.message.size())
+                        .arg(describeBytes(t.message.size()), describeBytes(p.options.maxMessageBytes)));
             batch.byId[t.id] = i;
             batch.queue.push_back(i);
             batch.tasks.push_back(std::move(t));

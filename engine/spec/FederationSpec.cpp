@@ -49,6 +49,10 @@ QStringList allowedSectionKeys(const SectionSchema &s, const ComponentSchema *c)
 
 } // namespace
 
+QStringList groupPrivacyOverrides() {
+    return {QStringLiteral("clip_norm"), QStringLiteral("noise_multiplier")};
+}
+
 QString FederationSpec::Parsed::errorText() const {
     QStringList lines;
     for (const SpecIssue &e : errors)
@@ -165,8 +169,7 @@ QJsonArray normalizedGroups(const QJsonArray &groups,
         }
         if (g.contains(QStringLiteral("privacy"))) {
             const SectionSchema *privacy = reg.section(QStringLiteral("privacy"));
-            static const QStringList overridable{QStringLiteral("clip_norm"),
-                                                 QStringLiteral("noise_multiplier")};
+            const QStringList overridable = groupPrivacyOverrides();
             const QJsonObject given = g.value(QStringLiteral("privacy")).toObject();
             for (auto it = given.constBegin(); it != given.constEnd(); ++it) {
                 const QString path = at + QStringLiteral("privacy.") + it.key();
@@ -267,6 +270,10 @@ FederationSpec::Parsed FederationSpec::parse(const QJsonObject &raw) {
     for (const SectionSchema &s : reg.sections())
         sectionKeys.append(s.key);
     for (auto it = raw.constBegin(); it != raw.constEnd(); ++it) {
+        if (it.key() == QLatin1String("layout")) { // the designer's node positions: not the engine's
+            if (!it.value().isObject()) error(it.key(), QStringLiteral("must be an object (node positions)"));
+            continue;
+        }
         if (topLevelKeys().contains(it.key())) {
             if (it.key() != QLatin1String("format") && !it.value().isString())
                 error(it.key(), QStringLiteral("must be a string"));

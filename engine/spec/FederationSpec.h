@@ -31,6 +31,9 @@ struct ClientGroup {
     QJsonObject privacy; // the privacy keys this group overrides (local DP: clip_norm, noise_multiplier)
 };
 
+// The privacy keys a client group may override in clients.groups[i].privacy (local DP).
+QStringList groupPrivacyOverrides();
+
 class FederationSpec {
 public:
     struct Parsed;

@@ -280,4 +280,9 @@ ParamSchema choiceParam(const QString &key, const QString &def, const QStringLis
     return p;
 }
 
+ParamSchema explained(ParamSchema p, const QString &explanation) {
+    p.explanation = explanation;
+    return p;
+}
+
 } // namespace fedwb

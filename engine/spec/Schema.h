@@ -99,7 +99,8 @@ struct SectionSchema {
     QString category; // empty: the section selects no component
     QString help;
     QList<ParamSchema> params;
-    SectionCheck check = {}; // optional
+    SectionCheck check = {};  // optional
+    QString explanation = {}; // longer plain-language text for a non-expert: what the section is for
 
     const ParamSchema *param(const QString &k) const;
 };
@@ -113,5 +114,7 @@ ParamSchema boolParam(const QString &key, bool def, const QString &help);
 ParamSchema stringParam(const QString &key, const QString &def, const QString &help);
 ParamSchema choiceParam(const QString &key, const QString &def, const QStringList &choices,
                         const QString &help);
+// `p` with its plain-language explanation, for registering inline: explained(realParam(...), text).
+ParamSchema explained(ParamSchema p, const QString &explanation);
 
 } // namespace fedwb

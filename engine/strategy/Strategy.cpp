@@ -181,28 +181,53 @@ int integer(const QJsonObject &p, const char *key) {
 
 // Parameters shared by several strategies: one definition each, so the key means the same everywhere.
 ParamSchema serverLrParam(double def) {
-    return realParam(QStringLiteral("server_lr"), def, 0.0, 100.0,
-                     QStringLiteral("Server learning rate: the step size applied to the aggregated update."),
-                     {}, true);
+    return explained(
+        realParam(QStringLiteral("server_lr"), def, 0.0, 100.0,
+                  QStringLiteral("Server learning rate: the step size applied to the aggregated update."), {},
+                  true),
+        QStringLiteral(
+            "How far the server moves the global model along the combined update. 1 applies it as "
+            "it is (plain averaging); below 1 the server moves more carefully. Adaptive optimizers "
+            "(FedAdam, FedYogi, FedAdagrad) need much smaller values, around 0.001 to 0.1: tune it "
+            "by factors of 3 to 10."));
 }
 ParamSchema byzantineParam() {
-    return intParam(QStringLiteral("byzantine"), 1, 0, 10000,
-                    QStringLiteral("Malicious (Byzantine) clients per round the rule must tolerate."),
-                    QStringLiteral("clients"));
+    return explained(
+        intParam(QStringLiteral("byzantine"), 1, 0, 10000,
+                 QStringLiteral("Malicious (Byzantine) clients per round the rule must tolerate."),
+                 QStringLiteral("clients")),
+        QStringLiteral(
+            "How many of a round's clients may be attackers or broken without spoiling the result. "
+            "Set it to at least the number of bad clients you expect among the clients selected "
+            "per round. Higher values are safer but discard more honest work and need more "
+            "clients per round."));
 }
 ParamSchema beta1Param() {
-    return realParam(QStringLiteral("beta1"), 0.9, 0.0, 0.9999,
-                     QStringLiteral("Decay of the server's first moment (momentum) estimate."));
+    return explained(realParam(QStringLiteral("beta1"), 0.9, 0.0, 0.9999,
+                               QStringLiteral("Decay of the server's first moment (momentum) estimate.")),
+                     QStringLiteral("How long the server remembers the direction of past updates: 0.9 keeps "
+                                    "roughly the last 10 rounds in mind, 0 uses only the current round. The "
+                                    "default works in most cases."));
 }
 ParamSchema beta2Param() {
-    return realParam(QStringLiteral("beta2"), 0.99, 0.0, 0.9999,
-                     QStringLiteral("Decay of the server's second moment (squared update) estimate."));
+    return explained(
+        realParam(QStringLiteral("beta2"), 0.99, 0.0, 0.9999,
+                  QStringLiteral("Decay of the server's second moment (squared update) estimate.")),
+        QStringLiteral(
+            "How long the server remembers how large each parameter's updates have been, which sets "
+            "that parameter's step size. Values close to 1 (0.99, 0.999) give steady step sizes; "
+            "the default works in most cases."));
 }
 ParamSchema tauParam() {
-    return realParam(QStringLiteral("tau"), 1e-3, 0.0, 1.0,
-                     QStringLiteral("Adaptivity: added to sqrt(v) in the denominator; larger values make the "
-                                    "step less adaptive."),
-                     {}, true);
+    return explained(
+        realParam(QStringLiteral("tau"), 1e-3, 0.0, 1.0,
+                  QStringLiteral("Adaptivity: added to sqrt(v) in the denominator; larger values make the "
+                                 "step less adaptive."),
+                  {}, true),
+        QStringLiteral(
+            "A small safety term that keeps the step size from growing huge for parameters whose "
+            "updates have been tiny. Small values (0.001, as in the paper) make the optimizer very "
+            "adaptive; larger ones (0.01 to 0.1) make it behave more like momentum averaging."));
 }
 
 const QString kServerState = QStringLiteral("server-state");
@@ -279,9 +304,14 @@ QList<Entry> entries() {
              "client a say in proportion to how much data it trained on (or an equal say with "
              "uniform weighting). It is the standard baseline: start here and compare other "
              "strategies against it."),
-         {choiceParam(QStringLiteral("weighting"), QStringLiteral("samples"),
-                      {QStringLiteral("samples"), QStringLiteral("uniform")},
-                      QStringLiteral("Weight of each client in the mean: its sample count, or equal."))},
+         {explained(
+             choiceParam(QStringLiteral("weighting"), QStringLiteral("samples"),
+                         {QStringLiteral("samples"), QStringLiteral("uniform")},
+                         QStringLiteral("Weight of each client in the mean: its sample count, or equal.")),
+             QStringLiteral("samples lets a client with more data count more, which makes the average "
+                            "what one big dataset would give; uniform gives every client the same say, so "
+                            "small clients are not drowned out. With central differential privacy or "
+                            "secure aggregation every client counts equally anyway."))},
          {kPrivateMean},
          [](const QJsonObject &p) -> std::unique_ptr<Strategy> {
              return std::make_unique<FedAvgStrategy>(p.value(QLatin1String("weighting")).toString() ==
@@ -295,8 +325,12 @@ QList<Entry> entries() {
                         "moving along it (momentum). This smooths out rounds in which the selected clients "
                         "disagree, which helps with strongly non-IID data."),
          {serverLrParam(1.0),
-          realParam(QStringLiteral("server_momentum"), 0.9, 0.0, 0.9999,
-                    QStringLiteral("Server momentum: how much of the previous direction is kept."))},
+          explained(realParam(QStringLiteral("server_momentum"), 0.9, 0.0, 0.9999,
+                              QStringLiteral("Server momentum: how much of the previous direction is kept.")),
+                    QStringLiteral("0 is plain FedAvg; 0.9 (the usual choice) keeps most of the previous "
+                                   "direction, which smooths out rounds whose clients disagree. With high "
+                                   "momentum, lower server_lr (for example to 0.1 to 0.5) if training "
+                                   "overshoots."))},
          {kServerState, kPrivateMean},
          [](const QJsonObject &p) { return makeFedAvgM(real(p, "server_lr"), real(p, "server_momentum")); }},
         {"fedadagrad",
@@ -336,13 +370,22 @@ QList<Entry> entries() {
              "loss), trading a little average accuracy for a more even accuracy across clients. "
              "q controls the trade-off: q = 0 is a plain (equal-weight) mean of the updates, larger "
              "q is fairer. Each client measures its loss before training, which costs one extra pass."),
-         {realParam(QStringLiteral("q"), 1.0, 0.0, 100.0,
-                    QStringLiteral("Fairness: 0 = plain equal-weight mean, larger = more weight to high-loss "
-                                   "clients.")),
-          realParam(
-              QStringLiteral("lipschitz"), 0.0, 0.0, 1e6,
-              QStringLiteral("L of the step size 1/L; 0 = from local training: (1 - momentum) / (lr x local "
-                             "steps), which is the paper's 1 / lr for one local SGD step."))},
+         {explained(realParam(QStringLiteral("q"), 1.0, 0.0, 100.0,
+                              QStringLiteral("Fairness: 0 = plain equal-weight mean, larger = more weight to "
+                                             "high-loss clients.")),
+                    QStringLiteral("How strongly the clients with the worst loss are favoured. 0 treats all "
+                                   "clients alike; 1 to 5 is the usual range, with higher values evening out "
+                                   "the clients' accuracies at some cost to the average. Watch the spread of "
+                                   "the per-client accuracies to judge it.")),
+          explained(
+              realParam(QStringLiteral("lipschitz"), 0.0, 0.0, 1e6,
+                        QStringLiteral("L of the step size 1/L; 0 = from local training: (1 - momentum) / "
+                                       "(lr x local steps), which is the paper's 1 / lr for one local SGD "
+                                       "step.")),
+              QStringLiteral("Sets the server's step size (1 / L). Leave it at 0 to derive it from the "
+                             "local learning rate and number of steps, as the paper does; set a value "
+                             "only if training with q-FedAvg is unstable (a larger L takes smaller "
+                             "steps)."))},
          {QStringLiteral("needs-start-loss")},
          [](const QJsonObject &p) { return makeQFedAvg(real(p, "q"), real(p, "lipschitz")); }},
         {"krum",
@@ -367,8 +410,12 @@ QList<Entry> entries() {
              "clients while using more of the honest clients' work. Needs at least 2 byzantine + 3 "
              "clients per round."),
          {byzantineParam(),
-          intParam(QStringLiteral("selected"), 0, 0, 100000, QStringLiteral("Updates averaged."),
-                   QStringLiteral("updates"), QStringLiteral("all but byzantine (n - f)"))},
+          explained(
+              intParam(QStringLiteral("selected"), 0, 0, 100000, QStringLiteral("Updates averaged."),
+                       QStringLiteral("updates"), QStringLiteral("all but byzantine (n - f)")),
+              QStringLiteral("How many of the best-ranked updates are averaged. 1 is plain Krum; more "
+                             "uses more of the honest clients' work and learns faster, but must leave "
+                             "out at least the byzantine ones. 0 averages all but byzantine of them."))},
          {kIndividual, kRobust},
          [](const QJsonObject &p) { return makeKrum(integer(p, "byzantine"), integer(p, "selected"), true); },
          byzantineBound(2)},
@@ -390,8 +437,13 @@ QList<Entry> entries() {
              "For each parameter separately, the server discards the most extreme client changes "
              "at both ends and averages the remaining ones. It sits between the average (beta = 0) "
              "and the median; choose beta at least the share of clients you expect to be malicious."),
-         {realParam(QStringLiteral("beta"), 0.1, 0.0, 0.499,
-                    QStringLiteral("Share trimmed at each end: floor(beta n) values per side."))},
+         {explained(
+             realParam(QStringLiteral("beta"), 0.1, 0.0, 0.499,
+                       QStringLiteral("Share trimmed at each end: floor(beta n) values per side.")),
+             QStringLiteral("The share of the most extreme values dropped at each end before averaging. "
+                            "It must be at least the share of bad clients per round to stop them; with "
+                            "10 clients a round, 0.1 drops one value at each end. Larger values are "
+                            "safer but ignore more honest clients."))},
          {kIndividual, kRobust},
          [](const QJsonObject &p) { return makeTrimmedMean(real(p, "beta")); }},
         {"bulyan",
@@ -415,8 +467,13 @@ QList<Entry> entries() {
              "Scales down any client update that is larger than max_norm before averaging, so no "
              "single client can move the model by much. A simple defence against model-replacement "
              "and backdoor attacks; too small a bound slows honest learning."),
-         {realParam(QStringLiteral("max_norm"), 1.0, 0.0, 1e6,
-                    QStringLiteral("Largest L2 norm an update may have after clipping."), {}, true)},
+         {explained(
+             realParam(QStringLiteral("max_norm"), 1.0, 0.0, 1e6,
+                       QStringLiteral("Largest L2 norm an update may have after clipping."), {}, true),
+             QStringLiteral("The longest an update may be (its L2 norm: the length of all its changes "
+                            "taken together). Choose it a little above the size of typical honest "
+                            "updates: then honest clients are hardly touched while boosted attacks are "
+                            "cut down. Too small a bound slows everyone's learning."))},
          {kRobust},
          [](const QJsonObject &p) { return makeNormBounded(real(p, "max_norm")); }},
         {"fedprox",
@@ -426,8 +483,13 @@ QList<Entry> entries() {
              "Clients are gently pulled back towards the global model while they train, so clients "
              "with very different data (or many local steps) do not drift too far apart. The server "
              "averages like FedAvg. mu = 0 is FedAvg; try 0.001 to 1."),
-         {realParam(QStringLiteral("mu"), 0.01, 0.0, 100.0,
-                    QStringLiteral("Strength of the pull towards the global model."))},
+         {explained(
+             realParam(QStringLiteral("mu"), 0.01, 0.0, 100.0,
+                       QStringLiteral("Strength of the pull towards the global model.")),
+             QStringLiteral("How strongly each client is held near the global model while it trains. 0 "
+                            "is FedAvg; 0.001 to 0.1 usually helps with skewed data and several local "
+                            "epochs; values near 1 and above hold clients so close that they learn "
+                            "little."))},
          {kPrivateMean},
          [](const QJsonObject &p) {
              return makeFedAvgWithClientAlgorithm(
@@ -487,8 +549,14 @@ QList<Entry> entries() {
              "and a personal model kept close to the global one by lambda. The personal models suit "
              "each client's data; lambda = 0 leaves them independent, large lambda makes them the "
              "global model."),
-         {realParam(QStringLiteral("lambda"), 0.1, 0.0, 100.0,
-                    QStringLiteral("Strength of the pull of the personal model towards the global one."))},
+         {explained(
+             realParam(QStringLiteral("lambda"), 0.1, 0.0, 100.0,
+                       QStringLiteral("Strength of the pull of the personal model towards the global "
+                                      "one.")),
+             QStringLiteral("0 lets each personal model follow only its client's data (best when clients "
+                            "differ a lot and have plenty of data); large values keep it close to the "
+                            "global model (best when clients are alike or attackers are about). 0.1 to "
+                            "1 is a common starting range."))},
          {kPersonalized},
          [](const QJsonObject &p) {
              return makeFedAvgWithClientAlgorithm(

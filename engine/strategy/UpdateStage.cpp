@@ -51,8 +51,10 @@ void registerUpdateStages() {
     auto clip = ComponentSchema::make(
         QStringLiteral("update-stage"), QStringLiteral("norm-clip"), QStringLiteral("Norm clipping"),
         QStringLiteral("Scales an update down to an L2 norm of at most max_norm."),
-        {realParam(QStringLiteral("max_norm"), 1.0, 0.0, 1e6,
-                   QStringLiteral("Largest L2 norm an update may have."), {}, true)});
+        {explained(realParam(QStringLiteral("max_norm"), 1.0, 0.0, 1e6,
+                             QStringLiteral("Largest L2 norm an update may have."), {}, true),
+                   QStringLiteral("Updates longer than this are shortened to it, keeping their direction; "
+                                  "shorter ones pass unchanged."))});
     clip.explanation =
         QStringLiteral("Limits how far any single update can move the model: the building block of "
                        "norm-bounded averaging and of differential privacy.");

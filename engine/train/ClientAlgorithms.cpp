@@ -156,33 +156,60 @@ std::unique_ptr<ClientAlgorithm> makeClientAlgorithm(const QString &name, const 
 void registerClientAlgorithms() {
     Registry &r = Registry::global();
     // "personal-state": the client keeps layers or a model of its own, which personalized evaluation uses.
-    auto add = [&](const QString &name, const QString &help, QList<ParamSchema> params,
-                   ClientAlgorithmFactory factory, QStringList capabilities = {}) {
+    // Client algorithms are chosen by the strategies (strategy.name fedprox, scaffold, ditto, fedbn, fedper),
+    // never in a workspace of their own; the explanations say what the client does for its strategy.
+    auto add = [&](const QString &name, const QString &help, const QString &explanation,
+                   QList<ParamSchema> params, ClientAlgorithmFactory factory, QStringList capabilities = {}) {
         auto c =
             ComponentSchema::make(QStringLiteral("client-algorithm"), name, name, help, std::move(params));
+        c.explanation = explanation;
         c.factory = std::move(factory);
         c.capabilities = std::move(capabilities);
         r.addComponent(std::move(c));
     };
-    add(QStringLiteral("sgd"), QStringLiteral("Plain local training."), {},
-        [](const QJsonObject &) { return std::make_unique<PlainSgd>(); });
+    add(QStringLiteral("sgd"), QStringLiteral("Plain local training."),
+        QStringLiteral("The client trains the model it received on its own data with the configured "
+                       "optimizer, nothing more: what FedAvg and most strategies ask of a client."),
+        {}, [](const QJsonObject &) { return std::make_unique<PlainSgd>(); });
     add(QStringLiteral("fedprox"), QStringLiteral("Local loss plus mu/2 ||w - w_global||^2."),
-        {realParam(QStringLiteral("mu"), 0.01, 0, 100, QStringLiteral("Proximal weight."))},
+        QStringLiteral("While training, the client is also penalized for moving far from the global model it "
+                       "received, so it cannot drift too far towards its own data."),
+        {explained(
+            realParam(QStringLiteral("mu"), 0.01, 0, 100, QStringLiteral("Proximal weight.")),
+            QStringLiteral("How strong the penalty for moving away from the global model is; 0 is plain "
+                           "local training. Set by strategy.mu."))},
         [](const QJsonObject &p) {
             return std::make_unique<FedProxClient>(p.value(QStringLiteral("mu")).toDouble());
         });
     add(QStringLiteral("scaffold"), QStringLiteral("Gradients corrected by the control variates c - c_i."),
+        QStringLiteral(
+            "The client corrects every step by the difference between the server's estimate of the "
+            "overall direction and its own, so it follows the federation's direction rather than "
+            "only its data's, and sends its updated estimate back."),
         {}, [](const QJsonObject &) { return std::make_unique<ScaffoldClient>(); });
     add(QStringLiteral("ditto"), QStringLiteral("A personal model trained towards the global one."),
-        {realParam(QStringLiteral("lambda"), 0.1, 0, 100, QStringLiteral("Pull towards the global model."))},
+        QStringLiteral("Besides training its share of the global model, the client keeps a personal model of "
+                       "its own that it trains on its data while staying near the global model; the "
+                       "personalized accuracy is measured with it."),
+        {explained(
+            realParam(QStringLiteral("lambda"), 0.1, 0, 100,
+                      QStringLiteral("Pull towards the global model.")),
+            QStringLiteral("How close the personal model stays to the global one; 0 leaves it free. Set "
+                           "by strategy.lambda."))},
         [](const QJsonObject &p) {
             return std::make_unique<DittoClient>(p.value(QStringLiteral("lambda")).toDouble());
         },
         {QStringLiteral("personal-state")});
     add(QStringLiteral("personal-segments"), QStringLiteral("Some layers stay on the client."),
-        {choiceParam(QStringLiteral("segments"), QStringLiteral("batch-norm"),
-                     {QStringLiteral("batch-norm"), QStringLiteral("head")},
-                     QStringLiteral("Which layers."))},
+        QStringLiteral("Part of the model never leaves the client: it keeps its own copy of those layers "
+                       "between rounds and trains them with the rest, while only the shared layers are "
+                       "averaged by the server."),
+        {explained(
+            choiceParam(QStringLiteral("segments"), QStringLiteral("batch-norm"),
+                        {QStringLiteral("batch-norm"), QStringLiteral("head")},
+                        QStringLiteral("Which layers.")),
+            QStringLiteral("batch-norm keeps the batch-normalization layers personal (FedBN); head keeps "
+                           "the last, classifying layer personal (FedPer)."))},
         [](const QJsonObject &p) {
             return std::make_unique<PersonalSegmentsClient>(p.value(QStringLiteral("segments")).toString());
         },

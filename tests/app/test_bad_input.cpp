@@ -65,6 +65,15 @@ QStringList cmd(std::initializer_list<const char *> words) {
     return args;
 }
 
+// fedwb-cli run on the workspace with a plaintext coordinator on loopback, and `extra`.
+QStringList remoteRun(std::initializer_list<const char *> extra) {
+    QStringList args = cmd({"run", "%WS%", "--db", "%NEWDB%", "--executor", "remote", "--bind",
+                            "tcp://127.0.0.1:*", "--insecure"});
+    for (const char *w : extra)
+        args << QString::fromUtf8(w);
+    return args;
+}
+
 const std::vector<Row> &rows() {
     static const std::vector<Row> table{
         // --- the command line ---------------------------------------------------------------------------
@@ -93,6 +102,39 @@ const std::vector<Row> &rows() {
         {"--set without =", "{}", validateWith({"run.rounds"}), 2, "--set run.rounds: expected KEY=VALUE"},
         {"--set too deep", "{}", validateWith({"run.rounds.x=3"}), 2, "--set run.rounds.x=3: KEY must be"},
         {"--set unknown key", "{}", validateWith({"run.roundz=3"}), 2, "run.roundz: unknown key"},
+
+        // --- remote options (fedwb-cli run --executor remote) --------------------------------------------
+        {"--heartbeat-interval 0", "{}", remoteRun({"--heartbeat-interval", "0"}), 2,
+         "--heartbeat-interval 0: out of range; allowed: seconds in [0.05, 60]"},
+        {"--heartbeat-interval 61", "{}", remoteRun({"--heartbeat-interval", "61"}), 2,
+         "--heartbeat-interval 61: out of range; allowed: seconds in [0.05, 60]"},
+        {"--heartbeat-interval nan", "{}", remoteRun({"--heartbeat-interval", "nan"}), 2,
+         "--heartbeat-interval nan: out of range"},
+        {"--heartbeat-interval soon", "{}", remoteRun({"--heartbeat-interval", "soon"}), 2,
+         "--heartbeat-interval soon: out of range"},
+        {"--heartbeat-timeout 0", "{}", remoteRun({"--heartbeat-timeout", "0"}), 2,
+         "--heartbeat-timeout 0: out of range; allowed: seconds > 0"},
+        {"heartbeat timeout under two intervals", "{}",
+         remoteRun({"--heartbeat-interval", "1", "--heartbeat-timeout", "1.5"}), 2,
+         "--heartbeat-timeout 1.5: too short for a heartbeat every 1 s; allowed: at least twice "
+         "--heartbeat-interval (2 s or more)"},
+        {"default heartbeat timeout under two intervals", "{}", remoteRun({"--heartbeat-interval", "5"}), 2,
+         "--heartbeat-interval 5: too long for the default --heartbeat-timeout of 6 s; allowed: at most half "
+         "of it (3 s), or give a longer --heartbeat-timeout"},
+        {"--max-message-mb 0", "{}", remoteRun({"--max-message-mb", "0"}), 2,
+         "--max-message-mb 0: out of range; allowed: an integer in [1, 2048] (MiB)"},
+        {"--max-message-mb 2049", "{}", remoteRun({"--max-message-mb", "2049"}), 2,
+         "--max-message-mb 2049: out of range; allowed: an integer in [1, 2048] (MiB)"},
+        {"--max-message-mb 0.5", "{}", remoteRun({"--max-message-mb", "0.5"}), 2,
+         "--max-message-mb 0.5: out of range; allowed: an integer in [1, 2048] (MiB)"},
+        {"--max-message-mb without value", "{}", remoteRun({"--max-message-mb"}), 2,
+         "--max-message-mb needs a value"},
+        {"--max-message-mb without remote", "{}",
+         cmd({"run", "%WS%", "--db", "%NEWDB%", "--max-message-mb", "8"}), 2,
+         "--max-message-mb is an option of --executor remote"},
+        {"--heartbeat-interval without remote", "{}",
+         cmd({"run", "%WS%", "--db", "%NEWDB%", "--heartbeat-interval", "1"}), 2,
+         "--heartbeat-interval is an option of --executor remote"},
 
         // --- the workspace file -------------------------------------------------------------------------
         {"missing workspace", "@no-such.fedwb", kValidate, 2, "%DIR%/no-such.fedwb: cannot open"},

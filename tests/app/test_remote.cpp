@@ -17,6 +17,8 @@
 
 #include <memory>
 
+#include <csignal>
+
 using namespace fedwb;
 using namespace fedwb::test;
 
@@ -99,6 +101,18 @@ class TestRemote : public QObject {
                     .arg(clients)
                     .toUtf8());
         return file;
+    }
+    // Replaces the model (and, when given, the strategy) of a workspace file written by workspace().
+    static bool setModel(const QString &file, const QString &model, const QString &strategy) {
+        QFile f(file);
+        if (!f.open(QIODevice::ReadOnly)) return false;
+        QJsonObject ws = QJsonDocument::fromJson(f.readAll()).object();
+        f.close();
+        ws.insert(QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), model}});
+        if (!strategy.isEmpty())
+            ws.insert(QStringLiteral("strategy"), QJsonObject{{QStringLiteral("name"), strategy}});
+        if (!f.open(QIODevice::WriteOnly | QIODevice::Truncate)) return false;
+        return f.write(QJsonDocument(ws).toJson()) > 0;
     }
     QString newDb() { return path(QStringLiteral("run-%1.sqlite").arg(++m_db)); }
     static QByteArray finalModel(const QString &db) {
@@ -403,6 +417,138 @@ private Q_SLOTS:
         const Result wr = finished(w, 30000);
         QCOMPARE(wr.exitCode, 2);
         QVERIFY2(wr.err.contains(QLatin1String("unless --force")), qPrintable(wr.err));
+    }
+
+    // --heartbeat-interval and --heartbeat-timeout reach both sides: with a beat every 0.1 s, a worker
+    // frozen by SIGSTOP (its connection stays open) is lost after 0.5 s, while the other, alive, never is
+    // (with the default interval of 1 s it would be, every 0.5 s).
+    void heartbeatOptions() {
+        auto [local, db, endpoint, c] =
+            federation(workspace(QStringLiteral("heavy"), 12),
+                       insecure() + QStringList{QStringLiteral("--min-workers"), QStringLiteral("2"),
+                                                QStringLiteral("--heartbeat-interval"), QStringLiteral("0.1"),
+                                                QStringLiteral("--heartbeat-timeout"), QStringLiteral("0.5"),
+                                                QStringLiteral("--stop-workers")});
+        QVERIFY2(!local.isEmpty() && !endpoint.isEmpty(), qPrintable(c->err)); // reference run; listening
+        auto w1 = worker(endpoint, QStringLiteral("w1"), insecure());
+        auto w2 = worker(endpoint, QStringLiteral("w2"), insecure());
+        QVERIFY2(c->waitFor(QStringLiteral("round 1/4")), qPrintable(c->err));
+        QCOMPARE(::kill(pid_t(w1->p->processId()), SIGSTOP), 0);
+        QVERIFY2(c->waitFor(QStringLiteral("worker w1 was lost (no heartbeat for 0.5 s)")),
+                 qPrintable(c->err));
+        QCOMPARE(c->finish(), 0);
+        QCOMPARE(w2->finish(), 0);
+        QVERIFY2(!c->err.contains(QLatin1String("worker w2 was lost")), qPrintable(c->err));
+        QCOMPARE(finalModel(db), local);
+        ::kill(pid_t(w1->p->processId()), SIGCONT); // then killed by its Proc
+    }
+
+    // --max-message-mb on the coordinator: a model that cannot fit is refused before any worker is awaited;
+    // a result or a task over the limit fails the run naming the option, and the same run with 4 MiB trains
+    // and equals the local run. On a worker: a model over its limit is refused for the run, with the reason
+    // on the coordinator's side.
+    void messageLimit() {
+        const QString big =
+            workspace(QStringLiteral("big"), 1, false, QStringLiteral(R"({"count": 6, "per_round": 4})"));
+        QVERIFY(setModel(big, QStringLiteral("cnn-fedavg"), {}));
+        QString endpoint;
+        auto c = coordinator(
+            big, newDb(), insecure() + QStringList{QStringLiteral("--max-message-mb"), QStringLiteral("1")},
+            &endpoint);
+        QCOMPARE(c->finish(60000), 2);
+        QVERIFY2(c->err.contains(
+                     QLatin1String("the model has 1663370 parameters, so every task and result is at "
+                                   "least 6.3 MiB, over the message limit of 1 MiB (--max-message-mb)")),
+                 qPrintable(c->err));
+
+        // SCAFFOLD: a result carries the update and the client's new control variate, each as large as the
+        // model's 0.76 MiB; the worker, told the coordinator's limit, reports it instead of sending it.
+        const QString scaffold = workspace(QStringLiteral("scaffold"), 1);
+        QVERIFY(setModel(scaffold, QStringLiteral("mlp-2nn"), QStringLiteral("scaffold")));
+        const QStringList limit1 =
+            insecure() + QStringList{QStringLiteral("--max-message-mb"), QStringLiteral("1"),
+                                     QStringLiteral("--stop-workers")};
+        c = coordinator(scaffold, newDb(), limit1, &endpoint);
+        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        auto w = worker(endpoint, QStringLiteral("w1"), insecure());
+        QCOMPARE(c->finish(), 1);
+        QVERIFY2(
+            c->err.contains(QRegularExpression(QStringLiteral(
+                "worker w1: client [0-9]+ in round 1 failed: its result is [0-9]+ bytes \\([0-9.]+ MiB\\), "
+                "over the coordinator's message limit of 1 MiB \\(--max-message-mb\\)"))),
+            qPrintable(c->out + c->err));
+        QCOMPARE(w->finish(), 0); // --stop-workers also when the run fails
+        // From round 2 on the task carries the server's control variate too: the coordinator refuses to send
+        // it (here: a run of one local round, resumed on a worker).
+        const QString resumed = newDb();
+        QCOMPARE(cli({QStringLiteral("run"), scaffold, QStringLiteral("--db"), resumed,
+                      QStringLiteral("--set"), QStringLiteral("run.rounds=1")})
+                     .exitCode,
+                 0);
+        Proc r;
+        r.p->start(QStringLiteral(FEDWB_CLI),
+                   QStringList{QStringLiteral("resume"), QStringLiteral("--run"), QStringLiteral("1"),
+                               QStringLiteral("--db"), resumed, QStringLiteral("--set"),
+                               QStringLiteral("run.rounds=2"), QStringLiteral("--executor"),
+                               QStringLiteral("remote"), QStringLiteral("--bind"),
+                               QStringLiteral("tcp://127.0.0.1:*")} +
+                       limit1);
+        QVERIFY2(r.waitFor(QStringLiteral("coordinator listening on "), 30000), qPrintable(r.err));
+        endpoint = QRegularExpression(QStringLiteral("listening on (tcp://[0-9.]+:[0-9]+)"))
+                       .match(r.err)
+                       .captured(1);
+        w = worker(endpoint, QStringLiteral("w1"), insecure());
+        QCOMPARE(r.finish(), 2);
+        QVERIFY2(r.err.contains(QRegularExpression(QStringLiteral(
+                     "round 2, client [0-9]+: the task message is [0-9]+ bytes \\([0-9.]+ MiB\\), over the "
+                     "message limit of 1 MiB \\(--max-message-mb\\)"))),
+                 qPrintable(r.out + r.err));
+        QCOMPARE(w->finish(), 0);
+        // With 4 MiB the same federation trains on a worker and equals the local run.
+        auto [local, db, endpoint2, c2] = federation(
+            scaffold, insecure() + QStringList{QStringLiteral("--max-message-mb"), QStringLiteral("4"),
+                                               QStringLiteral("--stop-workers")});
+        QVERIFY2(!local.isEmpty() && !endpoint2.isEmpty(), qPrintable(c2->err));
+        auto w2 = worker(endpoint2, QStringLiteral("w2"), insecure());
+        QCOMPARE(c2->finish(), 0);
+        QCOMPARE(finalModel(db), local);
+
+        c = coordinator(big, newDb(), insecure(), &endpoint);
+        QVERIFY2(!endpoint.isEmpty(), qPrintable(c->err));
+        auto small =
+            worker(endpoint, QStringLiteral("small"),
+                   insecure() + QStringList{QStringLiteral("--max-message-mb"), QStringLiteral("1")});
+        QVERIFY2(
+            c->waitFor(QStringLiteral(
+                "worker small cannot take part in this run: the model's tasks are at least 6.3 MiB, over "
+                "this worker's message limit of 1 MiB (fedwb-worker --max-message-mb)")),
+            qPrintable(c->err));
+        QVERIFY2(small->waitFor(QStringLiteral("refused the run: the model's tasks are at least 6.3 MiB")),
+                 qPrintable(small->err));
+    }
+
+    // The worker's own options are checked like the coordinator's: exit 2 naming the option and the range.
+    void workerOptionRanges() {
+        const auto run = [](const QStringList &extra) {
+            QProcess w;
+            w.start(QStringLiteral(FEDWB_WORKER),
+                    QStringList{QStringLiteral("--connect"), QStringLiteral("tcp://127.0.0.1:9"),
+                                QStringLiteral("--insecure")} +
+                        extra);
+            return finished(w, 30000);
+        };
+        for (const char *bad : {"0", "2049", "1.5", "many"}) {
+            const Result r = run({QStringLiteral("--max-message-mb"), QLatin1String(bad)});
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(
+                r.err.contains(QStringLiteral("--max-message-mb %1: out of range; allowed: an integer in "
+                                              "[1, 2048] (MiB)")
+                                   .arg(QLatin1String(bad))),
+                qPrintable(r.err));
+        }
+        const Result r = run({QStringLiteral("--max-message-mb")});
+        QCOMPARE(r.exitCode, 2);
+        QVERIFY2(r.err.contains(QLatin1String("--max-message-mb needs a value")), qPrintable(r.err));
     }
 
     // run.portable: the local run and workers started with --portable agree bitwise; a worker without it is

@@ -513,7 +513,23 @@ private Q_SLOTS:
              QJsonObject{{QStringLiteral("count"), 30}, {QStringLiteral("per_round"), 10}}},
             {QStringLiteral("model"), QJsonObject{{QStringLiteral("name"), QStringLiteral("logreg")}}}};
         auto a = loadDataset(specFrom(raw));
+        // The last two generated datasets are kept: a change of the partition alone reuses the data, a
+        // change of the dataset section does not.
+        QJsonObject partitionOnly = raw;
+        partitionOnly.insert(QStringLiteral("partition"),
+                             QJsonObject{{QStringLiteral("name"), QStringLiteral("natural")},
+                                         {QStringLiteral("test_fraction"), 0.3}});
+        QCOMPARE(loadDataset(specFrom(partitionOnly)).get(), a.get());
+        // Two other datasets push `a` out: b is generated again, and must be the same data.
+        for (double beta : {0.25, 0.75}) {
+            QJsonObject evict = raw;
+            QJsonObject dataset = raw.value(QStringLiteral("dataset")).toObject();
+            dataset.insert(QStringLiteral("beta"), beta);
+            evict.insert(QStringLiteral("dataset"), dataset);
+            QVERIFY(loadDataset(specFrom(evict)).get() != a.get());
+        }
         auto b = loadDataset(specFrom(raw));
+        QVERIFY(b.get() != a.get());
         QCOMPARE(a->trainX.size(1), 60);
         QVERIFY(torch::equal(a->trainX, b->trainX));
         QVERIFY(torch::equal(a->trainY, b->trainY));

@@ -288,6 +288,66 @@ private Q_SLOTS:
         }
     }
 
+    // --- the exact partitions runs use ---------------------------------------------------------------
+    // A digest (FNV-1a over every client's sorted train and test indices) of partitions of a 60,000-sample
+    // pool, recorded from the partitioner code before its speed-ups: any change to what a partitioner
+    // returns (not only to its invariants) fails here. The 1000-client Dirichlet rows exhaust the 100
+    // redraws and take the top-up path.
+    void partitionsMatchTheirRecordedDigests_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QJsonObject>("params");
+        QTest::addColumn<int>("clients");
+        QTest::addColumn<int>("minSamples");
+        QTest::addColumn<quint64>("digest");
+        const QString dirichlet = QStringLiteral("dirichlet"), alpha = QStringLiteral("alpha");
+        QTest::newRow("dirichlet 0.5, 20")
+            << dirichlet << params(alpha, 0.5) << 20 << 50 << quint64(0x4bde4da8d9f25b4eull);
+        QTest::newRow("dirichlet 0.1, 200")
+            << dirichlet << params(alpha, 0.1) << 200 << 10 << quint64(0xbb0430bb2208bd97ull);
+        QTest::newRow("dirichlet 0.5, 1000, top-up")
+            << dirichlet << params(alpha, 0.5) << 1000 << 50 << quint64(0xdf97b51422d37745ull);
+        QTest::newRow("dirichlet 100, 1000")
+            << dirichlet << params(alpha, 100) << 1000 << 10 << quint64(0xcc6d31b92948cffdull);
+        QTest::newRow("dirichlet 1e-3, 20, top-up")
+            << dirichlet << params(alpha, 1e-3) << 20 << 100 << quint64(0x41fd624298be7869ull);
+        QTest::newRow("iid, 20") << QStringLiteral("iid") << QJsonObject() << 20 << 10
+                                 << quint64(0xfd6d823b9a671b5full);
+        QTest::newRow("quantity-skew 0.5, 50") << QStringLiteral("quantity-skew") << params(alpha, 0.5) << 50
+                                               << 10 << quint64(0x5c2912510daa467full);
+        QTest::newRow("shards 2, 100")
+            << QStringLiteral("shards") << params(QStringLiteral("shards_per_client"), 2) << 100 << 10
+            << quint64(0x63f6ee34dc0a9a0bull);
+        QTest::newRow("classes 3, 30")
+            << QStringLiteral("classes-per-client") << params(QStringLiteral("classes_per_client"), 3) << 30
+            << 10 << quint64(0x950507f808b85d4aull);
+    }
+    void partitionsMatchTheirRecordedDigests() {
+        QFETCH(QString, name);
+        QFETCH(QJsonObject, params);
+        QFETCH(int, clients);
+        QFETCH(int, minSamples);
+        QFETCH(quint64, digest);
+        const std::vector<int> labels = shuffledLabels(kClasses, 6000, 777);
+        const auto shards =
+            partitionDataset(*makePartitioner(name, params), makeInput(labels, clients, 42, minSamples, 0.1));
+        std::uint64_t h = 1469598103934665603ull;
+        const auto mix = [&](std::uint64_t v) {
+            for (int b = 0; b < 8; ++b) {
+                h ^= (v >> (8 * b)) & 0xFF;
+                h *= 1099511628211ull;
+            }
+        };
+        for (const ClientShard &s : shards) {
+            mix(s.train.size());
+            for (std::int64_t i : s.train)
+                mix(std::uint64_t(i));
+            mix(s.test.size());
+            for (std::int64_t i : s.test)
+                mix(std::uint64_t(i));
+        }
+        QVERIFY2(h == digest, qPrintable(QStringLiteral("digest 0x%1").arg(h, 16, 16, QLatin1Char('0'))));
+    }
+
     void dirichletLargeAlphaIsNearlyUniform() {
         // alpha = 1e5: each class's shares are Dirichlet(1e5, ..., 1e5) over 10 clients, i.e. 0.1 with
         // standard deviation sqrt(0.1 * 0.9 / (10 * 1e5)) ~ 3e-4, so each client gets 60 +- ~1 (rounding) of

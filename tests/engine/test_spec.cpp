@@ -1022,6 +1022,37 @@ private Q_SLOTS:
         QVERIFY(text.contains(QLatin1String("partition.name = dirichlet")));
     }
 
+    // The designer's inspector shows these paragraphs to non-experts: a section, component or parameter
+    // registered without one fails here (the list names every one missing).
+    void everythingHasAPlainLanguageExplanation() {
+        const Registry &reg = Registry::global();
+        QStringList missing;
+        for (const SectionSchema &s : reg.sections()) {
+            if (s.explanation.trimmed().isEmpty()) missing.append(QStringLiteral("section ") + s.key);
+            for (const ParamSchema &p : s.params) {
+                // A section's component selector is explained by the selected component.
+                if (!s.category.isEmpty() && p.key == QLatin1String("name")) continue;
+                if (p.explanation.trimmed().isEmpty()) missing.append(s.key + QLatin1Char('.') + p.key);
+            }
+        }
+        for (const QString &category : reg.categories()) {
+            for (const QString &name : reg.componentNames(category)) {
+                const ComponentSchema *c = reg.component(category, name);
+                QVERIFY(c);
+                const QString at = category + QLatin1Char(':') + name;
+                if (c->explanation.trimmed().isEmpty()) missing.append(at);
+                for (const ParamSchema &p : c->params)
+                    if (p.explanation.trimmed().isEmpty()) missing.append(at + QLatin1Char('.') + p.key);
+            }
+        }
+        QVERIFY2(missing.isEmpty(),
+                 qPrintable(QStringLiteral("no explanation: ") + missing.join(QStringLiteral(", "))));
+        // An explanation adds to the one-line help; it does not repeat it.
+        for (const SectionSchema &s : reg.sections())
+            for (const ParamSchema &p : s.params)
+                QVERIFY2(p.explanation != p.help, qPrintable(s.key + QLatin1Char('.') + p.key));
+    }
+
     void registerBuiltinsIsIdempotent() {
         const QJsonObject before = Registry::global().toJson();
         registerBuiltins();

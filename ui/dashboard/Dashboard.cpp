@@ -1,4 +1,5 @@
 #include "dashboard/Dashboard.h"
+#include "widgets/GroupColours.h"
 
 #include "widgets/ChartExport.h"
 
@@ -42,11 +43,6 @@ namespace fedwb {
 namespace {
 
 const double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-// A colour-blind-safe palette for groups (Okabe-Ito without black).
-const QColor kGroupPalette[] = {QColor(0x00, 0x72, 0xB2), QColor(0xE6, 0x9F, 0x00), QColor(0x00, 0x9E, 0x73),
-                                QColor(0xCC, 0x79, 0xA7), QColor(0xD5, 0x5E, 0x00), QColor(0x56, 0xB4, 0xE9),
-                                QColor(0xF0, 0xE4, 0x42)};
 
 double quantile(const std::vector<double> &v, double q) { // of sorted v (non-empty), linear interpolation
     const double at = q * double(v.size() - 1);
@@ -547,7 +543,7 @@ QString Dashboard::workerOf(int clientId) const {
 }
 
 QColor Dashboard::groupColour(const QString &group) const {
-    return m_groupColours.value(group, kGroupPalette[0]);
+    return m_groupColours.value(group, fedwb::groupColour(0));
 }
 
 MetricPanel *Dashboard::panel(const QString &objectName) const {
@@ -585,7 +581,8 @@ void Dashboard::startRun(int clientCount, const QStringList &groupOfClient, doub
     while (m_groups.size() < clientCount)
         m_groups.append(QString());
     for (const QString &g : std::as_const(m_groups))
-        if (!m_groupColours.contains(g)) m_groupColours.insert(g, kGroupPalette[m_groupColours.size() % 7]);
+        if (!m_groupColours.contains(g))
+            m_groupColours.insert(g, fedwb::groupColour(int(m_groupColours.size())));
     m_targetEpsilon = targetEpsilon;
     m_trainSamples.assign(std::size_t(clientCount), 0);
     m_testSamples.assign(std::size_t(clientCount), 0);
@@ -670,7 +667,7 @@ void Dashboard::take(const RoundMetrics &m) {
         const std::size_t i = std::size_t(c.clientId);
         if (!c.group.isEmpty() && m_groups[c.clientId].isEmpty()) m_groups[c.clientId] = c.group;
         if (!m_groupColours.contains(m_groups[c.clientId]))
-            m_groupColours.insert(m_groups[c.clientId], kGroupPalette[m_groupColours.size() % 7]);
+            m_groupColours.insert(m_groups[c.clientId], fedwb::groupColour(int(m_groupColours.size())));
         if (c.accuracy) {
             r.accuracy[i] = float(*c.accuracy);
             m_latestAccuracy[i] = float(*c.accuracy);
