@@ -307,17 +307,18 @@ WorkersPanel::WorkersPanel(RunController *controller, QWidget *parent)
 }
 
 WorkersPanel::~WorkersPanel() {
-    if (!m_selector->parent()) delete m_selector; // never placed in a toolbar
+    disconnect(m_model, nullptr, this, nullptr); // no summary while it goes
     if (m_relay) m_relay->detach();
     m_model->setPool(nullptr);
+    if (m_selector && !m_selector->parent()) delete m_selector; // never placed in a toolbar
 }
 
 WorkersPanel::Execution WorkersPanel::execution() const {
-    return Execution(m_execution->currentData().toInt());
+    return m_execution ? Execution(m_execution->currentData().toInt()) : Local;
 }
 
 void WorkersPanel::setExecution(Execution execution) {
-    m_execution->setCurrentIndex(m_execution->findData(int(execution)));
+    if (m_execution) m_execution->setCurrentIndex(m_execution->findData(int(execution)));
 }
 
 QString WorkersPanel::browse(const QString &title, const QString &filter, const QString &current) {

@@ -9,13 +9,14 @@
 
 #include "remote/WorkerPool.h"
 
+#include <QComboBox>
+#include <QPointer>
 #include <QString>
 #include <QWidget>
 
 #include <memory>
 
 class QCheckBox;
-class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
 class QLineEdit;
@@ -93,8 +94,9 @@ private:
     QByteArray m_publicKey;
     QString m_keyFile;
 
-    QWidget *m_selector;
-    QComboBox *m_execution;
+    // In the toolbar, which may be destroyed before this panel.
+    QPointer<QWidget> m_selector;
+    QPointer<QComboBox> m_execution;
     QLineEdit *m_bind, *m_key, *m_allow;
     QPushButton *m_browseKey, *m_browseAllow;
     QCheckBox *m_insecure;
