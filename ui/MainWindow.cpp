@@ -4,7 +4,9 @@
 #include "dashboard/Dashboard.h"
 #include "dashboard/LiveChart.h"
 #include "designer/DesignerView.h"
+#include "designer/FederationCanvas.h"
 #include "designer/FederationModel.h"
+#include "designer/Palette.h"
 #include "designer/WorkspaceActions.h"
 #include "metrics/Comparison.h"
 #include "run/RunController.h"
@@ -52,6 +54,16 @@ MainWindow::MainWindow(QWidget *parent)
     m_tabs = new QTabWidget;
     m_tabs->setDocumentMode(true);
     m_designer = new DesignerView(m_document);
+    // The canvas's own actions (they act on the canvas only) in the Edit and View menus.
+    FederationCanvas *canvas = m_designer->canvas();
+    m_editMenu->addSeparator();
+    for (QAction *a :
+         {canvas->copyAction(), canvas->pasteAction(), canvas->deleteAction(), canvas->selectAllAction()})
+        m_editMenu->addAction(a);
+    for (QAction *a :
+         {canvas->zoomInAction(), canvas->zoomOutAction(), canvas->resetZoomAction(), canvas->fitAction()})
+        m_viewMenu->addAction(a);
+    m_viewMenu->addSeparator();
     m_tabs->addTab(m_designer, style()->standardIcon(QStyle::SP_FileDialogDetailedView), tr("Design"));
     m_runView = new RunView;
     m_tabs->addTab(m_runView, style()->standardIcon(QStyle::SP_MediaPlay), tr("Run"));
@@ -90,7 +102,7 @@ MainWindow::MainWindow(QWidget *parent)
     connect(m_controller, &RunController::finished, this, &MainWindow::onRunFinished);
 
     resize(1280, 800);
-    resizeDocks({m_runsDock}, {300}, Qt::Horizontal);
+    resizeDocks({m_runsDock}, {260}, Qt::Horizontal);
     updateTitle();
     updateActions();
     statusBar()->showMessage(tr("Design a federation, or open a workspace (%1).")
@@ -177,6 +189,7 @@ void MainWindow::createMenus() {
     QMenu *edit = menuBar()->addMenu(tr("&Edit"));
     edit->addAction(m_undoAction);
     edit->addAction(m_redoAction);
+    m_editMenu = edit; // the canvas's actions join once the designer exists
 
     QMenu *run = menuBar()->addMenu(tr("&Run"));
     run->addAction(m_runAction);
@@ -246,6 +259,19 @@ void MainWindow::createRunsDock() {
     connect(&m_runsRefresh, &QTimer::timeout, this, [this] { m_runsBrowser->reload(); });
     m_runsDock->setWidget(m_runsBrowser);
     addDockWidget(Qt::LeftDockWidgetArea, m_runsDock);
+
+    // The designer's palette shares the left side with the Runs list: raised on the Design tab, the runs
+    // on the others.
+    m_paletteDock = new QDockWidget(tr("Palette"), this);
+    m_paletteDock->setObjectName(QStringLiteral("paletteDock"));
+    m_paletteDock->setFeatures(m_runsDock->features());
+    m_paletteDock->setWidget(m_designer->palette());
+    addDockWidget(Qt::LeftDockWidgetArea, m_paletteDock);
+    tabifyDockWidget(m_runsDock, m_paletteDock);
+    connect(m_tabs, &QTabWidget::currentChanged, this,
+            [this](int index) { (index == DesignTab ? m_paletteDock : m_runsDock)->raise(); });
+    m_paletteDock->raise();
+    m_viewMenu->addAction(m_paletteDock->toggleViewAction());
     m_viewMenu->addAction(m_runsDock->toggleViewAction());
 }
 

@@ -173,6 +173,7 @@ private:
     QAction *m_stopAction = nullptr;
     QAction *m_resumeAction = nullptr;
     QAction *m_aboutAction = nullptr;
+    QMenu *m_editMenu = nullptr;
     QMenu *m_viewMenu = nullptr;
     QProgressBar *m_progress = nullptr;
     QLabel *m_etaLabel = nullptr;
@@ -183,6 +184,7 @@ private:
     Dashboard *m_dashboard = nullptr;
     CompareView *m_compare = nullptr;
     QDockWidget *m_runsDock = nullptr;
+    QDockWidget *m_paletteDock = nullptr;
     RunsBrowser *m_runsBrowser = nullptr;
     QTimer m_runsRefresh;
 

@@ -1,10 +1,14 @@
 #include "designer/DesignerView.h"
 
+#include "designer/FederationCanvas.h"
 #include "designer/FederationModel.h"
+#include "designer/FederationScene.h"
 #include "designer/Inspector.h"
+#include "designer/Palette.h"
 #include "designer/PartitionPreview.h"
 #include "designer/WorkspaceDocument.h"
 #include "privacy/PrivacyLedger.h"
+#include "run/Experiment.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -62,16 +66,39 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     connect(m_problems, &ValidationPanel::issueActivated, m_inspector, &Inspector::focusPath);
     connect(m_inspector, &Inspector::varyRequested, this, &DesignerView::varyRequested);
 
+    m_canvas = new FederationCanvas(model);
+    m_canvas->setObjectName(QStringLiteral("canvas"));
+    m_palette = new Palette(model);
+    m_palette->setObjectName(QStringLiteral("palette"));
+    // The canvas's selection is what the inspector edits (several nodes: the workspace page).
+    connect(m_canvas, &FederationCanvas::selectionChangedTo, this, [this](const QStringList &ids) {
+        m_inspector->setSelection(ids.size() == 1 ? ids.first() : QString());
+    });
+    connect(m_canvas, &FederationCanvas::nodeActivated, m_inspector,
+            [this](const QString &id) { m_inspector->setSelection(id); });
+    connect(m_palette, &Palette::entryApplied, m_canvas, &FederationCanvas::selectNode);
+    // The preview's partition draws the groups' label glyphs on the canvas.
+    connect(m_preview, &PartitionPreview::updated, this, [this] {
+        if (const PartitionSummary *summary = m_preview->summary())
+            m_canvas->federationScene()->setPartitionSummary(*summary);
+        else
+            m_canvas->federationScene()->clearLabelHistograms();
+    });
+
     // Palette | canvas over the partition preview | inspector.
     m_center = new QSplitter(Qt::Vertical);
     m_center->setChildrenCollapsible(false);
+    m_center->addWidget(m_canvas);
     m_center->addWidget(m_preview);
+    m_center->setStretchFactor(0, 3);
+    m_center->setStretchFactor(1, 2);
     m_sides = new QSplitter(Qt::Horizontal);
     m_sides->setChildrenCollapsible(false);
     m_sides->addWidget(m_center);
     m_sides->addWidget(m_inspector);
     m_sides->setStretchFactor(0, 3);
     m_sides->setStretchFactor(1, 1);
+    m_sides->setSizes({700, 340});
     layout->addWidget(m_sides, 1);
 
     connect(model, &FederationModel::validated, this, [this] {
@@ -120,7 +147,7 @@ void DesignerView::refreshHeader() {
             .arg((name.isEmpty() ? m_document->displayName() : name).toHtmlEscaped(),
                  m_document->isDirty() ? QStringLiteral(" <span style='color:#8a8a8a'>*</span>") : QString());
     if (!description.isEmpty()) { // long descriptions (the examples') in full as the tooltip
-        const int limit = 260;
+        const int limit = 180;
         QString shown = description;
         if (shown.size() > limit)
             shown = shown.left(shown.lastIndexOf(QLatin1Char(' '), limit)) + QStringLiteral(" …");

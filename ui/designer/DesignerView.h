@@ -38,6 +38,7 @@ public:
 
     FederationCanvas *canvas() const { return m_canvas; }
     Inspector *inspector() const { return m_inspector; }
+    // The palette is the designer's but lives where the window puts it (a dock beside the Runs list).
     Palette *palette() const { return m_palette; }
     PartitionPreview *preview() const { return m_preview; }
 

@@ -794,6 +794,18 @@ void Inspector::finishRow(Row &row, QWidget *field) {
     });
 }
 
+// A text field whose edits reach textEdited/editingFinished of its row (while the page is current).
+QLineEdit *Inspector::newTextField(Row *row, int generation) {
+    auto *edit = new QLineEdit(m_page);
+    connect(edit, &QLineEdit::textEdited, this, [this, generation, row](const QString &text) {
+        if (generation == m_generation) textEdited(*row, text);
+    });
+    connect(edit, &QLineEdit::editingFinished, this, [this, generation, row] {
+        if (generation == m_generation) editingFinished(*row);
+    });
+    return edit;
+}
+
 void Inspector::addParamRow(const QString &path, const QString &label, const QString &inheritedFrom) {
     const ParamSchema *p = m_model->paramSchema(path);
     if (!p) return;
@@ -830,15 +842,9 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
         [[fallthrough]];
     case ParamType::Real: {
         row->kind = Kind::Number;
-        auto *edit = new QLineEdit(m_page);
+        auto *edit = newTextField(row, gen);
         edit->setClearButtonEnabled(false);
         row->editor = edit;
-        connect(edit, &QLineEdit::textEdited, this, [this, gen, row](const QString &text) {
-            if (gen == m_generation) textEdited(*row, text);
-        });
-        connect(edit, &QLineEdit::editingFinished, this, [this, gen, row] {
-            if (gen == m_generation) editingFinished(*row);
-        });
         break;
     }
     case ParamType::Boolean: {
@@ -871,19 +877,12 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
     }
     case ParamType::String: {
         row->kind = Kind::Text;
-        auto *edit = new QLineEdit(m_page);
-        row->editor = edit;
-        connect(edit, &QLineEdit::textEdited, this, [this, gen, row](const QString &text) {
-            if (gen == m_generation) textEdited(*row, text);
-        });
-        connect(edit, &QLineEdit::editingFinished, this, [this, gen, row] {
-            if (gen == m_generation) editingFinished(*row);
-        });
+        row->editor = newTextField(row, gen);
         break;
     }
     case ParamType::CountOrFraction: {
         row->kind = Kind::CountOrFraction;
-        auto *edit = new QLineEdit(m_page);
+        auto *edit = newTextField(row, gen);
         auto *mode = new QComboBox(m_page);
         mode->addItem(tr("clients"), QStringLiteral("count"));
         mode->addItem(tr("fraction"), QStringLiteral("fraction"));
@@ -891,12 +890,6 @@ void Inspector::addParamRow(const QString &path, const QString &label, const QSt
         mode->setItemData(1, tr("A share of clients.count, between 0 and 1"), Qt::ToolTipRole);
         row->editor = edit;
         row->mode = mode;
-        connect(edit, &QLineEdit::textEdited, this, [this, gen, row](const QString &text) {
-            if (gen == m_generation) textEdited(*row, text);
-        });
-        connect(edit, &QLineEdit::editingFinished, this, [this, gen, row] {
-            if (gen == m_generation) editingFinished(*row);
-        });
         connect(mode, &QComboBox::activated, this, [this, gen, row, mode](int index) {
             if (gen != m_generation) return;
             const bool fraction = mode->itemData(index).toString() == QLatin1String("fraction");
@@ -1010,7 +1003,7 @@ void Inspector::addGroupSizeRow(int group) {
            "share clients.count between them.");
     row->schema = size;
     row->hasSchema = true;
-    auto *edit = new QLineEdit(m_page);
+    auto *edit = newTextField(row, m_generation);
     auto *mode = new QComboBox(m_page);
     mode->addItem(tr("clients"), QStringLiteral("count"));
     mode->addItem(tr("fraction"), QStringLiteral("fraction"));
@@ -1019,12 +1012,6 @@ void Inspector::addGroupSizeRow(int group) {
     row->editor = edit;
     row->mode = mode;
     const int gen = m_generation;
-    connect(edit, &QLineEdit::textEdited, this, [this, gen, row](const QString &text) {
-        if (gen == m_generation) textEdited(*row, text);
-    });
-    connect(edit, &QLineEdit::editingFinished, this, [this, gen, row] {
-        if (gen == m_generation) editingFinished(*row);
-    });
     connect(mode, &QComboBox::activated, this, [this, gen, row, mode](int index) {
         if (gen != m_generation) return;
         const bool fraction = mode->itemData(index).toString() == QLatin1String("fraction");
@@ -1077,14 +1064,7 @@ void Inspector::addTextRow(const QString &path, const QString &label, bool multi
             commit(*row, text.isEmpty() ? QJsonValue(QJsonValue::Undefined) : QJsonValue(text));
         });
     } else {
-        auto *edit = new QLineEdit(m_page);
-        row->editor = edit;
-        connect(edit, &QLineEdit::textEdited, this, [this, gen, row](const QString &text) {
-            if (gen == m_generation) textEdited(*row, text);
-        });
-        connect(edit, &QLineEdit::editingFinished, this, [this, gen, row] {
-            if (gen == m_generation) editingFinished(*row);
-        });
+        row->editor = newTextField(row, gen);
     }
     finishRow(*row, row->editor);
 }

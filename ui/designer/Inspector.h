@@ -26,6 +26,7 @@
 
 class QGridLayout;
 class QLabel;
+class QLineEdit;
 class QListWidget;
 class QListWidgetItem;
 class QToolButton;
@@ -119,6 +120,7 @@ private:
     QJsonValue shownValue(const Row &row) const; // what the model holds for the row (Undefined: not set)
     void showValue(Row &row);
     void showMessage(Row &row);
+    QLineEdit *newTextField(Row *row, int generation);
     void textEdited(Row &row, const QString &text);
     void commit(Row &row, const QJsonValue &value);
     void editingFinished(Row &row);
