@@ -14,6 +14,7 @@
 #include "runs/RunsBrowser.h"
 #include "runs/RunsModel.h"
 #include "store/RunStore.h"
+#include "workers/WorkersPanel.h"
 
 #include <QAction>
 #include <QCloseEvent>
@@ -73,6 +74,7 @@ MainWindow::MainWindow(QWidget *parent)
     setCentralWidget(m_tabs);
 
     createRunsDock();
+    createWorkersDock();
 
     m_storeLabel = new QLabel;
     m_storeLabel->setContentsMargins(6, 0, 6, 0);
@@ -507,6 +509,10 @@ bool MainWindow::launchRun(const FederationSpec &spec, const QString &name, cons
                 .arg(m_dbPath, m_store->isOpen() ? tr("the store is read-only here") : m_store->lastError()));
         return false;
     }
+    if (QString error; !m_workersPanel->prepareRun(&error)) { // remote execution without a coordinator
+        statusBar()->showMessage(error);
+        return false;
+    }
     m_liveRunId = -1;
     m_displayedRunId = -1;
     m_liveTotalRounds = spec.rounds();
@@ -599,6 +605,10 @@ bool MainWindow::canResume(qint64 runId) const {
 void MainWindow::resumeRun() {
     const qint64 runId = m_displayedRunId;
     if (isRunning() || !canResume(runId)) return;
+    if (QString error; !m_workersPanel->prepareRun(&error)) {
+        statusBar()->showMessage(error);
+        return;
+    }
     m_liveRunId = -1;
     m_resuming = true;
     m_runClock.start();
@@ -754,6 +764,28 @@ void MainWindow::closeEvent(QCloseEvent *event) {
     }
     if (isRunning()) m_controller->stop();
     event->accept();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Remote execution
+
+void MainWindow::createWorkersDock() {
+    m_workersPanel = new WorkersPanel(m_controller);
+    m_workersDock = new QDockWidget(tr("Workers"), this);
+    m_workersDock->setObjectName(QStringLiteral("workersDock"));
+    m_workersDock->setWidget(m_workersPanel);
+    addDockWidget(Qt::BottomDockWidgetArea, m_workersDock);
+    m_workersDock->hide(); // shown from the View menu, or when the workers are chosen to train
+    m_viewMenu->addAction(m_workersDock->toggleViewAction());
+    // "Train on: [this machine | workers]" in the toolbar, before the progress bar.
+    if (auto *bar = findChild<QToolBar *>(QStringLiteral("mainToolBar")); bar && !bar->actions().isEmpty()) {
+        QAction *progress = bar->actions().constLast();
+        bar->insertWidget(progress, m_workersPanel->executionSelector());
+        bar->insertSeparator(progress);
+    }
+    connect(m_workersPanel, &WorkersPanel::executionChanged, this, [this](WorkersPanel::Execution e) {
+        if (e == WorkersPanel::Remote) m_workersDock->show();
+    });
 }
 
 } // namespace fedwb

@@ -34,6 +34,7 @@ class RunStore;
 class RunView;
 class RunsBrowser;
 class WorkspaceActions;
+class WorkersPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -98,6 +99,8 @@ public:
     bool compareRuns(const QList<qint64> &runIds);
     CompareView *compareView() const { return m_compare; }
     Dashboard *dashboard() const { return m_dashboard; }
+    WorkersPanel *workersPanel() const { return m_workersPanel; }
+    QDockWidget *workersDock() const { return m_workersDock; }
 
 Q_SIGNALS:
     void workspaceLoaded(bool valid);
@@ -113,6 +116,7 @@ private:
     void createMenus();
     void createToolBar();
     void createRunsDock();
+    void createWorkersDock(); // remote execution: the Workers dock and the toolbar's execution selector
 
     void openStoreDialog();
     void showAbout();
@@ -183,6 +187,9 @@ private:
     QDockWidget *m_paletteDock = nullptr;
     RunsBrowser *m_runsBrowser = nullptr;
     QTimer m_runsRefresh;
+
+    QDockWidget *m_workersDock = nullptr;
+    WorkersPanel *m_workersPanel = nullptr;
 };
 
 } // namespace fedwb

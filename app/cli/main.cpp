@@ -2,6 +2,7 @@
 #include "metrics/Report.h"
 #include "privacy/Accountant.h"
 #include "privacy/PrivacyLedger.h"
+#include "remote/Coordinator.h"
 #include "remote/Keys.h"
 #include "remote/Portable.h"
 #include "remote/WorkerPool.h"
@@ -612,59 +613,21 @@ bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &p
                     QStringLiteral("%1 is an option of --executor remote").arg(QLatin1String(option)));
         return true;
     }
-    if (a.bind.isEmpty())
-        return refuse(QStringLiteral("--executor remote needs --bind ENDPOINT (e.g. tcp://0.0.0.0:5555)"));
-    remote::PoolOptions options;
-    options.bind = a.bind;
-    // The interval defaults to 1 s, or a third of a shorter timeout; a timeout shorter than two intervals
-    // would lose a worker over one late heartbeat.
-    const double timeout = a.heartbeatTimeout.value_or(options.heartbeatTimeoutMs / 1000.0);
-    const double interval =
-        a.heartbeatInterval.value_or(std::max(0.05, std::min(options.heartbeatMs / 1000.0, timeout / 3)));
-    if (timeout < 2 * interval && !a.heartbeatTimeout)
-        return refuse(
-            QStringLiteral("--heartbeat-interval %1: too long for the default --heartbeat-timeout of %2 s; "
-                           "allowed: at most half of it (%3 s), or give a longer --heartbeat-timeout")
-                .arg(interval)
-                .arg(timeout)
-                .arg(timeout / 2));
-    if (timeout < 2 * interval)
-        return refuse(QStringLiteral("--heartbeat-timeout %1: too short for a heartbeat every %2 s; allowed: "
-                                     "at least twice --heartbeat-interval (%3 s or more)")
-                          .arg(timeout)
-                          .arg(interval)
-                          .arg(2 * interval));
-    options.heartbeatMs = int(std::lround(interval * 1000));
-    options.heartbeatTimeoutMs = int(std::lround(std::min(timeout, 1e6) * 1000));
-    if (a.maxMessageMiB) options.maxMessageBytes = std::int64_t(*a.maxMessageMiB) << 20;
-    options.stopWorkersOnExit = a.stopWorkers;
-    if (a.key.isEmpty() != a.allow.isEmpty())
-        return refuse(a.key.isEmpty()
-                          ? QStringLiteral("--allow needs --key FILE (this coordinator's key pair)")
-                          : QStringLiteral("--key needs --allow FILE (the public keys of the workers)"));
-    QString warning;
-    if (const QString problem = remote::securityProblem(a.bind, !a.key.isEmpty(), a.insecure, a.force,
-                                                        QStringLiteral("--bind"), &warning);
-        !problem.isEmpty())
-        return refuse(problem);
-    if (!warning.isEmpty()) err() << warning << "\n";
-    QString error;
-    if (!a.key.isEmpty()) {
-        if (!remote::curveAvailable())
-            return refuse(QStringLiteral("--key: this libzmq has no CURVE support"));
-        options.curve = remote::readKeyPair(a.key, &error);
-        if (!options.curve) return refuse(QStringLiteral("--key ") + error);
-        const auto allow = remote::readAllowList(a.allow, &error);
-        if (!allow) return refuse(QStringLiteral("--allow ") + error);
-        if (allow->isEmpty())
-            err() << "warning: --allow " << a.allow << " lists no key: no worker can connect\n";
-        options.allow = *allow;
-    }
-    try {
-        pool = std::make_unique<remote::WorkerPool>(options);
-    } catch (const std::exception &e) {
-        return refuse(QString::fromStdString(e.what()));
-    }
+    remote::ListenSettings settings;
+    settings.bind = a.bind;
+    settings.keyFile = a.key;
+    settings.allowFile = a.allow;
+    settings.insecure = a.insecure;
+    settings.force = a.force;
+    settings.heartbeatIntervalSeconds = a.heartbeatInterval;
+    settings.heartbeatTimeoutSeconds = a.heartbeatTimeout;
+    settings.maxMessageMiB = a.maxMessageMiB;
+    settings.stopWorkersOnExit = a.stopWorkers;
+    remote::Listening listening = remote::listen(settings);
+    for (const QString &warning : std::as_const(listening.warnings))
+        err() << warning << "\n";
+    if (!listening.pool) return refuse(listening.error);
+    pool = std::move(listening.pool);
     static std::mutex printing;
     pool->setLogger([](const QString &line) {
         std::lock_guard lock(printing);
@@ -672,16 +635,13 @@ bool setupRemote(const Args &a, Run &run, std::unique_ptr<remote::WorkerPool> &p
         std::fflush(stderr);
     });
     err() << "coordinator listening on " << pool->endpoint()
-          << (options.curve ? " (CurveZMQ)" : " (plaintext)") << "\n";
+          << (pool->encrypted() ? " (CurveZMQ)" : " (plaintext)") << "\n";
     err().flush();
     remote::RemoteOptions ro;
     ro.minWorkers = a.minWorkers;
     ro.taskTimeoutSeconds = a.taskTimeout;
     ro.fallbackAfterSeconds = a.fallbackLocal;
-    remote::WorkerPool *p = pool.get();
-    run.setExecutorFactory([p, ro](const ExecutorSetup &setup) -> std::unique_ptr<Executor> {
-        return std::make_unique<remote::RemoteExecutor>(*p, setup, ro);
-    });
+    run.setExecutorFactory(remote::remoteExecutorFactory(*pool, ro));
     return true;
 }
 

@@ -1,16 +1,21 @@
 // fedwb: the desktop GUI. Argument parsing and the main window only.
 #include "MainWindow.h"
+#include "dashboard/LiveChart.h"
 #include "designer/DesignerView.h"
 #include "designer/PartitionPreview.h"
-#include "dashboard/LiveChart.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
+#include "workers/WorkersPanel.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QCommandLineParser>
+#include <QDockWidget>
 #include <QElapsedTimer>
 #include <QEventLoop>
+#include <QLineEdit>
 #include <QPixmap>
+#include <QSpinBox>
 #include <QTimer>
 
 #include <cstdio>
@@ -52,7 +57,8 @@ int main(int argc, char *argv[]) {
         QStringLiteral("FILE"), fedwb::RunStore::defaultPath());
     const QCommandLineOption screenshotOption(
         QStringLiteral("screenshot"),
-        QStringLiteral("Open WORKSPACE, save a PNG of the window (1280x800) to FILE and exit."),
+        QStringLiteral("Open WORKSPACE, save a PNG of the window (1280x800; 1280x960 with --view "
+                       "workers) to FILE and exit."),
         QStringLiteral("FILE"));
     // For documentation screenshots: run the workspace to the end before grabbing the window.
     QCommandLineOption runFirstOption(QStringLiteral("run-first"),
@@ -66,7 +72,8 @@ int main(int argc, char *argv[]) {
         QStringLiteral("view"),
         QStringLiteral(
             "The view to show: designer (default; also: design), run (the --run), dashboard (the --run's "
-            "dashboard) or compare (every --run side by side)."),
+            "dashboard), compare (every --run side by side) or workers (the Workers panel, with the "
+            "dashboard)."),
         QStringLiteral("VIEW"), QStringLiteral("designer"));
     const QCommandLineOption plotOption(
         QStringLiteral("plot"),
@@ -74,7 +81,33 @@ int main(int argc, char *argv[]) {
             "Save the accuracy/loss curves of --run ID as a PNG (900x560) to FILE and exit; needs no display "
             "with QT_QPA_PLATFORM=offscreen."),
         QStringLiteral("FILE"));
+    // Remote execution: the Workers panel's coordinator started at once (the options of fedwb-cli run).
+    const QCommandLineOption listenOption(
+        QStringLiteral("listen"),
+        QStringLiteral("Start the Workers panel's coordinator on ENDPOINT (e.g. tcp://0.0.0.0:5555), with "
+                       "--key and --allow, or --insecure for plaintext on this machine only."),
+        QStringLiteral("ENDPOINT"));
+    const QCommandLineOption keyOption(QStringLiteral("key"),
+                                       QStringLiteral("With --listen: this coordinator's key pair (.key)."),
+                                       QStringLiteral("FILE"));
+    const QCommandLineOption allowOption(
+        QStringLiteral("allow"), QStringLiteral("With --listen: the public keys of the workers it accepts."),
+        QStringLiteral("FILE"));
+    const QCommandLineOption insecureOption(
+        QStringLiteral("insecure"),
+        QStringLiteral("With --listen: plaintext without keys, on a loopback address only."));
+    const QCommandLineOption executorOption(
+        QStringLiteral("executor"),
+        QStringLiteral("Where runs train their clients: local (default) or remote (the workers)."),
+        QStringLiteral("local|remote"), QStringLiteral("local"));
+    const QCommandLineOption minWorkersOption(
+        QStringLiteral("min-workers"),
+        QStringLiteral("With --executor remote: the first round waits for N ready workers (default 1)."),
+        QStringLiteral("N"), QStringLiteral("1"));
     parser.addOption(dbOption);
+    for (const QCommandLineOption &o :
+         {listenOption, keyOption, allowOption, insecureOption, executorOption, minWorkersOption})
+        parser.addOption(o);
     parser.addOption(runOption);
     parser.addOption(viewOption);
     parser.addOption(plotOption);
@@ -97,8 +130,21 @@ int main(int argc, char *argv[]) {
     QString view = parser.value(viewOption);
     if (view == QLatin1String("design")) view = QStringLiteral("designer");
     if (view != QLatin1String("designer") && view != QLatin1String("run") &&
-        view != QLatin1String("dashboard") && view != QLatin1String("compare"))
-        return fail(QStringLiteral("--view %1: allowed: designer, run, dashboard, compare").arg(view));
+        view != QLatin1String("dashboard") && view != QLatin1String("compare") &&
+        view != QLatin1String("workers"))
+        return fail(
+            QStringLiteral("--view %1: allowed: designer, run, dashboard, compare, workers").arg(view));
+    const QString executor = parser.value(executorOption);
+    if (executor != QLatin1String("local") && executor != QLatin1String("remote"))
+        return fail(QStringLiteral("--executor %1: allowed: local, remote").arg(executor));
+    bool minOk = false;
+    const int minWorkers = parser.value(minWorkersOption).toInt(&minOk);
+    if (!minOk || minWorkers < 1 || minWorkers > 1024)
+        return fail(QStringLiteral("--min-workers %1: out of range; allowed: an integer in [1, 1024]")
+                        .arg(parser.value(minWorkersOption)));
+    for (const QCommandLineOption &o : {keyOption, allowOption, insecureOption})
+        if (parser.isSet(o) && !parser.isSet(listenOption))
+            return fail(QStringLiteral("--%1 is an option of --listen").arg(o.names().constFirst()));
     if (view == QLatin1String("compare") && runIds.size() < 2)
         return fail(QStringLiteral("--view compare needs two or more --run ID"));
     if ((view == QLatin1String("run") || view == QLatin1String("dashboard")) && runIds.size() != 1)
@@ -127,6 +173,19 @@ int main(int argc, char *argv[]) {
 
     fedwb::MainWindow window;
     window.setDatabasePath(parser.value(dbOption));
+    fedwb::WorkersPanel *workers = window.workersPanel();
+    workers->minWorkersBox()->setValue(minWorkers);
+    if (parser.isSet(listenOption)) {
+        workers->bindEdit()->setText(parser.value(listenOption));
+        workers->keyEdit()->setText(parser.value(keyOption));
+        workers->allowEdit()->setText(parser.value(allowOption));
+        workers->insecureBox()->setChecked(parser.isSet(insecureOption));
+        if (QString error; !workers->startListening(&error))
+            return fail(QStringLiteral("--listen: ") + error);
+        std::fprintf(stderr, "fedwb: listening on %s\n", qPrintable(workers->endpoint()));
+    }
+    if (executor == QLatin1String("remote")) workers->setExecution(fedwb::WorkersPanel::Remote);
+    if (view == QLatin1String("workers")) window.workersDock()->show();
     bool loaded = false;
     if (!positional.isEmpty()) loaded = window.openWorkspace(positional.first());
 
@@ -145,7 +204,8 @@ int main(int argc, char *argv[]) {
         if (!positional.isEmpty() && !loaded)
             return fail(
                 QStringLiteral("cannot load %1:\n%2").arg(positional.first(), window.validationText()));
-        window.resize(1280, 800);
+        // The Workers dock takes the bottom of the window: taller, so the dashboard keeps its room.
+        window.resize(1280, view == QLatin1String("workers") ? 960 : 800);
         if (runId > 0 && view != QLatin1String("compare")) { // render that stored run in the Run tab
             window.showStoredRun(runId);
             window.tabs()->setCurrentIndex(view == QLatin1String("dashboard")
@@ -158,6 +218,8 @@ int main(int argc, char *argv[]) {
             QObject::connect(&window, &fedwb::MainWindow::runFinished, &loop, &QEventLoop::quit);
             window.startRun();
             if (window.isRunning()) loop.exec();
+            if (view == QLatin1String("workers"))
+                window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
         }
         // The designer's partition preview computes on its own thread: wait for it (at most 30 s).
         QElapsedTimer waited;
@@ -173,7 +235,8 @@ int main(int argc, char *argv[]) {
     }
 
     if (runId > 0 && view != QLatin1String("compare")) window.showStoredRun(runId);
-    if (view == QLatin1String("dashboard")) window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
+    if (view == QLatin1String("dashboard") || (view == QLatin1String("workers") && runId > 0))
+        window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
     window.show();
     // Workspaces a crashed session was editing: offered once the window is up.
     QTimer::singleShot(0, &window, [&window] { window.offerRecovery(); });

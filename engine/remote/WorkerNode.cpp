@@ -295,17 +295,24 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
         const auto send = [&](const QByteArray &bytes) {
             socket.send(zmq::buffer(bytes.constData(), std::size_t(bytes.size())), zmq::send_flags::dontwait);
         };
-        QCborArray datasets;
-        for (const auto &[dataset, digest] : digests)
-            datasets.append(QCborMap{{QStringLiteral("name"), dataset}, {QStringLiteral("digest"), digest}});
         const KernelSettings kernel = currentKernelSettings();
-        send(encode(MessageType::Hello, {{QStringLiteral("name"), name},
-                                         {QStringLiteral("build"), QStringLiteral(FEDWB_VERSION)},
-                                         {QStringLiteral("threads"), std::max(1, options.threads)},
-                                         {QStringLiteral("device"), QStringLiteral("cpu")},
-                                         {QStringLiteral("kernel"), kernel.toCbor()},
-                                         {QStringLiteral("portable"), kernel == portableKernelSettings()},
-                                         {QStringLiteral("datasets"), datasets}}));
+        const auto sayHello = [&] {
+            QCborArray datasets;
+            {
+                std::lock_guard lock(preparedMutex); // the preparer adds to them
+                for (const auto &[dataset, digest] : digests)
+                    datasets.append(
+                        QCborMap{{QStringLiteral("name"), dataset}, {QStringLiteral("digest"), digest}});
+            }
+            send(encode(MessageType::Hello, {{QStringLiteral("name"), name},
+                                             {QStringLiteral("build"), QStringLiteral(FEDWB_VERSION)},
+                                             {QStringLiteral("threads"), std::max(1, options.threads)},
+                                             {QStringLiteral("device"), QStringLiteral("cpu")},
+                                             {QStringLiteral("kernel"), kernel.toCbor()},
+                                             {QStringLiteral("portable"), kernel == portableKernelSettings()},
+                                             {QStringLiteral("datasets"), datasets}}));
+        };
+        sayHello();
         log(QStringLiteral("connecting to %1 as %2 (%3 thread%4, %5)")
                 .arg(options.connect, name)
                 .arg(std::max(1, options.threads))
@@ -314,6 +321,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
         auto lastHeard = Clock::now(), lastBeat = Clock::now();
         int heartbeatMs = 1000;
         bool welcomed = false, lost = false;
+        bool helloAgain = false; // said hello again to a coordinator that did not know this connection
         while (!stop.load() && !lost) {
             std::vector<zmq::pollitem_t> items{{socket.handle(), 0, ZMQ_POLLIN, 0},
                                                {results.handle(), 0, ZMQ_POLLIN, 0},
@@ -361,6 +369,7 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                 switch (m.type) {
                 case MessageType::Welcome:
                     welcomed = true;
+                    helloAgain = false;
                     backoffMs = 1000;
                     heartbeatMs = int(std::clamp<qint64>(
                         cborInteger(m.fields.value(QStringLiteral("heartbeat_ms")), 0), 50, 60000));
@@ -369,6 +378,21 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
                     log(QStringLiteral("connected to %1").arg(options.connect));
                     break;
                 case MessageType::Reject:
+                    // A coordinator that does not know this connection (it was restarted on the same address,
+                    // or it lost this worker): not refused, so start over there.
+                    if (m.fields.value(QStringLiteral("hello")).toBool()) {
+                        if (!helloAgain) {
+                            log(QStringLiteral(
+                                    "the coordinator at %1 does not know this worker (restarted?): "
+                                    "saying hello again")
+                                    .arg(options.connect));
+                            trainers.cancelAll(); // its tasks, if any, are dealt out again there
+                            sayHello();
+                            helloAgain = true;
+                        }
+                        break;
+                    }
+                    [[fallthrough]];
                 case MessageType::Stop: {
                     const bool rejected = m.type == MessageType::Reject;
                     log((rejected ? QStringLiteral("the coordinator refused this worker: %1")
@@ -470,6 +494,10 @@ int runWorker(const WorkerOptions &options, const std::atomic<bool> &stop,
             break;
         }
         trainers.cancelAll(); // the coordinator deals them out again
+        // Closed before the backoff, its queue dropped: a coordinator that starts meanwhile must not get
+        // this connection's queued hello (a session that nobody answers, lost after its heartbeat timeout).
+        socket.set(zmq::sockopt::linger, 0);
+        socket.close();
         for (int waited = 0; waited < backoffMs && !stop.load(); waited += 50)
             std::this_thread::sleep_for(std::chrono::milliseconds(50));
         backoffMs = std::min(options.maxBackoffMs, backoffMs * 2);

@@ -32,6 +32,17 @@ double secondsSince(Clock::time_point t) {
 const char *kWakeEndpoint = "inproc://fedwb-pool-wake";
 // The most bad messages logged per peer (a peer sending garbage must not flood the log).
 constexpr int kBadMessagesLogged = 5;
+// The departed workers a snapshot keeps (the workers panel shows them as left or lost).
+constexpr std::size_t kDepartedKept = 32;
+
+// The peer's address of a received frame (ZMQ_MSG_PROPERTY_PEER_ADDRESS; empty for inproc/ipc).
+QString peerAddress(zmq::message_t &frame) {
+    try {
+        return QString::fromUtf8(frame.gets("Peer-Address")).left(64);
+    } catch (const zmq::error_t &) {
+        return {};
+    }
+}
 
 } // namespace
 
@@ -39,7 +50,7 @@ struct WorkerPool::Impl {
     enum class State { Joined, Preparing, Ready, Refused };
     struct Session {
         QByteArray identity;
-        QString name, build, device, note;
+        QString name, build, device, note, address;
         int threads = 1;
         KernelSettings kernel;
         State state = State::Joined;
@@ -48,6 +59,10 @@ struct WorkerPool::Impl {
         std::map<QString, Clock::time_point> sentAt;
         int done = 0;
         double secondsPerTask = 0; // moving average of dispatch-to-result time; 0 = not measured yet
+    };
+    struct Departed {
+        WorkerInfo info;
+        Clock::time_point lastSeen;
     };
     struct Pending {
         QString id;
@@ -85,6 +100,7 @@ struct WorkerPool::Impl {
     mutable std::mutex mutex; // everything below
     std::condition_variable changed;
     std::map<QByteArray, Session> sessions;
+    std::deque<Departed> departed; // newest first, at most kDepartedKept
     std::map<QByteArray, int> badMessages;
     std::optional<Binding> binding;
     Batch *batch = nullptr;
@@ -124,11 +140,13 @@ struct WorkerPool::Impl {
 
     void loop();
     void handleZap();
-    void handle(const QByteArray &identity, const QByteArray &bytes);
+    void handle(const QByteArray &identity, const QByteArray &bytes, const QString &address);
+    static WorkerInfo infoOf(const Session &s);
     void handleMessage(Session &s, const Message &m);
     void handleResult(Session &s, const Message &m);
     void sendPrepare(Session &s);
-    void dropSession(const QByteArray &identity, const QString &why);
+    // `why` completes "worker NAME ..."; lost: it did not say goodbye.
+    void dropSession(const QByteArray &identity, const QString &why, bool lost);
     void requeue(Session &s);
     void timers(Clock::time_point &lastBeat);
     void dispatch();
@@ -184,28 +202,49 @@ void WorkerPool::setLogger(std::function<void(const QString &)> log) {
     d->logger = std::move(log);
 }
 
+WorkerInfo WorkerPool::Impl::infoOf(const Session &s) {
+    WorkerInfo w;
+    w.name = s.name;
+    static const char *names[] = {"joined", "preparing", "ready", "refused"};
+    w.state = QLatin1String(names[int(s.state)]);
+    w.note = s.note;
+    w.device = s.device;
+    w.build = s.build;
+    w.address = s.address;
+    w.kernel = s.kernel.describe();
+    w.portable = s.kernel == portableKernelSettings();
+    w.threads = s.threads;
+    w.heartbeatAgeSeconds = secondsSince(s.lastSeen);
+    w.inFlight = int(s.inFlight.size());
+    w.tasksDone = s.done;
+    w.tasksPerSecond = s.secondsPerTask > 0 ? s.threads / s.secondsPerTask : 0;
+    return w;
+}
+
 std::vector<WorkerInfo> WorkerPool::workers() const {
+    return snapshot().workers;
+}
+
+PoolSnapshot WorkerPool::snapshot() const {
+    PoolSnapshot out;
     std::lock_guard lock(d->mutex);
-    std::vector<WorkerInfo> out;
     for (const auto &[id, s] : d->sessions) {
-        WorkerInfo w;
-        w.name = s.name;
-        static const char *names[] = {"joined", "preparing", "ready", "refused"};
-        w.state = QLatin1String(names[int(s.state)]);
-        w.note = s.note;
-        w.device = s.device;
-        w.build = s.build;
-        w.kernel = s.kernel.describe();
-        w.threads = s.threads;
-        w.heartbeatAgeSeconds = secondsSince(s.lastSeen);
-        w.inFlight = int(s.inFlight.size());
-        w.tasksDone = s.done;
-        w.tasksPerSecond = s.secondsPerTask > 0 ? s.threads / s.secondsPerTask : 0;
-        out.push_back(std::move(w));
+        out.workers.push_back(Impl::infoOf(s));
+        if (s.state == Impl::State::Ready) ++out.readyWorkers;
     }
-    std::sort(out.begin(), out.end(),
+    std::sort(out.workers.begin(), out.workers.end(),
               [](const WorkerInfo &a, const WorkerInfo &b) { return a.name < b.name; });
+    for (const Impl::Departed &gone : d->departed) {
+        WorkerInfo w = gone.info;
+        w.heartbeatAgeSeconds = secondsSince(gone.lastSeen);
+        out.departed.push_back(std::move(w));
+    }
+    out.bound = d->binding.has_value();
     return out;
+}
+
+bool WorkerPool::encrypted() const {
+    return d->options.curve.has_value();
 }
 
 int WorkerPool::readyWorkers() const {
@@ -248,7 +287,8 @@ void WorkerPool::Impl::loop() {
                                 .arg(nameOf(identity)));
                     continue;
                 }
-                handle(identity, QByteArray(frames[0].data<char>(), qsizetype(frames[0].size())));
+                handle(identity, QByteArray(frames[0].data<char>(), qsizetype(frames[0].size())),
+                       peerAddress(frames[0]));
             }
             zmq::message_t w;
             while (wakeIn.recv(w, zmq::recv_flags::dontwait)) {
@@ -312,7 +352,7 @@ void WorkerPool::Impl::handleZap() {
     zap.send(zmq::message_t(), zmq::send_flags::none);
 }
 
-void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &bytes) {
+void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &bytes, const QString &address) {
     const Decoded decoded = decode(bytes, options.maxMessageBytes);
     auto it = sessions.find(identity);
     if (it != sessions.end()) it->second.lastSeen = Clock::now(); // any traffic shows it is alive
@@ -336,6 +376,7 @@ void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &byte
     if (m.type == MessageType::Hello) {
         Session s;
         s.identity = identity;
+        s.address = address;
         s.name = m.fields.value(QStringLiteral("name")).toString().left(64);
         s.build = m.fields.value(QStringLiteral("build")).toString().left(64);
         s.device = m.fields.value(QStringLiteral("device")).toString().left(64);
@@ -344,6 +385,7 @@ void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &byte
         s.kernel = KernelSettings::fromCbor(m.fields.value(QStringLiteral("kernel")).toMap());
         if (it != sessions.end()) requeue(it->second); // a worker that says hello again starts over
         Session &added = sessions[identity] = std::move(s);
+        std::erase_if(departed, [&](const Departed &gone) { return gone.info.name == added.name; }); // back
         log(QStringLiteral("worker %1 joined (%2 thread%3, %4, %5, build %6)")
                 .arg(added.name)
                 .arg(added.threads)
@@ -355,11 +397,11 @@ void WorkerPool::Impl::handle(const QByteArray &identity, const QByteArray &byte
         if (binding) sendPrepare(added);
         return;
     }
-    if (it == sessions.end()) { // a worker we do not know (or dropped): it must say hello first
+    if (it == sessions.end()) { // a worker we do not know (or dropped; or this pool is new): hello first
         if (m.type != MessageType::Bye)
-            send(identity,
-                 encode(MessageType::Reject,
-                        {{QStringLiteral("reason"), QStringLiteral("unknown worker: say hello first")}}));
+            send(identity, encode(MessageType::Reject, {{QStringLiteral("reason"),
+                                                         QStringLiteral("unknown worker: say hello first")},
+                                                        {QStringLiteral("hello"), true}}));
         return;
     }
     handleMessage(it->second, m);
@@ -438,7 +480,7 @@ void WorkerPool::Impl::handleMessage(Session &s, const Message &m) {
     }
     case MessageType::Bye: {
         const QByteArray id = s.identity;
-        dropSession(id, QStringLiteral("left"));
+        dropSession(id, QStringLiteral("left"), false);
         return;
     }
     default: {
@@ -529,9 +571,15 @@ void WorkerPool::Impl::requeue(Session &s) {
     s.sentAt.clear();
 }
 
-void WorkerPool::Impl::dropSession(const QByteArray &identity, const QString &why) {
+void WorkerPool::Impl::dropSession(const QByteArray &identity, const QString &why, bool lost) {
     auto it = sessions.find(identity);
     if (it == sessions.end()) return;
+    Departed gone{infoOf(it->second), it->second.lastSeen};
+    gone.info.state = lost ? QStringLiteral("lost") : QStringLiteral("left");
+    gone.info.note = why;
+    gone.info.inFlight = 0;
+    departed.push_front(std::move(gone));
+    if (departed.size() > kDepartedKept) departed.pop_back();
     const int held = int(it->second.inFlight.size());
     log(QStringLiteral("worker %1 %2%3")
             .arg(it->second.name, why,
@@ -553,14 +601,15 @@ void WorkerPool::Impl::timers(Clock::time_point &lastBeat) {
             if (!send(id, encode(MessageType::Heartbeat, {{QStringLiteral("busy"), int(s.inFlight.size())}})))
                 gone.push_back(id);
         for (const QByteArray &id : gone)
-            dropSession(id, QStringLiteral("is unreachable"));
+            dropSession(id, QStringLiteral("is unreachable"), true);
     }
     std::vector<QByteArray> silent;
     for (auto &[id, s] : sessions)
         if (now - s.lastSeen > std::chrono::milliseconds(options.heartbeatTimeoutMs)) silent.push_back(id);
     for (const QByteArray &id : silent)
         dropSession(
-            id, QStringLiteral("was lost (no heartbeat for %1 s)").arg(options.heartbeatTimeoutMs / 1000.0));
+            id, QStringLiteral("was lost (no heartbeat for %1 s)").arg(options.heartbeatTimeoutMs / 1000.0),
+            true);
     if (!batch || !binding) return;
     for (std::size_t i = 0; i < batch->tasks.size(); ++i) {
         Pending &t = batch->tasks[i];
@@ -602,7 +651,7 @@ void WorkerPool::Impl::dispatch() {
         if (!best) return;
         batch->queue.pop_front();
         if (!send(best->identity, t.message)) {
-            dropSession(best->identity, QStringLiteral("is unreachable"));
+            dropSession(best->identity, QStringLiteral("is unreachable"), true);
             batch->queue.push_front(index);
             continue;
         }

@@ -33,15 +33,25 @@ struct PoolOptions {
 // One connected worker, as the workers panel shows it.
 struct WorkerInfo {
     QString name;
-    QString state; // joined, preparing, ready, refused
-    QString note;  // why it was refused, or its last problem
+    QString state; // joined, preparing, ready, refused; of a departed worker: left, lost
+    QString note;  // why it was refused, or its last problem (of a departed worker: why it is gone)
     QString device, build;
-    QString kernel; // its kernel settings (KernelSettings::describe)
+    QString address;       // where it connected from (the peer's IP address; empty when unknown)
+    QString kernel;        // its kernel settings (KernelSettings::describe)
+    bool portable = false; // its kernel settings are portable mode's (fedwb-worker --portable)
     int threads = 0;
-    double heartbeatAgeSeconds = 0;
+    double heartbeatAgeSeconds = 0; // since its last message (of a departed worker: still growing)
     int inFlight = 0;
     int tasksDone = 0;
     double tasksPerSecond = 0; // measured: 0 until its first result
+};
+
+// The pool at one moment, read under its lock (any thread; the pool's thread keeps running).
+struct PoolSnapshot {
+    std::vector<WorkerInfo> workers;  // connected, by name
+    std::vector<WorkerInfo> departed; // the most recent workers that left or were lost, newest first
+    int readyWorkers = 0;
+    bool bound = false; // a run's RemoteExecutor uses the pool
 };
 
 class RemoteExecutor;
@@ -57,6 +67,8 @@ public:
     QString endpoint() const; // as bound (a wildcard port resolved)
     std::vector<WorkerInfo> workers() const;
     int readyWorkers() const;
+    PoolSnapshot snapshot() const; // workers, departed ones and whether a run uses the pool, at once
+    bool encrypted() const;        // CurveZMQ (the options had a key pair)
     // Pool events (worker joined, left, refused; bad messages): called on the pool's thread.
     void setLogger(std::function<void(const QString &)> log);
 

@@ -12,6 +12,8 @@
 #include <QGridLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
+#include <QJsonObject>
+#include <QJsonValue>
 #include <QLabel>
 #include <QLegend>
 #include <QLegendMarker>
@@ -177,7 +179,7 @@ protected:
 // ---------------------------------------------------------------------------------------------------------
 class ClientTableModel : public QAbstractTableModel {
 public:
-    enum Column { Id, Group, Train, Test, Accuracy, Selected, Dropped, ColumnCount };
+    enum Column { Id, Group, Train, Test, Accuracy, Selected, Dropped, Worker, ColumnCount };
     const Dashboard *dash = nullptr;
     std::function<int()> rows;
     std::function<QVariant(int row, int column, bool sort)> value;
@@ -190,7 +192,7 @@ public:
         if (!index.isValid()) return {};
         if (role == Qt::DisplayRole) return value(index.row(), index.column(), false);
         if (role == Qt::UserRole) return value(index.row(), index.column(), true);
-        if (role == Qt::TextAlignmentRole && index.column() != Group)
+        if (role == Qt::TextAlignmentRole && index.column() != Group && index.column() != Worker)
             return int(Qt::AlignRight | Qt::AlignVCenter);
         if (role == Qt::DecorationRole && index.column() == Group)
             return dash->groupColour(value(index.row(), Group, false).toString());
@@ -198,7 +200,14 @@ public:
     }
     QVariant headerData(int section, Qt::Orientation o, int role) const override {
         if (o != Qt::Horizontal || role != Qt::DisplayRole) return {};
-        static const char *names[] = {"Client", "Group", "Train", "Test", "Accuracy", "Selected", "Dropped"};
+        static const char *names[] = {QT_TRANSLATE_NOOP("fedwb::Dashboard", "Client"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Group"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Train"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Test"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Accuracy"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Selected"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Dropped"),
+                                      QT_TRANSLATE_NOOP("fedwb::Dashboard", "Worker")};
         return Dashboard::tr(names[section]);
     }
     void reset() {
@@ -399,16 +408,7 @@ Dashboard::Dashboard(QWidget *parent)
             .arg(std::isfinite(a) ? QString::number(a, 'f', 4) : tr("not evaluated"));
     };
     m_timeline->describe = [this](int row, int column) {
-        const int id = m_order.value(row, -1);
-        if (id < 0 || column >= int(m_rounds.size())) return QString();
-        const quint8 s = m_rounds[std::size_t(column)].state[std::size_t(id)];
-        return tr("client %1 (%2), round %3: %4")
-            .arg(id)
-            .arg(m_groups.value(id))
-            .arg(m_rounds[std::size_t(column)].round)
-            .arg(s == Trained   ? tr("trained")
-                 : s == Dropped ? tr("dropped out")
-                                : tr("not selected"));
+        return participationText(m_order.value(row, -1), column);
     };
     for (ClientGrid *g : {m_heatmap, m_timeline})
         g->clicked = [this](int row) { selectClient(m_order.value(row, -1)); };
@@ -435,6 +435,8 @@ Dashboard::Dashboard(QWidget *parent)
             return i < m_timesSelected.size() ? m_timesSelected[i] : 0;
         case ClientTableModel::Dropped:
             return i < m_timesDropped.size() ? m_timesDropped[i] : 0;
+        case ClientTableModel::Worker:
+            return workerOf(row);
         }
         return {};
     };
@@ -451,6 +453,7 @@ Dashboard::Dashboard(QWidget *parent)
     m_table->verticalHeader()->hide();
     m_table->horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
     m_table->setAlternatingRowColors(true);
+    m_table->setColumnHidden(ClientTableModel::Worker, true); // until a round names its workers
     connect(m_table->selectionModel(), &QItemSelectionModel::currentRowChanged, this,
             [this](const QModelIndex &current) {
                 if (current.isValid()) selectClient(m_tableProxy->mapToSource(current).row());
@@ -520,6 +523,25 @@ QColor Dashboard::accuracyColour(double a) {
                   int(39 + (65 - 39) * (a - 0.5) * 2));
 }
 
+QString Dashboard::participationText(int id, int column) const {
+    if (id < 0 || id >= m_clients || column < 0 || column >= int(m_rounds.size())) return QString();
+    const Round &r = m_rounds[std::size_t(column)];
+    const quint8 s = r.state[std::size_t(id)];
+    QString what = s == Trained ? tr("trained") : s == Dropped ? tr("dropped out") : tr("not selected");
+    // Remote execution: which worker trained it (a remote run's client missing there trained here).
+    const QJsonValue trainedBy = r.summary.extra.value(QStringLiteral("trained_by"));
+    if (s == Trained && trainedBy.isObject()) {
+        const QString worker = trainedBy.toObject().value(QString::number(id)).toString();
+        what = worker.isEmpty() ? tr("trained on this machine") : tr("trained on worker %1").arg(worker);
+    }
+    return tr("client %1 (%2), round %3: %4").arg(id).arg(m_groups.value(id)).arg(r.round).arg(what);
+}
+
+QString Dashboard::workerOf(int clientId) const {
+    return clientId >= 0 && std::size_t(clientId) < m_lastWorker.size() ? m_lastWorker[std::size_t(clientId)]
+                                                                        : QString();
+}
+
 QColor Dashboard::groupColour(const QString &group) const {
     return m_groupColours.value(group, fedwb::groupColour(0));
 }
@@ -542,6 +564,9 @@ void Dashboard::clear() {
     m_timesSelected.clear();
     m_timesDropped.clear();
     m_latestAccuracy.clear();
+    m_lastWorker.clear();
+    m_anyWorker = false;
+    m_table->setColumnHidden(ClientTableModel::Worker, true);
     m_bytesSoFar = 0;
     m_selected = -1;
     m_order.clear();
@@ -564,6 +589,7 @@ void Dashboard::startRun(int clientCount, const QStringList &groupOfClient, doub
     m_timesSelected.assign(std::size_t(clientCount), 0);
     m_timesDropped.assign(std::size_t(clientCount), 0);
     m_latestAccuracy.assign(std::size_t(clientCount), float(kNaN));
+    m_lastWorker.assign(std::size_t(clientCount), QString());
     updateOrder();
     m_tableModel->reset();
 }
@@ -614,6 +640,7 @@ void Dashboard::take(const RoundMetrics &m) {
         m_timesSelected.resize(std::size_t(clients), 0);
         m_timesDropped.resize(std::size_t(clients), 0);
         m_latestAccuracy.resize(std::size_t(clients), float(kNaN));
+        m_lastWorker.resize(std::size_t(clients));
         for (Round &r : m_rounds) {
             r.accuracy.resize(std::size_t(clients), float(kNaN));
             r.state.resize(std::size_t(clients), Idle);
@@ -630,6 +657,12 @@ void Dashboard::take(const RoundMetrics &m) {
     r.summary.checkpoint.clear();
     r.accuracy.assign(std::size_t(m_clients), float(kNaN));
     r.state.assign(std::size_t(m_clients), Idle);
+    const QJsonValue trainedBy = m.extra.value(QStringLiteral("trained_by")); // remote execution
+    const QJsonObject workerOfClient = trainedBy.toObject();
+    if (trainedBy.isObject() && !m_anyWorker) {
+        m_anyWorker = true;
+        m_table->setColumnHidden(ClientTableModel::Worker, false);
+    }
     for (const ClientRoundMetrics &c : m.clients) {
         const std::size_t i = std::size_t(c.clientId);
         if (!c.group.isEmpty() && m_groups[c.clientId].isEmpty()) m_groups[c.clientId] = c.group;
@@ -642,6 +675,10 @@ void Dashboard::take(const RoundMetrics &m) {
         if (c.trained) {
             r.state[i] = Trained;
             ++m_timesSelected[i];
+            if (trainedBy.isObject()) {
+                const QString worker = workerOfClient.value(QString::number(c.clientId)).toString();
+                m_lastWorker[i] = worker.isEmpty() ? tr("this machine") : worker;
+            }
         } else if (c.dropped) {
             r.state[i] = Dropped;
             ++m_timesSelected[i];

@@ -3,7 +3,8 @@
 // client accuracy (median with a 10-90% band), privacy (epsilon against its target), attack success rate
 // and bytes per round (each chart hidden while the run has no data for it), against the round, the wall
 // time or the bytes sent; a clients x rounds heatmap of local accuracy and a participation timeline
-// (trained, dropped, coloured by group), both drawn as images; and a sortable, filterable client table.
+// (trained, dropped, coloured by group; with remote execution the hover names the worker that trained the
+// client), both drawn as images; and a sortable, filterable client table.
 // Selecting a client highlights it everywhere. Rounds arriving in a burst cost one redraw (~40 ms timer).
 #pragma once
 
@@ -77,6 +78,12 @@ public:
     MetricPanel *panel(const QString &objectName) const;
     QTableView *clientTable() const { return m_table; }
     static QColor accuracyColour(double accuracy); // the heatmap's colour scale (NaN: not evaluated)
+    // The participation timeline's hover text of a client in the round at `roundIndex` (0-based, in order):
+    // "client 3 (honest), round 2: trained on worker w1".
+    QString participationText(int clientId, int roundIndex) const;
+    // The worker that trained the client in the last round it trained (extra.trained_by); "this machine" for
+    // a fallback to local training in a remote run; empty when it never trained remotely.
+    QString workerOf(int clientId) const;
     QColor groupColour(const QString &group) const;
 
 private:
@@ -104,6 +111,8 @@ private:
     std::vector<std::int64_t> m_trainSamples, m_testSamples;
     std::vector<int> m_timesSelected, m_timesDropped;
     std::vector<float> m_latestAccuracy;
+    std::vector<QString> m_lastWorker; // workerOf()
+    bool m_anyWorker = false;          // some round has extra.trained_by: the table shows a Worker column
     double m_bytesSoFar = 0;
     int m_selected = -1;
     QList<int> m_order;

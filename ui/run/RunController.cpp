@@ -1,5 +1,6 @@
 #include "run/RunController.h"
 
+#include "remote/Coordinator.h"
 #include "run/Run.h"
 #include "run/StoreRecorder.h"
 #include "store/RunStore.h"
@@ -63,13 +64,19 @@ RunController::~RunController() {
     }
 }
 
+void RunController::setRemoteExecution(std::shared_ptr<remote::WorkerPool> pool,
+                                       const remote::RemoteOptions &options) {
+    m_pool = std::move(pool);
+    m_remoteOptions = options;
+}
+
 bool RunController::start(const FederationSpec &spec, const QString &workspacePath, const QString &dbPath,
                           const QString &name, const QString &sweepId, const QJsonObject &sweepPoint) {
-    return launch(Job{spec, workspacePath, dbPath, -1, name, sweepId, sweepPoint});
+    return launch(Job{spec, workspacePath, dbPath, -1, name, sweepId, sweepPoint, {}, {}});
 }
 
 bool RunController::resume(qint64 runId, const QString &dbPath) {
-    return launch(Job{FederationSpec(), QString(), dbPath, runId, {}, {}, {}});
+    return launch(Job{FederationSpec(), QString(), dbPath, runId, {}, {}, {}, {}, {}});
 }
 
 bool RunController::launch(Job job) {
@@ -86,6 +93,9 @@ bool RunController::launch(Job job) {
     }
     m_running = true;
     m_runId = -1;
+    job.pool = m_pool;
+    job.remoteOptions = m_remoteOptions;
+    m_runRemote = job.pool != nullptr;
     m_thread = QThread::create([this, job = std::move(job)] { work(job); });
     m_thread->setObjectName(QStringLiteral("fedwb-run"));
     m_thread->start();
@@ -175,6 +185,24 @@ void RunController::work(const Job &job) {
                     throw std::runtime_error(
                         tr("Cannot record the run's sweep: %1").arg(store.lastError()).toStdString());
                 run = std::make_unique<Run>(job.spec);
+            }
+            if (job.pool) { // as fedwb-cli run --executor remote, its messages also to executorMessage()
+                ExecutorFactory onWorkers = remote::remoteExecutorFactory(*job.pool, job.remoteOptions);
+                run->setExecutorFactory([this, onWorkers](const ExecutorSetup &setup) {
+                    const ExecutorSetup own{setup.spec,
+                                            setup.datasetDigest,
+                                            setup.partitionDigest,
+                                            setup.parameterCount,
+                                            setup.local,
+                                            setup.stop,
+                                            [this, forward = setup.message](const QString &text) {
+                                                forward(text);
+                                                QMetaObject::invokeMethod(
+                                                    this, [this, text] { Q_EMIT executorMessage(text); },
+                                                    Qt::QueuedConnection);
+                                            }};
+                    return onWorkers(own);
+                });
             }
             const int totalRounds = run->spec().rounds();
             forwarder.setTotalRounds(totalRounds);

@@ -1,12 +1,15 @@
 // Drives one fedwb::Run at a time on a worker thread and reports it back as queued signals.
 #pragma once
 
+#include "remote/WorkerPool.h"
 #include "run/RunTypes.h"
 #include "spec/FederationSpec.h"
 
 #include <QMutex>
 #include <QObject>
 #include <QString>
+
+#include <memory>
 
 class QThread;
 
@@ -33,6 +36,12 @@ public:
     // Asks the run to stop after the client currently training; finished() follows with status Stopped.
     void stop();
     bool isRunning() const { return m_running; }
+    // Where the runs started from now on train their clients: on the workers of `pool` (kept alive while a
+    // run uses it), as fedwb-cli run --executor remote does; a null pool: on this machine.
+    void setRemoteExecution(std::shared_ptr<remote::WorkerPool> pool, const remote::RemoteOptions &options);
+    bool isRemote() const { return m_pool != nullptr; }
+    // Whether the run in progress trains on workers.
+    bool runIsRemote() const { return m_running && m_runRemote; }
     // The store id of the current (or last) run; -1 before the run row exists or when recording failed.
     qint64 runId() const { return m_runId; }
 
@@ -42,6 +51,8 @@ Q_SIGNALS:
     void roundFinished(const fedwb::RoundMetrics &metrics);
     void progress(int round, int totalRounds, int clientsDone, int clientsTotal);
     void message(const QString &text);
+    // The remote executor's own messages ("waiting for 2 workers on ..."); also sent as message().
+    void executorMessage(const QString &text);
     void finished(const fedwb::RunSummary &summary, qint64 runId);
 
 private:
@@ -56,6 +67,8 @@ private:
         qint64 resumeRunId = -1;
         QString name, sweepId;
         QJsonObject sweepPoint;
+        std::shared_ptr<remote::WorkerPool> pool; // remote execution; null: this machine
+        remote::RemoteOptions remoteOptions;
     };
     bool launch(Job job);
     void work(const Job &job);
@@ -63,7 +76,10 @@ private:
 
     QThread *m_thread = nullptr;
     bool m_running = false;
+    bool m_runRemote = false;
     qint64 m_runId = -1;
+    std::shared_ptr<remote::WorkerPool> m_pool;
+    remote::RemoteOptions m_remoteOptions;
 
     // Shared with the worker thread.
     QMutex m_mutex;
