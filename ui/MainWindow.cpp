@@ -146,9 +146,12 @@ void MainWindow::createActions() {
 
     m_undoAction = model()->undoStack()->createUndoAction(this, tr("&Undo"));
     m_undoAction->setShortcut(QKeySequence::Undo);
+    m_undoAction->setIconText(
+        tr("Undo")); // the toolbar's text; the menu says what ("Undo Set partition.alpha")
     m_undoAction->setIcon(st->standardIcon(QStyle::SP_ArrowBack));
     m_redoAction = model()->undoStack()->createRedoAction(this, tr("&Redo"));
     m_redoAction->setShortcuts({QKeySequence::Redo, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)});
+    m_redoAction->setIconText(tr("Redo"));
     m_redoAction->setIcon(st->standardIcon(QStyle::SP_ArrowForward));
 
     m_runAction = new QAction(st->standardIcon(QStyle::SP_MediaPlay), tr("&Run"), this);

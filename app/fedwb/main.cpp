@@ -2,6 +2,8 @@
 #include "MainWindow.h"
 #include "dashboard/LiveChart.h"
 #include "designer/DesignerView.h"
+#include "designer/FederationCanvas.h"
+#include "designer/FederationModel.h"
 #include "designer/PartitionPreview.h"
 #include "spec/Registry.h"
 #include "store/RunStore.h"
@@ -64,6 +66,17 @@ int main(int argc, char *argv[]) {
     QCommandLineOption runFirstOption(QStringLiteral("run-first"),
                                       QStringLiteral("With --screenshot: run the workspace first."));
     runFirstOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    // For documentation screenshots: the designer with canvas node NODE selected (its inspector page), and
+    // optionally one setting set to a value first ("partition.alpha=-1").
+    QCommandLineOption selectOption(QStringLiteral("select"),
+                                    QStringLiteral("With --screenshot: select canvas node NODE."),
+                                    QStringLiteral("NODE"));
+    selectOption.setFlags(QCommandLineOption::HiddenFromHelp);
+    QCommandLineOption editOption(
+        QStringLiteral("edit"),
+        QStringLiteral("With --screenshot: set KEY=VALUE in the designer (undoable)."),
+        QStringLiteral("KEY=VALUE"));
+    editOption.setFlags(QCommandLineOption::HiddenFromHelp);
     const QCommandLineOption runOption(
         QStringLiteral("run"),
         QStringLiteral("Show the stored run ID from --db; give it several times to compare the runs."),
@@ -113,6 +126,8 @@ int main(int argc, char *argv[]) {
     parser.addOption(plotOption);
     parser.addOption(screenshotOption);
     parser.addOption(runFirstOption);
+    parser.addOption(selectOption);
+    parser.addOption(editOption);
     parser.process(app);
 
     const QStringList positional = parser.positionalArguments();
@@ -221,6 +236,15 @@ int main(int argc, char *argv[]) {
             if (view == QLatin1String("workers"))
                 window.tabs()->setCurrentIndex(fedwb::MainWindow::DashboardTab);
         }
+        for (const QString &assignment : parser.values(editOption)) {
+            QJsonObject raw = window.model()->raw();
+            QString error;
+            if (!fedwb::FederationSpec::applyOverride(raw, assignment, &error))
+                return fail(QStringLiteral("--edit %1: %2").arg(assignment, error));
+            const QString key = assignment.section(QLatin1Char('='), 0, 0);
+            window.model()->setValue(key, fedwb::FederationModel::valueAt(raw, key));
+        }
+        if (parser.isSet(selectOption)) window.designer()->canvas()->selectNode(parser.value(selectOption));
         // The designer's partition preview computes on its own thread: wait for it (at most 30 s).
         QElapsedTimer waited;
         waited.start();

@@ -13,6 +13,7 @@
 #include <QDir>
 #include <QFileInfo>
 #include <QLabel>
+#include <QListWidget>
 #include <QSplitter>
 #include <QVBoxLayout>
 
@@ -46,7 +47,6 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     // What keeps the workspace from running, each line leading to its field in the inspector.
     m_problems = new ValidationPanel(model);
     m_problems->setObjectName(QStringLiteral("designProblems"));
-    m_problems->setMaximumHeight(150);
     layout->addWidget(m_problems);
 
     m_preview = new PartitionPreview(model);
@@ -90,8 +90,9 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     m_center->setChildrenCollapsible(false);
     m_center->addWidget(m_canvas);
     m_center->addWidget(m_preview);
-    m_center->setStretchFactor(0, 3);
-    m_center->setStretchFactor(1, 2);
+    m_center->setStretchFactor(0, 1);
+    m_center->setStretchFactor(1, 1);
+    m_center->setSizes({290, 330});
     m_sides = new QSplitter(Qt::Horizontal);
     m_sides->setChildrenCollapsible(false);
     m_sides->addWidget(m_center);
@@ -205,7 +206,16 @@ void DesignerView::refreshHeader() {
 
 void DesignerView::refreshProblems() {
     const FederationModel *model = m_document->model();
-    m_problems->setVisible(!model->errors().isEmpty() || !model->warnings().isEmpty() || !m_preflightOk);
+    const bool any = !model->errors().isEmpty() || !model->warnings().isEmpty() || !m_preflightOk;
+    m_problems->setVisible(any);
+    if (any) { // as tall as its lines, up to five of them (the list scrolls beyond)
+        QListWidget *list = m_problems->list();
+        int rows = 0;
+        for (int i = 0; i < std::min(list->count(), 5); ++i)
+            rows += list->sizeHintForRow(i);
+        list->setFixedHeight(rows + 2 * list->frameWidth() + 4);
+        m_problems->setMaximumHeight(QWIDGETSIZE_MAX);
+    }
     const bool runnable = canRun();
     if (runnable != m_lastRunnable) {
         m_lastRunnable = runnable;
