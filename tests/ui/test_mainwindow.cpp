@@ -479,6 +479,24 @@ void TestMainWindow::stopsLongRun() {
     w.startRun();
     QVERIFY(w.isRunning());
     QTRY_VERIFY_WITH_TIMEOUT(w.liveChart()->roundCount() >= 1, kRunTimeoutMs);
+    // Another workspace opened while the run goes on: the designer says it is not the one running, and the
+    // Run tab still shows the run's own settings.
+    auto *notice = w.findChild<QLabel *>(QStringLiteral("designNotice"));
+    QVERIFY(notice && notice->isHidden());
+    QJsonObject other = tinyWorkspace(3);
+    other.insert(QStringLiteral("name"), QStringLiteral("while-running"));
+    QVERIFY(w.openWorkspace(writeWorkspace(QStringLiteral("while-running"), other)));
+    QVERIFY(w.isRunning());
+    QVERIFY(!notice->isHidden());
+    QVERIFY2(notice->text().contains(QStringLiteral("long.fedwb")) &&
+                 notice->text().contains(QStringLiteral("not the one running")),
+             qPrintable(notice->text()));
+    QVERIFY(!w.runAction()->isEnabled()); // one run at a time
+    auto *runTree = w.findChild<QTreeWidget *>(QStringLiteral("runSpecTree"));
+    QVERIFY(runTree);
+    QVERIFY(childItem(findTopLevel(runTree, QStringLiteral("run")), QStringLiteral("rounds"))
+                ->text(1)
+                .startsWith(QStringLiteral("200")));
     w.stopRun();
     QVERIFY(!w.stopAction()->isEnabled());
     QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 1, kRunTimeoutMs);
@@ -489,6 +507,7 @@ void TestMainWindow::stopsLongRun() {
     QVERIFY(summary.roundsDone >= 1);
     QVERIFY(summary.roundsDone < 200);
     QVERIFY(!w.isRunning());
+    QVERIFY(notice->isHidden()); // the run is over
 
     QCOMPARE(runCell(w, runId, RunsModel::Status), runStatusName(RunStatus::Stopped));
 }
