@@ -13,7 +13,8 @@
 #
 #   test_slurm.sh FEDWB_CLI FEDWB_WORKER SOURCE_DIR
 #
-# Exit codes: 0 passed, 1 failed, 77 skipped (slurm-wlm or munge not installed, or not root).
+# Exit codes: 0 passed, 1 failed, 77 skipped (slurm-wlm or munge not installed, not root, or no cgroup
+# filesystem for slurmd).
 # FEDWB_KEEP_TMP=1 keeps the temporary folder (configs, logs, stores) for a look afterwards.
 set -euo pipefail
 readonly kSkip=77
@@ -35,6 +36,13 @@ fi
 
 if [ "$(id -u)" != 0 ]; then # slurmd starts job steps as their user: only root can
     echo "SKIPPED: the Slurm test runs its own slurmd, which needs root (run ctest as root)"
+    exit $kSkip
+fi
+
+# Debian's slurmd (22.05) sets up its cgroup plugin whatever slurm.conf says and exits ("No filesystem
+# mounted on /sys/fs/cgroup") where none is mounted, as in some containers: nothing to configure around.
+if ! grep -qs ' /sys/fs/cgroup' /proc/mounts; then
+    echo "SKIPPED: slurmd needs a cgroup filesystem on /sys/fs/cgroup and this machine has none mounted"
     exit $kSkip
 fi
 
