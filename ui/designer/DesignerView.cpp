@@ -56,13 +56,10 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
     connect(m_preview, &PartitionPreview::preflightChanged, m_problems,
             &ValidationPanel::setPreflightProblem);
     connect(m_preview, &PartitionPreview::preflightChanged, m_inspector, &Inspector::setPreflightProblem);
-    connect(m_preview, &PartitionPreview::preflightChanged, this,
-            [this](bool ok, const QString &path, const QString &message) {
-                m_preflightOk = ok;
-                m_preflightPath = path;
-                m_preflightMessage = message;
-                refreshProblems();
-            });
+    connect(m_preview, &PartitionPreview::preflightChanged, this, [this](bool ok) {
+        m_preflightOk = ok;
+        refreshProblems();
+    });
     connect(m_problems, &ValidationPanel::issueActivated, m_inspector, &Inspector::focusPath);
     connect(m_inspector, &Inspector::varyRequested, this, &DesignerView::varyRequested);
 
@@ -112,17 +109,12 @@ DesignerView::DesignerView(WorkspaceDocument *document, QWidget *parent)
 }
 
 bool DesignerView::canRun() const {
-    return m_document->model()->isValid() && m_preflightOk;
+    return runBlockers().isEmpty();
 }
 
+// The validation panel's list: the model's errors, then the pre-flight's problem (it holds both).
 QStringList DesignerView::runBlockers() const {
-    QStringList out;
-    for (const SpecIssue &e : m_document->model()->errors())
-        out.append(e.text());
-    if (!m_preflightOk)
-        out.append(m_preflightPath.isEmpty() ? m_preflightMessage
-                                             : m_preflightPath + QStringLiteral(": ") + m_preflightMessage);
-    return out;
+    return m_problems->runBlockers();
 }
 
 QString DesignerView::validationText() const {

@@ -59,7 +59,6 @@ private:
     Inspector *m_inspector = nullptr;
     Palette *m_palette = nullptr;
     PartitionPreview *m_preview = nullptr;
-    QString m_preflightPath, m_preflightMessage;
     bool m_preflightOk = true;
     bool m_lastRunnable = false;
 };
